@@ -1,0 +1,208 @@
+#include "emu/machine.h"
+
+#include <unicorn/unicorn.h>
+
+#include <chrono>
+
+#include "kernel/abi/linux.h"
+#include "kernel/kernel.h"
+#include "kernel/mm/fault.h"
+#include "kernel/proc/process.h"
+
+namespace emu {
+
+using kernel::hal::Reg;
+
+namespace {
+
+constexpr int kUnicornReg[] = {
+    UC_X86_REG_RAX, UC_X86_REG_RBX, UC_X86_REG_RCX, UC_X86_REG_RDX,    UC_X86_REG_RSI,
+    UC_X86_REG_RDI, UC_X86_REG_RBP, UC_X86_REG_RSP, UC_X86_REG_R8,     UC_X86_REG_R9,
+    UC_X86_REG_R10, UC_X86_REG_R11, UC_X86_REG_R12, UC_X86_REG_R13,    UC_X86_REG_R14,
+    UC_X86_REG_R15, UC_X86_REG_RIP, UC_X86_REG_RFLAGS, UC_X86_REG_FS_BASE, UC_X86_REG_GS_BASE,
+};
+static_assert(sizeof(kUnicornReg) / sizeof(kUnicornReg[0]) == static_cast<int>(Reg::Count));
+
+Access access_of(int type) {
+  switch (type) {
+    case UC_MEM_WRITE: return Access::Write;
+    case UC_MEM_FETCH: return Access::Fetch;
+    default: return Access::Read;
+  }
+}
+
+u64 now_ns() {
+  return static_cast<u64>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                              std::chrono::steady_clock::now().time_since_epoch())
+                              .count());
+}
+
+}  // namespace
+
+Machine::Machine(u64 ram_size) : m_ram(ram_size), m_mmu(m_ram.memory(), m_ram.poison_bits()) {
+  if (!m_ram.ok()) {
+    m_error = "cannot reserve emulated RAM";
+    return;
+  }
+  uc_engine* uc = nullptr;
+  if (uc_open(UC_ARCH_X86, UC_MODE_64, &uc) != UC_ERR_OK) {
+    m_error = "cannot open the Unicorn x86-64 CPU";
+    return;
+  }
+  m_uc = uc;
+  uc_hook hook;
+  uc_err err = uc_ctl_tlb_mode(uc, UC_TLB_VIRTUAL);
+  if (err == UC_ERR_OK) err = uc_mem_map_ptr(uc, 0, m_ram.size(), UC_PROT_ALL, m_ram.base());
+  if (err == UC_ERR_OK)
+    err = uc_hook_add(uc, &hook, UC_HOOK_TLB_FILL, reinterpret_cast<void*>(&on_tlb_fill), this, 1,
+                      0);
+  if (err == UC_ERR_OK)
+    err = uc_hook_add(uc, &hook, UC_HOOK_INSN, reinterpret_cast<void*>(&on_syscall), this, 1, 0,
+                      UC_X86_INS_SYSCALL);
+  if (err == UC_ERR_OK)
+    err = uc_hook_add(uc, &hook, UC_HOOK_INTR, reinterpret_cast<void*>(&on_interrupt), this, 1,
+                      0);
+  if (err != UC_ERR_OK) m_error = std::string("Unicorn set-up failed: ") + uc_strerror(err);
+}
+
+Machine::~Machine() {
+  if (m_uc) uc_close(m_uc);
+}
+
+u64 Machine::reg(Reg r) const {
+  u64 value = 0;
+  uc_reg_read(m_uc, kUnicornReg[static_cast<int>(r)], &value);
+  return value;
+}
+
+void Machine::set_reg(Reg r, u64 value) {
+  uc_reg_write(m_uc, kUnicornReg[static_cast<int>(r)], &value);
+}
+
+void Machine::flush_tlb() { uc_ctl_flush_tlb(m_uc); }
+
+void Machine::request_stop() { uc_emu_stop(m_uc); }
+
+bool Machine::on_tlb_fill(uc_struct*, u64 vaddr, int type, void* result, void* self) {
+  return static_cast<Machine*>(self)->fill(vaddr, access_of(type), result);
+}
+
+void Machine::on_syscall(uc_struct*, void* self) {
+  static_cast<Machine*>(self)->m_kernel->syscall();
+}
+
+void Machine::on_interrupt(uc_struct* uc, kernel::u32 intno, void* self) {
+  auto* machine = static_cast<Machine*>(self);
+  machine->m_exception = true;
+  machine->m_exception_no = intno;
+  uc_emu_stop(uc);
+}
+
+bool Machine::fill(u64 vaddr, Access access, void* out) {
+  auto* entry = static_cast<uc_tlb_entry*>(out);
+  // After the process ended, Unicorn may still translate while it winds down.
+  if (m_kernel->exited()) return false;
+  Walk w = m_mmu.walk(m_cr3, vaddr, access);
+  if (w.status == Walk::Status::PageFault) {
+    if (m_trace_faults) {
+      // Stop at the exact faulting instruction, and resolve with full detail from the run loop.
+      m_pending = {true, vaddr, access, w};
+      return false;
+    }
+    if (!m_kernel->page_fault(vaddr, w.error_code).handled()) return false;
+    w = m_mmu.walk(m_cr3, vaddr, access);
+  }
+  switch (w.status) {
+    case Walk::Status::Ok:
+      entry->paddr = w.frame.value;
+      entry->perms = static_cast<uc_prot>(UC_PROT_READ | (w.writable ? UC_PROT_WRITE : 0) |
+                                          (w.executable ? UC_PROT_EXEC : 0));
+      return true;
+    case Walk::Status::MachineCheck:
+      m_kernel->cpu_exception(kernel::abi::kSIGBUS, kernel::abi::kBUS_MCEERR_AR, vaddr);
+      return false;
+    case Walk::Status::BusError:
+      m_kernel->cpu_exception(kernel::abi::kSIGBUS, kernel::abi::kBUS_ADRERR, vaddr);
+      return false;
+    case Walk::Status::PageFault:
+      // Resolved, yet the walk still faults: the kernel left the entry inconsistent.
+      m_kernel->cpu_exception(kernel::abi::kSIGSEGV, kernel::abi::kSI_KERNEL, vaddr);
+      return false;
+  }
+  return false;
+}
+
+std::string Machine::instruction_at(u64 rip) const {
+  kernel::u8 code[16];
+  u64 got = 0;
+  // An instruction may end on the next page; take what is readable.
+  while (got < sizeof code && m_mmu.peek(m_cr3, rip + got, code + got, 1)) ++got;
+  if (got == 0) return "(unreadable)";
+  return m_disasm.one(code, got, rip);
+}
+
+void Machine::resolve_traced_fault() {
+  const PendingFault pending = m_pending;
+  m_pending.active = false;
+  const u64 rip = reg(Reg::Rip);
+  const u64 start = now_ns();
+  const kernel::mm::FaultResult r = m_kernel->page_fault(pending.addr, pending.walk.error_code);
+  const u64 cost = now_ns() - start;
+  trace::FaultEvent event;
+  event.thread = m_kernel->current().tid();
+  event.rip = rip;
+  event.insn = instruction_at(rip);
+  event.addr = pending.addr;
+  event.access = pending.access;
+  event.error_code = pending.walk.error_code;
+  event.walk = &pending.walk;
+  event.resolution = kernel::mm::fault_resolution_name(r.resolution);
+  event.stack_grown = r.stack_grown;
+  event.ns = cost;
+  m_tracer->fault(event);
+  if (r.replaced_present) flush_tlb();
+}
+
+void Machine::deliver_exception(kernel::u32 intno) {
+  namespace abi = kernel::abi;
+  m_exception = false;
+  const u64 rip = reg(Reg::Rip);
+  switch (intno) {
+    case 0: m_kernel->cpu_exception(abi::kSIGFPE, abi::kFPE_INTDIV, rip); break;
+    case 1:
+    case 3: m_kernel->cpu_exception(abi::kSIGTRAP, abi::kSI_KERNEL, 0); break;
+    case 6: m_kernel->cpu_exception(abi::kSIGILL, abi::kILL_ILLOPN, rip); break;
+    case 7:
+    case 16:
+    case 19: m_kernel->cpu_exception(abi::kSIGFPE, 0, rip); break;
+    case 17: m_kernel->cpu_exception(abi::kSIGBUS, abi::kBUS_ADRALN, 0); break;
+    default: m_kernel->cpu_exception(abi::kSIGSEGV, abi::kSI_KERNEL, 0); break;
+  }
+}
+
+void Machine::run(kernel::Kernel& kernel, trace::Tracer* tracer) {
+  m_kernel = &kernel;
+  m_tracer = tracer;
+  m_trace_faults = tracer && tracer->faults_enabled();
+  while (!kernel.exited()) {
+    const u64 rip = reg(Reg::Rip);
+    const uc_err err = uc_emu_start(m_uc, rip, ~u64{0}, 0, 0);
+    if (kernel.exited()) break;
+    if (m_pending.active) {
+      resolve_traced_fault();
+      continue;
+    }
+    if (m_exception) {
+      deliver_exception(m_exception_no);
+      continue;
+    }
+    if (err == UC_ERR_OK) continue;  // a stop request that did not end the process
+    if (err == UC_ERR_INSN_INVALID) {
+      kernel.cpu_exception(kernel::abi::kSIGILL, kernel::abi::kILL_ILLOPN, reg(Reg::Rip));
+      continue;
+    }
+    kernel.cpu_exception(kernel::abi::kSIGSEGV, kernel::abi::kSI_KERNEL, 0);
+  }
+}
+
+}  // namespace emu

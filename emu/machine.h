@@ -1,0 +1,78 @@
+// The machine: a Unicorn x86-64 CPU whose TLB misses go through our MMU walker over
+// emulated RAM, with `syscall` and CPU exceptions routed to the kernel. It implements the
+// kernel's view of a CPU (kernel::hal::Cpu).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "emu/disasm.h"
+#include "emu/mmu.h"
+#include "emu/phys_ram.h"
+#include "emu/trace/tracer.h"
+#include "kernel/hal.h"
+
+struct uc_struct;
+
+namespace kernel {
+class Kernel;
+}
+
+namespace emu {
+
+class Machine final : public kernel::hal::Cpu {
+ public:
+  // ram_size in bytes. Check ok() / error() before use.
+  explicit Machine(u64 ram_size);
+  ~Machine() override;
+  Machine(const Machine&) = delete;
+  Machine& operator=(const Machine&) = delete;
+
+  bool ok() const { return m_error.empty(); }
+  const std::string& error() const { return m_error; }
+  PhysRam& ram() { return m_ram; }
+
+  // Runs the kernel's current process until it exits or is killed.
+  void run(kernel::Kernel& kernel, trace::Tracer* tracer);
+
+  // The instruction at rip, disassembled; "(unreadable)" when rip is not mapped.
+  std::string instruction_at(u64 rip) const;
+
+  // kernel::hal::Cpu
+  u64 reg(kernel::hal::Reg r) const override;
+  void set_reg(kernel::hal::Reg r, u64 value) override;
+  void set_page_table_root(kernel::PhysAddr root) override { m_cr3 = root; }
+  void flush_tlb() override;
+  void request_stop() override;
+
+ private:
+  struct PendingFault {
+    bool active = false;
+    u64 addr = 0;
+    Access access = Access::Read;
+    Walk walk;
+  };
+
+  static bool on_tlb_fill(uc_struct* uc, u64 vaddr, int type, void* result, void* self);
+  static void on_syscall(uc_struct* uc, void* self);
+  static void on_interrupt(uc_struct* uc, kernel::u32 intno, void* self);
+
+  bool fill(u64 vaddr, Access access, void* result);
+  void resolve_traced_fault();
+  void deliver_exception(kernel::u32 intno);
+
+  PhysRam m_ram;
+  Mmu m_mmu;
+  Disassembler m_disasm;
+  uc_struct* m_uc = nullptr;
+  kernel::PhysAddr m_cr3;
+  kernel::Kernel* m_kernel = nullptr;
+  trace::Tracer* m_tracer = nullptr;
+  bool m_trace_faults = false;
+  PendingFault m_pending;
+  bool m_exception = false;
+  kernel::u32 m_exception_no = 0;
+  std::string m_error;
+};
+
+}  // namespace emu

@@ -1,0 +1,167 @@
+// emu: runs a static x86-64 Linux program on an emulated machine whose syscalls and page
+// faults are handled by emu's own kernel.
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "emu/machine.h"
+#include "emu/trace/tracer.h"
+#include "kernel/abi/linux.h"
+#include "kernel/kernel.h"
+
+extern char** environ;
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: emu [options] PROGRAM [ARGS...]\n"
+    "  -m SIZE                emulated RAM (default 512M; K, M, G suffixes)\n"
+    "  --root DIR             the host directory the guest sees as / (read-only)\n"
+    "  --strace               print every syscall on stderr, in strace's format\n"
+    "  --trace=EVENTS         structured events: fault (comma-separated)\n"
+    "  --trace-file FILE      where events go (default stderr)\n"
+    "  --trace-format FORMAT  text (default) or json\n"
+    "  -h, --help             this text\n";
+
+struct Options {
+  kernel::u64 ram = kernel::u64{512} << 20;
+  std::string root = "/";
+  emu::trace::TraceOptions trace;
+  std::vector<std::string> argv;  // the program and its arguments
+};
+
+// Parses options up to the program name. Returns -1 to go on, else an exit status.
+int parse_options(int argc, char** argv, Options& o) {
+  auto fail = [](const std::string& msg) {
+    std::fprintf(stderr, "emu: %s\n%s", msg.c_str(), kUsage);
+    return 2;
+  };
+  int i = 1;
+  for (; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg.empty() || arg[0] != '-') break;
+    if (arg == "--") {
+      ++i;
+      break;
+    }
+    std::string value;
+    bool has_value = false;
+    if (const auto eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != std::string::npos) {
+      value = arg.substr(eq + 1);
+      arg = arg.substr(0, eq);
+      has_value = true;
+    }
+    auto take = [&](std::string& out) {
+      if (has_value) {
+        out = value;
+        return true;
+      }
+      if (i + 1 >= argc) return false;
+      out = argv[++i];
+      return true;
+    };
+    if (arg == "-h" || arg == "--help") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    } else if (arg == "-m") {
+      std::string size;
+      if (!take(size)) return fail("-m needs a size");
+      o.ram = emu::parse_ram_size(size);
+      if (o.ram < (kernel::u64{4} << 20)) return fail("bad RAM size '" + size + "' (at least 4M)");
+    } else if (arg == "--root") {
+      if (!take(o.root)) return fail("--root needs a directory");
+    } else if (arg == "--strace") {
+      o.trace.strace = true;
+    } else if (arg == "--trace") {
+      std::string events, bad;
+      if (!take(events)) return fail("--trace needs a list of events");
+      if (!emu::trace::parse_trace_events(events, o.trace, bad))
+        return fail("unknown trace event '" + bad + "'");
+    } else if (arg == "--trace-file") {
+      if (!take(o.trace.file)) return fail("--trace-file needs a file name");
+    } else if (arg == "--trace-format") {
+      std::string format;
+      if (!take(format)) return fail("--trace-format needs text or json");
+      if (format == "text")
+        o.trace.format = emu::trace::Format::Text;
+      else if (format == "json")
+        o.trace.format = emu::trace::Format::Json;
+      else
+        return fail("unknown trace format '" + format + "'");
+    } else {
+      return fail("unknown option '" + arg + "'");
+    }
+  }
+  if (i >= argc) return fail("no program given");
+  for (; i < argc; ++i) o.argv.emplace_back(argv[i]);
+  return -1;
+}
+
+const char* si_code_name(int sig, int code) {
+  namespace abi = kernel::abi;
+  if (sig == abi::kSIGSEGV && code == abi::kSEGV_MAPERR) return "SEGV_MAPERR";
+  if (sig == abi::kSIGSEGV && code == abi::kSEGV_ACCERR) return "SEGV_ACCERR";
+  if (sig == abi::kSIGBUS && code == abi::kBUS_ADRERR) return "BUS_ADRERR";
+  if (sig == abi::kSIGBUS && code == abi::kBUS_ADRALN) return "BUS_ADRALN";
+  if (sig == abi::kSIGBUS && code == abi::kBUS_MCEERR_AR) return "BUS_MCEERR_AR";
+  if (sig == abi::kSIGBUS && code == abi::kBUS_MCEERR_AO) return "BUS_MCEERR_AO";
+  if (sig == abi::kSIGILL && code == abi::kILL_ILLOPN) return "ILL_ILLOPN";
+  if (sig == abi::kSIGFPE && code == abi::kFPE_INTDIV) return "FPE_INTDIV";
+  if (code == abi::kSI_KERNEL) return "SI_KERNEL";
+  if (code == abi::kSI_TKILL) return "SI_TKILL";
+  if (code == abi::kSI_USER) return "SI_USER";
+  return "?";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options options;
+  if (const int status = parse_options(argc, argv, options); status >= 0) return status;
+
+  emu::trace::Tracer tracer(options.trace);
+  if (!tracer.ok()) {
+    std::fprintf(stderr, "emu: %s\n", tracer.error().c_str());
+    return 1;
+  }
+  emu::Machine machine(options.ram);
+  if (!machine.ok()) {
+    std::fprintf(stderr, "emu: %s\n", machine.error().c_str());
+    return 1;
+  }
+
+  kernel::KernelOptions kopts;
+  kopts.root = options.root;
+  kopts.strace = options.trace.strace;
+  if (char* cwd = getcwd(nullptr, 0)) {
+    kopts.host_cwd = cwd;
+    std::free(cwd);
+  }
+  kernel::Kernel kernel(machine.ram().memory(), machine, kopts, &tracer);
+
+  std::vector<std::string> envp;
+  for (char** e = environ; *e; ++e) envp.emplace_back(*e);
+  std::string why;
+  const std::string& program = options.argv[0];
+  if (!kernel.start(program, options.argv, envp, why).ok()) {
+    std::fprintf(stderr, "emu: %s: %s\n", program.c_str(), why.c_str());
+    return 126 + (why == kernel::abi::errno_message(static_cast<int>(kernel::abi::Errno::kENOENT)));
+  }
+
+  machine.run(kernel, &tracer);
+  tracer.flush();
+  std::fflush(stdout);
+
+  const kernel::ExitState& exit = kernel.exit_state();
+  if (exit.signal == 0) return exit.status;
+  const kernel::u64 rip = machine.reg(kernel::hal::Reg::Rip);
+  const char* name = kernel::abi::signal_name(exit.signal);
+  std::fprintf(stderr, "emu: %s killed by %s (%s) at address %#llx, rip %#llx: %s\n",
+               program.c_str(), name ? name : "signal", si_code_name(exit.signal, exit.si_code),
+               static_cast<unsigned long long>(exit.fault_addr),
+               static_cast<unsigned long long>(rip), machine.instruction_at(rip).c_str());
+  return 128 + exit.signal;
+}

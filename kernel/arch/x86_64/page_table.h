@@ -1,0 +1,64 @@
+// x86-64 4-level page tables kept in emulated physical RAM, in hardware format, so the
+// machine's MMU walks exactly what the kernel wrote. Every operation goes through one
+// walk (like xv6's walkpgdir); table pages come from the frame allocator.
+#pragma once
+
+#include "kernel/arch/x86_64/pte.h"
+#include "kernel/base/result.h"
+#include "kernel/hal.h"
+
+namespace kernel::mm {
+class FrameAllocator;
+}
+
+namespace kernel::x86_64 {
+
+enum class Allocate : bool { No, Yes };
+
+class PageTable {
+ public:
+  // Allocates an empty top-level table; VERIFY-fails when RAM cannot hold even that.
+  PageTable(const hal::PhysMemory& ram, mm::FrameAllocator& frames);
+  ~PageTable();  // frees every table page (not the frames the leaves map)
+  PageTable(const PageTable&) = delete;
+  PageTable& operator=(const PageTable&) = delete;
+
+  PhysAddr root() const { return m_root; }
+
+  // The entry that maps va at `level` (1 = PT ... 4 = PML4), creating missing tables when
+  // asked. nullptr when a table is missing (and not created), when a PS leaf sits above
+  // `level`, or when a table page cannot be allocated.
+  Pte* entry(u64 va, int level, Allocate allocate);
+  Pte* leaf_entry(u64 va, Allocate allocate) { return entry(va, 1, allocate); }
+
+  // The leaf entry that translates va (a 4 KiB PTE, or a 2 MiB / 1 GiB PS entry), with its
+  // level; an empty Pte when nothing maps va.
+  struct Lookup {
+    Pte pte;
+    int level = 0;
+  };
+  Lookup lookup(u64 va) const;
+
+  // Installs a 4 KiB leaf; ENOMEM when a table page cannot be allocated.
+  Result<void> map(u64 va, Pte leaf);
+  // Clears the 4 KiB leaf for va and returns what it held.
+  Pte clear(u64 va);
+
+  // Frees the page-table pages that map nothing inside [start, end). Called after ranges
+  // are unmapped, as Linux's free_pgtables() does.
+  void free_empty_tables(u64 start, u64 end);
+
+  u64 table_pages() const { return m_table_pages; }
+
+ private:
+  Pte* table_at(PhysAddr pa) const { return reinterpret_cast<Pte*>(m_ram.at(pa)); }
+  void free_tree(PhysAddr table, int level);
+  bool prune(PhysAddr table, int level, u64 base, u64 start, u64 end);
+
+  hal::PhysMemory m_ram;
+  mm::FrameAllocator& m_frames;
+  PhysAddr m_root;
+  u64 m_table_pages = 0;
+};
+
+}  // namespace kernel::x86_64

@@ -1,0 +1,46 @@
+// An open file description, as the kernel's syscalls and the fault path see it.
+// Each kind of file overrides what it supports; the defaults give Linux's errno for
+// an operation the kind does not support.
+#pragma once
+
+#include <span>
+#include <string>
+
+#include "kernel/abi/linux.h"
+#include "kernel/base/result.h"
+
+namespace kernel::fs {
+
+class File {
+ public:
+  virtual ~File() = default;
+
+  virtual Result<u64> read(std::span<u8> buf) { (void)buf; return abi::Errno::kEINVAL; }
+  virtual Result<u64> write(std::span<const u8> buf) { (void)buf; return abi::Errno::kEBADF; }
+  virtual Result<u64> pread(std::span<u8> buf, u64 offset) {
+    (void)buf, (void)offset;
+    return abi::Errno::kESPIPE;
+  }
+  virtual Result<u64> pwrite(std::span<const u8> buf, u64 offset) {
+    (void)buf, (void)offset;
+    return abi::Errno::kESPIPE;
+  }
+  virtual Result<u64> seek(i64 offset, int whence) {
+    (void)offset, (void)whence;
+    return abi::Errno::kESPIPE;
+  }
+  virtual Result<void> stat(abi::Stat& out) = 0;
+  // Fills buf with struct linux_dirent64 records; 0 at the end of the directory.
+  virtual Result<u64> getdents64(std::span<u8> buf) { (void)buf; return abi::Errno::kENOTDIR; }
+  // A terminal answers TCGETS / TIOCGWINSZ; other files give ENOTTY.
+  virtual bool is_terminal() const { return false; }
+  // Whether mmap may map this file (regular files can; pipes and terminals cannot).
+  virtual bool mappable() const { return false; }
+  // The guest-visible path, for /proc/self/maps and strace (may be empty).
+  virtual std::string path() const { return {}; }
+
+  // O_ACCMODE bits and status flags (O_APPEND, O_NONBLOCK ...) as fcntl(F_GETFL) reports.
+  u64 status_flags = abi::kO_RDONLY;
+};
+
+}  // namespace kernel::fs

@@ -1,0 +1,153 @@
+#include "kernel/kernel.h"
+
+#include <cstring>
+#include <string>
+
+#include "kernel/abi/linux.h"
+#include "kernel/fs/file.h"
+#include "kernel/fs/vfs.h"
+#include "kernel/mm/address_space.h"
+#include "kernel/proc/exec.h"
+#include "kernel/proc/process.h"
+#include "kernel/syscalls/strace.h"
+#include "kernel/syscalls/syscall.h"
+
+namespace kernel {
+
+namespace {
+
+constexpr int kFirstPid = 100;
+
+// strace's view of guest memory: reads only what is already mapped, never faults.
+bool peek_guest(void* ctx, u64 addr, void* dst, u64 len) {
+  auto& as = *static_cast<mm::AddressSpace*>(ctx);
+  auto* out = static_cast<u8*>(dst);
+  while (len > 0) {
+    if (addr >= mm::kTaskSize) return false;
+    const auto found = as.page_table().lookup(addr);
+    if (!found.pte.present() || !found.pte.user()) return false;
+    const u64 page_mask = (u64{1} << (kPageShift + 9 * (found.level - 1))) - 1;
+    const PhysAddr pa((found.pte.address().value & ~page_mask) | (addr & page_mask));
+    const u64 chunk = std::min(len, kPageSize - (addr & kPageMask));
+    if (!as.ram().contains(pa, chunk)) return false;
+    std::memcpy(out, as.ram().at(pa), chunk);
+    out += chunk;
+    addr += chunk;
+    len -= chunk;
+  }
+  return true;
+}
+
+}  // namespace
+
+Kernel::Kernel(const hal::PhysMemory& ram, hal::Cpu& cpu, KernelOptions options, TraceSink* sink)
+    : m_ram(ram),
+      m_cpu(cpu),
+      m_options(std::move(options)),
+      m_sink(sink),
+      // Frame 0 is never handed out, so a zero PTE can never map real memory.
+      m_frames(Pfn(1), ram.frame_count() - 1) {
+  auto zero = m_frames.allocate();
+  VERIFY(zero.has_value());
+  m_zero_page = *zero;
+  std::memset(m_ram.frame(m_zero_page), 0, kPageSize);
+  m_vfs = std::make_unique<fs::Vfs>(m_options.root);
+}
+
+Kernel::~Kernel() = default;
+
+Result<void> Kernel::start(const std::string& path, const std::vector<std::string>& argv,
+                           const std::vector<std::string>& envp, std::string& why) {
+  auto as = std::make_unique<mm::AddressSpace>(m_ram, m_frames, m_zero_page, m_cpu);
+  m_process = std::make_unique<Process>(kFirstPid, std::move(as));
+  m_process->fs().cwd = m_options.root == "/" && !m_options.host_cwd.empty() ? m_options.host_cwd
+                                                                             : "/";
+  m_process->fds().install_stdio();
+
+  auto opened = m_vfs->open_executable(m_process->fs(), path);
+  if (!opened.ok()) {
+    why = abi::errno_message(static_cast<int>(opened.error()));
+    return opened.error();
+  }
+  m_process->set_exe_path(m_vfs->absolute_path(m_process->fs(), path));
+  proc::ExecRequest request{opened.value(), path, argv, envp};
+  auto& address_space = m_process->address_space();
+  m_cpu.set_page_table_root(address_space.page_table().root());
+  TRY(proc::load_program(address_space, m_cpu, request, why));
+  return {};
+}
+
+void Kernel::warn_unimplemented(u64 nr) {
+  if (nr < m_warned.size()) {
+    if (m_warned.test(nr)) return;
+    m_warned.set(nr);
+  }
+  if (!m_sink) return;
+  const char* name = syscalls::syscall_name(nr);
+  std::string msg = "unimplemented syscall ";
+  msg += name ? name : "#" + std::to_string(nr);
+  msg += " returns ENOSYS";
+  m_sink->warning(msg);
+}
+
+void Kernel::syscall() {
+  using hal::Reg;
+  syscalls::SyscallArgs args;
+  args.nr = m_cpu.reg(Reg::Rax);
+  args.a[0] = m_cpu.reg(Reg::Rdi);
+  args.a[1] = m_cpu.reg(Reg::Rsi);
+  args.a[2] = m_cpu.reg(Reg::Rdx);
+  args.a[3] = m_cpu.reg(Reg::R10);
+  args.a[4] = m_cpu.reg(Reg::R8);
+  args.a[5] = m_cpu.reg(Reg::R9);
+
+  const syscalls::SyscallInfo* info = syscalls::lookup_syscall(args.nr);
+  const syscalls::StraceReader reader{&peek_guest, &m_process->address_space()};
+  const bool noreturn = args.nr == 60 || args.nr == 231;  // exit, exit_group
+  if (m_options.strace && noreturn && m_sink)
+    m_sink->strace_line(syscalls::format_noreturn(info, args, reader));
+
+  i64 ret;
+  if (info) {
+    syscalls::SyscallContext ctx{*this, *m_process, m_cpu};
+    Result<i64> r = info->handler(ctx, args);
+    ret = r.ok() ? r.value() : -static_cast<i64>(r.error());
+  } else {
+    warn_unimplemented(args.nr);
+    ret = -static_cast<i64>(abi::Errno::kENOSYS);
+  }
+  if (m_exit.exited) return;
+  // The `syscall` instruction clobbers %rcx (return rip) and %r11 (rflags).
+  m_cpu.set_reg(Reg::Rax, static_cast<u64>(ret));
+  if (m_options.strace && m_sink)
+    m_sink->strace_line(syscalls::format_syscall(info, args, ret, reader));
+}
+
+mm::FaultResult Kernel::page_fault(u64 addr, u32 error_code) {
+  mm::FaultResult r = m_process->address_space().handle_fault(addr, error_code);
+  if (!r.handled()) kill_process(r.signal(), r.si_code(), addr);
+  return r;
+}
+
+void Kernel::cpu_exception(int signal, int si_code, u64 addr) {
+  kill_process(signal, si_code, addr);
+}
+
+void Kernel::exit_process(int status) {
+  if (m_exit.exited) return;
+  m_exit.exited = true;
+  m_exit.status = status & 0xff;
+  m_cpu.request_stop();
+}
+
+void Kernel::kill_process(int signal, int si_code, u64 fault_addr) {
+  if (m_exit.exited) return;
+  m_exit.exited = true;
+  m_exit.signal = signal;
+  m_exit.si_code = si_code;
+  m_exit.fault_addr = fault_addr;
+  m_exit.rip = m_cpu.reg(hal::Reg::Rip);
+  m_cpu.request_stop();
+}
+
+}  // namespace kernel

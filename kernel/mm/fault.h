@@ -1,0 +1,43 @@
+// The page-fault contract between the machine and the kernel: what the MMU reports
+// (address and x86 error code) and what the kernel did about it.
+#pragma once
+
+#include "kernel/base/types.h"
+
+namespace kernel::mm {
+
+// x86 page-fault error code bits, as the hardware pushes them.
+inline constexpr u32 kFaultPresent = 1u << 0;
+inline constexpr u32 kFaultWrite = 1u << 1;
+inline constexpr u32 kFaultUser = 1u << 2;
+inline constexpr u32 kFaultFetch = 1u << 4;
+
+enum class FaultResolution : u8 {
+  ZeroPage,      // read of untouched anonymous memory: the shared zero page, read-only
+  NewAnonPage,   // a fresh zero-filled frame
+  CowZeroPage,   // write to the shared zero page: a fresh zero-filled frame replaces it
+  CowCopy,       // write to a shared frame: copied into a private one
+  CowReuse,      // write to a read-only private frame nobody else maps: made writable
+  FileRead,      // a page read from the backing file
+  Spurious,      // the entry already allowed the access (a stale translation)
+  SegvMapErr,    // no mapping there: SIGSEGV SEGV_MAPERR
+  SegvAccErr,    // mapping forbids the access: SIGSEGV SEGV_ACCERR
+  BusAdrErr,     // file page beyond end of file: SIGBUS BUS_ADRERR
+  OutOfMemory,   // no frame could be had
+};
+
+const char* fault_resolution_name(FaultResolution r);
+
+struct FaultResult {
+  FaultResolution resolution = FaultResolution::SegvMapErr;
+  bool stack_grown = false;       // the stack VMA was extended down to the address
+  bool replaced_present = false;  // a present entry changed: stale translations must go
+
+  bool handled() const {
+    return resolution <= FaultResolution::Spurious;
+  }
+  int signal() const;   // the signal a failed fault raises (0 when handled)
+  int si_code() const;
+};
+
+}  // namespace kernel::mm

@@ -1,0 +1,61 @@
+// The physical frame allocator: a binary buddy system over emulated RAM, so blocks of
+// 2^order contiguous frames (up to 4 MiB, order 10) can be had, 2 MiB ones for huge pages.
+// Each frame also carries a reference count: a frame mapped by several page-table entries
+// (the shared zero page, later copy-on-write and KSM pages) is freed when the last goes.
+//
+// Free lists are intrusive (frame indices in the per-frame records), so allocating and
+// freeing never touch the host heap: both sit on the page-fault path.
+#pragma once
+
+#include <memory>
+#include <optional>
+
+#include "kernel/base/types.h"
+
+namespace kernel::mm {
+
+inline constexpr unsigned kMaxOrder = 10;
+
+class FrameAllocator {
+ public:
+  // Manages frames [first, first + count). Frames below `first` are never handed out.
+  FrameAllocator(Pfn first, u64 count);
+  ~FrameAllocator();
+  FrameAllocator(const FrameAllocator&) = delete;
+  FrameAllocator& operator=(const FrameAllocator&) = delete;
+
+  // A block of 2^order frames aligned to its size, with reference count 1; nullopt when
+  // no block that large is free.
+  std::optional<Pfn> allocate(unsigned order = 0);
+  // Returns a block (reference count must have dropped to zero, or be 1 and owned).
+  void free(Pfn pfn, unsigned order = 0);
+
+  void get(Pfn pfn);
+  // Drops one reference; frees the order-0 frame and returns true when it was the last.
+  bool put(Pfn pfn);
+  u32 refcount(Pfn pfn) const;
+
+  u64 free_frames() const { return m_free_frames; }
+  u64 total_frames() const { return m_count; }
+  u64 free_blocks(unsigned order) const;
+  bool is_free(Pfn pfn) const;
+
+ // The per-frame record (16 bytes: one per 4 KiB of emulated RAM).
+  struct Frame;
+
+ private:
+  static constexpr u32 kNone = ~u32{0};
+
+  u64 index(Pfn pfn) const { return pfn.value - m_first.value; }
+  void push_free(u64 idx, unsigned order);
+  void remove_free(u64 idx, unsigned order);
+
+  Pfn m_first;
+  u64 m_count;
+  u64 m_free_frames = 0;
+  Frame* m_frames;  // calloc'd: untouched records cost no host memory
+  u32 m_free_head[kMaxOrder + 1];
+  u64 m_free_count[kMaxOrder + 1] = {};
+};
+
+}  // namespace kernel::mm

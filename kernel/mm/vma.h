@@ -1,0 +1,63 @@
+// A virtual memory area: what the program asked for over one address range (protection,
+// sharing, backing file, advice). What actually backs each page lives in the page table.
+#pragma once
+
+#include <memory>
+
+#include "kernel/abi/linux.h"
+#include "kernel/base/types.h"
+
+namespace kernel::fs {
+class File;
+}
+
+namespace kernel::mm {
+
+// Linux's VM_* flag values, so /proc/self/smaps "VmFlags" and traces can name them alike.
+enum VmFlag : u64 {
+  VM_READ = 0x1,
+  VM_WRITE = 0x2,
+  VM_EXEC = 0x4,
+  VM_SHARED = 0x8,
+  VM_MAYREAD = 0x10,
+  VM_MAYWRITE = 0x20,
+  VM_MAYEXEC = 0x40,
+  VM_MAYSHARE = 0x80,
+  VM_GROWSDOWN = 0x100,
+  VM_LOCKED = 0x2000,
+  VM_SEQ_READ = 0x8000,
+  VM_RAND_READ = 0x10000,
+  VM_DONTCOPY = 0x20000,
+  VM_DONTEXPAND = 0x40000,
+  VM_NORESERVE = 0x200000,
+  VM_WIPEONFORK = 0x2000000,
+  VM_DONTDUMP = 0x4000000,
+  VM_HUGEPAGE = 0x20000000,
+  VM_NOHUGEPAGE = 0x40000000,
+  VM_MERGEABLE = 0x80000000,
+};
+
+inline constexpr u64 kVmAccessFlags = VM_READ | VM_WRITE | VM_EXEC;
+
+// What a VMA is, for naming in /proc/self/maps and for the brk and stack rules.
+enum class VmaRole : u8 { Mapping, Heap, Stack };
+
+struct Vma {
+  u64 start = 0;  // page aligned
+  u64 end = 0;    // page aligned, exclusive
+  u64 flags = 0;  // VmFlag bits
+  VmaRole role = VmaRole::Mapping;
+  std::shared_ptr<fs::File> file;  // null for anonymous memory
+  u64 file_offset = 0;             // bytes; the file offset of `start`
+
+  u64 size() const { return end - start; }
+  bool contains(u64 addr) const { return addr >= start && addr < end; }
+  bool anonymous() const { return file == nullptr; }
+  bool shared() const { return flags & VM_SHARED; }
+  // The file offset that backs addr.
+  u64 offset_of(u64 addr) const { return file_offset + (addr - start); }
+};
+
+u64 vm_flags_from_prot(u64 prot);
+
+}  // namespace kernel::mm

@@ -1,0 +1,243 @@
+// Process identity, limits, exit and the x86-64 thread-pointer calls.
+#include <sys/random.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "kernel/abi/linux.h"
+#include "kernel/kernel.h"
+#include "kernel/mm/address_space.h"
+#include "kernel/mm/uaccess.h"
+#include "kernel/proc/process.h"
+#include "kernel/syscalls/syscall.h"
+
+namespace kernel::syscalls {
+
+using abi::Errno;
+using hal::Reg;
+
+namespace {
+mm::AddressSpace& as_of(SyscallContext& ctx) { return ctx.process.address_space(); }
+
+// The guest's parent is emu itself, which the guest cannot see; Linux shows 0 as the
+// parent of a process whose parent lies outside its pid namespace.
+constexpr int kParentPid = 0;
+}  // namespace
+
+Result<i64> sys_exit(SyscallContext& ctx, const SyscallArgs& args) {
+  // One thread per process: exit ends the process, like exit_group.
+  ctx.kernel.exit_process(static_cast<int>(args.a[0]));
+  return 0;
+}
+
+Result<i64> sys_exit_group(SyscallContext& ctx, const SyscallArgs& args) {
+  ctx.kernel.exit_process(static_cast<int>(args.a[0]));
+  return 0;
+}
+
+Result<i64> sys_getpid(SyscallContext& ctx, const SyscallArgs&) { return ctx.process.pid(); }
+Result<i64> sys_gettid(SyscallContext& ctx, const SyscallArgs&) { return ctx.process.tid(); }
+Result<i64> sys_getppid(SyscallContext&, const SyscallArgs&) { return kParentPid; }
+Result<i64> sys_getpgrp(SyscallContext& ctx, const SyscallArgs&) { return ctx.process.pid(); }
+Result<i64> sys_getuid(SyscallContext&, const SyscallArgs&) { return getuid(); }
+Result<i64> sys_geteuid(SyscallContext&, const SyscallArgs&) { return geteuid(); }
+Result<i64> sys_getgid(SyscallContext&, const SyscallArgs&) { return getgid(); }
+Result<i64> sys_getegid(SyscallContext&, const SyscallArgs&) { return getegid(); }
+
+Result<i64> sys_getpgid(SyscallContext& ctx, const SyscallArgs& args) {
+  const int pid = static_cast<int>(args.a[0]);
+  if (pid != 0 && pid != ctx.process.pid()) return Errno::kESRCH;
+  return ctx.process.pid();
+}
+
+Result<i64> sys_getsid(SyscallContext& ctx, const SyscallArgs& args) {
+  const int pid = static_cast<int>(args.a[0]);
+  if (pid != 0 && pid != ctx.process.pid()) return Errno::kESRCH;
+  return ctx.process.pid();
+}
+
+Result<i64> sys_setpgid(SyscallContext& ctx, const SyscallArgs& args) {
+  const int pid = static_cast<int>(args.a[0]), pgid = static_cast<int>(args.a[1]);
+  if (pgid < 0) return Errno::kEINVAL;
+  if (pid != 0 && pid != ctx.process.pid()) return Errno::kESRCH;
+  // The process leads its own session, so it cannot change its group (Linux: EPERM).
+  if (pgid != 0 && pgid != ctx.process.pid()) return Errno::kEPERM;
+  return 0;
+}
+
+Result<i64> sys_uname(SyscallContext& ctx, const SyscallArgs& args) {
+  abi::Utsname u{};
+  auto put = [](char* field, const char* text) { std::strncpy(field, text, 64); };
+  put(u.sysname, "Linux");
+  put(u.nodename, "emu");
+  put(u.release, ctx.kernel.options().release.c_str());
+  put(u.version, "#1 SMP PREEMPT_DYNAMIC emu");
+  put(u.machine, "x86_64");
+  put(u.domainname, "(none)");
+  TRY(mm::write_user(as_of(ctx), args.a[0], u));
+  return 0;
+}
+
+Result<i64> sys_arch_prctl(SyscallContext& ctx, const SyscallArgs& args) {
+  const int code = static_cast<int>(args.a[0]);
+  const u64 addr = args.a[1];
+  switch (code) {
+    case abi::kARCH_SET_FS:
+    case abi::kARCH_SET_GS:
+      if (addr >= mm::kTaskSize) return Errno::kEPERM;
+      ctx.cpu.set_reg(code == abi::kARCH_SET_FS ? Reg::FsBase : Reg::GsBase, addr);
+      return 0;
+    case abi::kARCH_GET_FS:
+    case abi::kARCH_GET_GS: {
+      const u64 base = ctx.cpu.reg(code == abi::kARCH_GET_FS ? Reg::FsBase : Reg::GsBase);
+      TRY(mm::write_user(as_of(ctx), addr, base));
+      return 0;
+    }
+    case abi::kARCH_GET_CPUID:
+      return 1;  // CPUID is not faulting
+    case abi::kARCH_SET_CPUID:
+      return Errno::kENODEV;  // CPUID faulting is not available on this CPU
+    default:
+      return Errno::kEINVAL;
+  }
+}
+
+Result<i64> sys_set_tid_address(SyscallContext& ctx, const SyscallArgs& args) {
+  ctx.process.clear_child_tid() = args.a[0];
+  return ctx.process.tid();
+}
+
+Result<i64> sys_set_robust_list(SyscallContext& ctx, const SyscallArgs& args) {
+  // struct robust_list_head is 24 bytes; the list is walked only when a thread exits
+  // holding robust futexes, which needs threads.
+  if (args.a[1] != 24) return Errno::kEINVAL;
+  ctx.process.robust_list() = args.a[0];
+  return 0;
+}
+
+Result<i64> sys_rseq(SyscallContext&, const SyscallArgs&) {
+  // Restartable sequences need preemption and CPU migration to mean anything; emu reports
+  // them unsupported, as a kernel built without CONFIG_RSEQ does, and glibc carries on.
+  return Errno::kENOSYS;
+}
+
+Result<i64> sys_umask(SyscallContext& ctx, const SyscallArgs& args) {
+  const u32 old = ctx.process.umask();
+  ctx.process.umask() = static_cast<u32>(args.a[0]) & 0777;
+  return old;
+}
+
+namespace {
+
+Result<i64> do_prlimit(SyscallContext& ctx, int resource, u64 new_ptr, u64 old_ptr) {
+  if (resource < 0 || resource >= Process::kRlimitCount) return Errno::kEINVAL;
+  abi::Rlimit& limit = ctx.process.rlimits()[resource];
+  abi::Rlimit fresh{};
+  if (new_ptr) {
+    fresh = TRY(mm::read_user<abi::Rlimit>(as_of(ctx), new_ptr));
+    if (fresh.cur > fresh.max) return Errno::kEINVAL;
+    if (fresh.max > limit.max && geteuid() != 0) return Errno::kEPERM;
+  }
+  if (old_ptr) TRY(mm::write_user(as_of(ctx), old_ptr, limit));
+  if (new_ptr) limit = fresh;
+  return 0;
+}
+
+}  // namespace
+
+Result<i64> sys_prlimit64(SyscallContext& ctx, const SyscallArgs& args) {
+  const int pid = static_cast<int>(args.a[0]);
+  if (pid != 0 && pid != ctx.process.pid()) return Errno::kESRCH;
+  return do_prlimit(ctx, static_cast<int>(args.a[1]), args.a[2], args.a[3]);
+}
+
+Result<i64> sys_getrlimit(SyscallContext& ctx, const SyscallArgs& args) {
+  return do_prlimit(ctx, static_cast<int>(args.a[0]), 0, args.a[1]);
+}
+
+Result<i64> sys_setrlimit(SyscallContext& ctx, const SyscallArgs& args) {
+  return do_prlimit(ctx, static_cast<int>(args.a[0]), args.a[1], 0);
+}
+
+Result<i64> sys_getrusage(SyscallContext& ctx, const SyscallArgs& args) {
+  const int who = static_cast<int>(args.a[0]);
+  constexpr int kSelf = 0, kChildren = -1, kThread = 1;
+  if (who != kSelf && who != kChildren && who != kThread) return Errno::kEINVAL;
+  struct GuestRusage {
+    abi::Timespec utime_tv, stime_tv;  // struct timeval: two longs, same layout as timespec
+    i64 maxrss, ixrss, idrss, isrss, minflt, majflt, nswap, inblock, oublock, msgsnd, msgrcv,
+        nsignals, nvcsw, nivcsw;
+  } ru{};
+  static_assert(sizeof(GuestRusage) == 144);
+  if (who != kChildren) {
+    // CPU time is the emulator's own: the guest's instructions run on its host thread.
+    rusage host{};
+    getrusage(RUSAGE_SELF, &host);
+    ru.utime_tv = {host.ru_utime.tv_sec, host.ru_utime.tv_usec};
+    ru.stime_tv = {host.ru_stime.tv_sec, host.ru_stime.tv_usec};
+    const auto& counters = ctx.process.address_space().fault_counters();
+    ru.minflt = static_cast<i64>(counters.minor);
+    ru.majflt = static_cast<i64>(counters.major);
+    ru.maxrss = static_cast<i64>((ctx.kernel.frames().total_frames() -
+                                  ctx.kernel.frames().free_frames()) * 4);
+  }
+  TRY(mm::write_user(as_of(ctx), args.a[1], ru));
+  return 0;
+}
+
+Result<i64> sys_sysinfo(SyscallContext& ctx, const SyscallArgs& args) {
+  struct GuestSysinfo {
+    i64 uptime;
+    u64 loads[3];
+    u64 totalram, freeram, sharedram, bufferram, totalswap, freeswap;
+    u16 procs, pad;
+    u32 pad2;
+    u64 totalhigh, freehigh;
+    u32 mem_unit;
+    char reserved[4];
+  } info{};
+  static_assert(sizeof(GuestSysinfo) == 112);
+  timespec now{};
+  clock_gettime(CLOCK_BOOTTIME, &now);
+  info.uptime = now.tv_sec;
+  info.totalram = ctx.kernel.frames().total_frames() * kPageSize;
+  info.freeram = ctx.kernel.frames().free_frames() * kPageSize;
+  info.procs = 1;
+  info.mem_unit = 1;
+  TRY(mm::write_user(as_of(ctx), args.a[0], info));
+  return 0;
+}
+
+Result<i64> sys_sched_yield(SyscallContext&, const SyscallArgs&) { return 0; }
+
+Result<i64> sys_sched_getaffinity(SyscallContext& ctx, const SyscallArgs& args) {
+  const int pid = static_cast<int>(args.a[0]);
+  const u64 len = args.a[1];
+  if (pid != 0 && pid != ctx.process.pid()) return Errno::kESRCH;
+  // The machine has one CPU. Linux wants room for its whole cpumask (8 bytes here).
+  if (len < sizeof(u64) || (len & (sizeof(u64) - 1))) return Errno::kEINVAL;
+  const u64 mask = 1;
+  TRY(mm::write_user(as_of(ctx), args.a[2], mask));
+  return static_cast<i64>(sizeof(u64));
+}
+
+Result<i64> sys_getrandom(SyscallContext& ctx, const SyscallArgs& args) {
+  const u64 buf = args.a[0], flags = args.a[2];
+  u64 len = args.a[1];
+  if (flags & ~(abi::kGRND_NONBLOCK | abi::kGRND_RANDOM | abi::kGRND_INSECURE)) return Errno::kEINVAL;
+  if ((flags & abi::kGRND_INSECURE) && (flags & abi::kGRND_RANDOM)) return Errno::kEINVAL;
+  len = std::min<u64>(len, 0x7fff'ffff);
+  u8 chunk[256];
+  u64 done = 0;
+  while (done < len) {
+    const u64 n = std::min<u64>(sizeof(chunk), len - done);
+    if (getrandom(chunk, n, 0) != static_cast<ssize_t>(n)) return Errno::kEIO;
+    if (auto r = mm::copy_to_user(as_of(ctx), buf + done, chunk, n); !r.ok())
+      return done ? Result<i64>(static_cast<i64>(done)) : Result<i64>(r.error());
+    done += n;
+  }
+  return static_cast<i64>(done);
+}
+
+}  // namespace kernel::syscalls

@@ -1,0 +1,191 @@
+#!/usr/bin/env bash
+# compare.sh: runs every guest program and some busybox applets natively and under an
+# emulator, and compares stdout and exit status exactly.
+#
+# Usage: tests/guest/compare.sh EMU GUEST_DIR
+#   EMU        the emulator binary, run as `EMU PROGRAM ARGS...` (e.g. build/bin/emu, or
+#              tests/guest/fake-emu to check this script natively)
+#   GUEST_DIR  holds musl/ and glibc/ from guest/build.sh (e.g. build/guest)
+# Environment:
+#   COMPARE_TIMEOUT  seconds per run (default 60)
+#   COMPARE_FILTER   extended regex: only run tests whose name matches (e.g. 'musl/|echo')
+#   BUSYBOX          busybox binary (default /bin/busybox; the busybox tests are skipped
+#                    with a note if it is missing)
+#
+# Test names are LIBC/PROGRAM for guests and busybox/APPLET for busybox. guest/bench_*
+# programs are benchmarks and are not compared. The guest `segv` must die of SIGSEGV:
+# exit status 139 both natively (through a shell) and under EMU, and EMU must print
+# exactly one line mentioning SIGSEGV (or "Segmentation fault") on stderr.
+#
+# Prints PASS NAME / FAIL NAME (with a diff and EMU's stderr) for each test, then
+# "N passed, M failed"; exits 1 if any test failed, 2 on a usage or setup error.
+set -euo pipefail
+
+# shellcheck source=tests/guest/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+usage() { echo "usage: $0 EMU GUEST_DIR" >&2; exit 2; }
+
+[ $# -eq 2 ] || usage
+emu=$(resolve_emu "$1")
+guest_dir=$2
+timeout_s=${COMPARE_TIMEOUT:-60}
+filter=${COMPARE_FILTER:-}
+busybox=${BUSYBOX:-/bin/busybox}
+require_guest_dir "$guest_dir"
+command -v timeout > /dev/null || die "timeout (coreutils) is required"
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/emu-compare.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+# Fixtures, read (never written) by the guests: a text file and a small directory tree.
+fixtures="$work/fixtures"
+mkdir -p "$fixtures/dir/subdir"
+for i in $(seq 1 400); do
+  printf 'line %d: the quick brown fox jumps over the lazy dog %d\n' "$i" $((i * i % 97))
+done > "$fixtures/data.txt"
+printf 'alpha\n' > "$fixtures/dir/a.txt"
+printf 'bravo bravo\n' > "$fixtures/dir/b.txt"
+printf 'charlie\n%.0s' $(seq 1 300) > "$fixtures/dir/c_long.txt"
+: > "$fixtures/dir/empty"
+for i in $(seq 1 12); do printf '%d\n' "$i" > "$fixtures/dir/num_$i"; done
+printf 'nested\n' > "$fixtures/dir/subdir/inner.txt"
+ln -s a.txt "$fixtures/dir/link"
+data="$fixtures/data.txt"
+dir="$fixtures/dir"
+
+# Environment that args_env prints.
+export EMU_TEST_A=alpha
+export EMU_TEST_B="two words = ok"
+unset EMU_TEST_UNSET
+
+selected() { [ -z "$filter" ] || [[ $1 =~ $filter ]]; }
+
+# show_details: the stdout diff and the start of EMU's stderr.
+show_details() {
+  if ! cmp -s "$work/native.out" "$work/emu.out"; then
+    echo "  --- stdout diff (native vs emu):"
+    diff -u --label native --label emu "$work/native.out" "$work/emu.out" | head -n 40 | sed 's/^/  /' || true
+  fi
+  if [ -s "$work/emu.err" ]; then
+    echo "  --- emu stderr (first 15 lines):"
+    head -n 15 "$work/emu.err" | sed 's/^/  /'
+  fi
+}
+
+# run_native CMD...: exit status in $native_rc. The command runs through an inner bash so that
+# a death by signal shows as 128+N and bash's "Segmentation fault" report stays off our stderr.
+run_native() {
+  native_rc=0
+  bash -c '"$@"; exit $?' native timeout -k 5 "$timeout_s" "$@" \
+    < /dev/null > "$work/native.out" 2> "$work/native.err" || native_rc=$?
+}
+
+# run_emu CMD...: exit status in $emu_rc. If EMU itself dies of a signal, the braces keep
+# bash's job report off our stderr (the status still shows it).
+run_emu() {
+  emu_rc=0
+  { timeout -k 5 "$timeout_s" "$emu" "$@" \
+      < /dev/null > "$work/emu.out" 2> "$work/emu.err" || emu_rc=$?; } 2> /dev/null
+}
+
+# check NAME MODE CMD...
+#   MODE exact:  stdout and exit status must match
+#   MODE status: only the exit status must match (and must be 0 natively)
+#   MODE segv:   exit status must match and be 139; EMU prints one SIGSEGV line on stderr
+check() {
+  local name=$1 mode=$2
+  shift 2
+  selected "$name" || return 0
+  run_native "$@"
+  run_emu "$@"
+  if [ "$emu_rc" -eq 124 ] || [ "$emu_rc" -eq 137 ]; then
+    fail "$name" "emu timed out after ${timeout_s}s (status $emu_rc)"
+    show_details
+    return 0
+  fi
+  if [ "$native_rc" -eq 124 ]; then
+    fail "$name" "the native run timed out after ${timeout_s}s"
+    return 0
+  fi
+  local problems=()
+  [ "$native_rc" -eq "$emu_rc" ] || problems+=("exit status native $native_rc, emu $emu_rc")
+  if [ "$mode" != status ] && ! cmp -s "$work/native.out" "$work/emu.out"; then
+    problems+=("stdout differs")
+  fi
+  if [ "$mode" = status ] && [ "$native_rc" -ne 0 ]; then
+    problems+=("native run exited $native_rc")
+  fi
+  if [ "$mode" = segv ]; then
+    [ "$native_rc" -eq 139 ] || problems+=("native exit status $native_rc, expected 139")
+    local lines
+    lines=$(grep -ciE 'SIGSEGV|segmentation fault' "$work/emu.err" || true)
+    [ "$lines" -eq 1 ] || problems+=("emu printed $lines SIGSEGV lines on stderr, expected 1")
+  fi
+  if [ ${#problems[@]} -eq 0 ]; then
+    pass "$name"
+  else
+    local why
+    why=$(printf '%s; ' "${problems[@]}")
+    fail "$name" "${why%; }"
+    show_details
+  fi
+}
+
+# Arguments for each guest program; programs not listed run without arguments.
+guest_args() {
+  case $1 in
+    hello) args=(world "two words" "" "-x") ;;
+    args_env) args=(one "two three" "--flag=4") ;;
+    files) args=("$data" "$dir") ;;
+    *) args=() ;;
+  esac
+}
+
+for libc in musl glibc; do
+  shopt -s nullglob
+  programs=("$guest_dir/$libc"/*)
+  shopt -u nullglob
+  [ ${#programs[@]} -gt 0 ] || die "no guest programs in $guest_dir/$libc"
+  for prog in "${programs[@]}"; do
+    name=$(basename "$prog")
+    if [ ! -f "$prog" ] || [ ! -x "$prog" ]; then continue; fi
+    case $name in bench_* | *.tmp.*) continue ;; esac
+    guest_args "$name"
+    if [ "$name" = segv ]; then
+      check "$libc/$name" segv "$prog" ${args[@]+"${args[@]}"}
+    else
+      check "$libc/$name" exact "$prog" ${args[@]+"${args[@]}"}
+    fi
+  done
+done
+
+if [ -x "$busybox" ]; then
+  bb=$busybox
+  check busybox/echo exact "$bb" echo a b c
+  check busybox/seq exact "$bb" seq 1 100
+  check busybox/sha256sum exact "$bb" sha256sum "$data"
+  check busybox/md5sum exact "$bb" md5sum "$data" "$dir/a.txt"
+  check busybox/cat exact "$bb" cat "$data"
+  check busybox/ls exact "$bb" ls "$dir"
+  check busybox/ls-1a exact "$bb" ls -1a "$dir/subdir"
+  check busybox/wc exact "$bb" wc "$data"
+  check busybox/head exact "$bb" head -n 5 "$data"
+  check busybox/tail exact "$bb" tail -n 3 "$data"
+  check busybox/sort exact "$bb" sort -r "$dir/c_long.txt" "$dir/b.txt"
+  check busybox/grep exact "$bb" grep -c fox "$data"
+  check busybox/uname-s exact "$bb" uname -s
+  check busybox/uname-m exact "$bb" uname -m
+  check busybox/uname-a status "$bb" uname -a
+  check busybox/basename exact "$bb" basename /a/b/c
+  check busybox/printf exact "$bb" printf '%s=%d [%5.2f] %x\n' answer 42 3.14159 255
+  check busybox/expr exact "$bb" expr 2 + 3
+  check busybox/true exact "$bb" true
+  check busybox/false exact "$bb" false
+  # shellcheck disable=SC2016 # expanded by the guest's shell
+  check busybox/sh-arith exact "$bb" sh -c 'x=6; echo "$((x * 7))"; exit 3'
+else
+  echo "NOTE: $busybox not found: busybox tests skipped" >&2
+fi
+
+summary

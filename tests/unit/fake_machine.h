@@ -1,0 +1,44 @@
+// A machine for kernel unit tests: heap-backed RAM and a CPU that only records what the
+// kernel asks of it. No Unicorn.
+#pragma once
+
+#include <cstdlib>
+#include <cstring>
+
+#include "kernel/hal.h"
+
+namespace test {
+
+using namespace kernel;
+
+class FakeRam {
+ public:
+  explicit FakeRam(u64 size) {
+    m_memory.base = static_cast<u8*>(std::aligned_alloc(kPageSize, size));
+    std::memset(m_memory.base, 0xcc, size);  // garbage: the kernel must clear what it uses
+    m_memory.size = size;
+  }
+  ~FakeRam() { std::free(m_memory.base); }
+  FakeRam(const FakeRam&) = delete;
+  FakeRam& operator=(const FakeRam&) = delete;
+  const hal::PhysMemory& memory() const { return m_memory; }
+
+ private:
+  hal::PhysMemory m_memory;
+};
+
+class FakeCpu final : public hal::Cpu {
+ public:
+  u64 reg(hal::Reg r) const override { return regs[static_cast<int>(r)]; }
+  void set_reg(hal::Reg r, u64 value) override { regs[static_cast<int>(r)] = value; }
+  void set_page_table_root(PhysAddr root) override { cr3 = root; }
+  void flush_tlb() override { ++tlb_flushes; }
+  void request_stop() override { ++stop_requests; }
+
+  u64 regs[static_cast<int>(hal::Reg::Count)] = {};
+  PhysAddr cr3;
+  int tlb_flushes = 0;
+  int stop_requests = 0;
+};
+
+}  // namespace test
