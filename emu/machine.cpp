@@ -31,6 +31,11 @@ Access access_of(int type) {
   }
 }
 
+// uc_emu_start's `until` address. Unicorn looks its page up when emulation starts; that
+// lookup is answered "unmapped" without involving the kernel. No user address is there.
+constexpr u64 kUntil = ~u64{0};
+constexpr u64 kUntilPage = kUntil & ~kernel::kPageMask;
+
 u64 now_ns() {
   return static_cast<u64>(std::chrono::duration_cast<std::chrono::nanoseconds>(
                               std::chrono::steady_clock::now().time_since_epoch())
@@ -101,7 +106,7 @@ void Machine::on_interrupt(uc_struct* uc, kernel::u32 intno, void* self) {
 bool Machine::fill(u64 vaddr, Access access, void* out) {
   auto* entry = static_cast<uc_tlb_entry*>(out);
   // After the process ended, Unicorn may still translate while it winds down.
-  if (m_kernel->exited()) return false;
+  if (m_kernel->exited() || vaddr == kUntilPage) return false;
   Walk w = m_mmu.walk(m_cr3, vaddr, access);
   if (w.status == Walk::Status::PageFault) {
     if (m_trace_faults) {
@@ -186,7 +191,7 @@ void Machine::run(kernel::Kernel& kernel, trace::Tracer* tracer) {
   m_trace_faults = tracer && tracer->faults_enabled();
   while (!kernel.exited()) {
     const u64 rip = reg(Reg::Rip);
-    const uc_err err = uc_emu_start(m_uc, rip, ~u64{0}, 0, 0);
+    const uc_err err = uc_emu_start(m_uc, rip, kUntil, 0, 0);
     if (kernel.exited()) break;
     if (m_pending.active) {
       resolve_traced_fault();
@@ -196,7 +201,12 @@ void Machine::run(kernel::Kernel& kernel, trace::Tracer* tracer) {
       deliver_exception(m_exception_no);
       continue;
     }
-    if (err == UC_ERR_OK) continue;  // a stop request that did not end the process
+    if (err == UC_ERR_OK) {
+      // Either a stop request that did not end the process, or the guest reached `until`.
+      if (reg(Reg::Rip) == kUntil)
+        kernel.cpu_exception(kernel::abi::kSIGSEGV, kernel::abi::kSEGV_MAPERR, kUntil);
+      continue;
+    }
     if (err == UC_ERR_INSN_INVALID) {
       kernel.cpu_exception(kernel::abi::kSIGILL, kernel::abi::kILL_ILLOPN, reg(Reg::Rip));
       continue;

@@ -15,8 +15,8 @@ class TestFile final : public fs::File {
     out = {};
     return {};
   }
-  Result<u64> seek(i64 offset, int) override {
-    position = static_cast<u64>(offset);
+  Result<u64> seek(i64 offset, int whence) override {
+    position = static_cast<u64>(offset) + (whence == abi::kSEEK_CUR ? position : 0);
     return position;
   }
   u64 position = 0;
