@@ -4,6 +4,8 @@
 
 #include <chrono>
 
+#include "emu/fault_address.h"
+
 #include "kernel/abi/linux.h"
 #include "kernel/kernel.h"
 #include "kernel/mm/fault.h"
@@ -111,10 +113,14 @@ bool Machine::fill(u64 vaddr, Access access, void* out) {
   if (w.status == Walk::Status::PageFault) {
     if (m_trace_faults) {
       // Stop at the exact faulting instruction, and resolve with full detail from the run loop.
-      m_pending = {true, vaddr, access, w};
+      m_pending = {true, false, {}, vaddr, access, w};
       return false;
     }
-    if (!m_kernel->page_fault(vaddr, w.error_code).handled()) return false;
+    const kernel::mm::FaultResult r = m_kernel->page_fault(vaddr, w.error_code);
+    if (!r.handled()) {
+      m_pending = {true, true, r, vaddr, access, w};
+      return false;
+    }
     w = m_mmu.walk(m_cr3, vaddr, access);
   }
   switch (w.status) {
@@ -146,18 +152,32 @@ std::string Machine::instruction_at(u64 rip) const {
   return m_disasm.one(code, got, rip);
 }
 
-void Machine::resolve_traced_fault() {
+u64 Machine::exact_address(u64 page, Access access) const {
+  const u64 rip = reg(Reg::Rip);
+  kernel::u8 code[16];
+  u64 got = 0;
+  while (got < sizeof code && m_mmu.peek(m_cr3, rip + got, code + got, 1)) ++got;
+  return exact_fault_address(code, got, rip, page, access, [this](Reg r) { return reg(r); });
+}
+
+void Machine::resolve_pending_fault() {
   const PendingFault pending = m_pending;
   m_pending.active = false;
+  // Emulation stopped with the state restored to the faulting instruction.
+  const u64 addr = exact_address(pending.addr, pending.access);
+  if (pending.resolved) {
+    m_kernel->fault_signal(pending.result, addr);
+    return;
+  }
   const u64 rip = reg(Reg::Rip);
   const u64 start = now_ns();
-  const kernel::mm::FaultResult r = m_kernel->page_fault(pending.addr, pending.walk.error_code);
+  const kernel::mm::FaultResult r = m_kernel->page_fault(addr, pending.walk.error_code);
   const u64 cost = now_ns() - start;
   trace::FaultEvent event;
   event.thread = m_kernel->current().tid();
   event.rip = rip;
   event.insn = instruction_at(rip);
-  event.addr = pending.addr;
+  event.addr = addr;
   event.access = pending.access;
   event.error_code = pending.walk.error_code;
   event.walk = &pending.walk;
@@ -165,6 +185,7 @@ void Machine::resolve_traced_fault() {
   event.stack_grown = r.stack_grown;
   event.ns = cost;
   m_tracer->fault(event);
+  if (!r.handled()) m_kernel->fault_signal(r, addr);
   if (r.replaced_present) flush_tlb();
 }
 
@@ -194,7 +215,7 @@ void Machine::run(kernel::Kernel& kernel, trace::Tracer* tracer) {
     const uc_err err = uc_emu_start(m_uc, rip, kUntil, 0, 0);
     if (kernel.exited()) break;
     if (m_pending.active) {
-      resolve_traced_fault();
+      resolve_pending_fault();
       continue;
     }
     if (m_exception) {

@@ -11,6 +11,7 @@
 #include "emu/phys_ram.h"
 #include "emu/trace/tracer.h"
 #include "kernel/hal.h"
+#include "kernel/mm/fault.h"
 
 struct uc_struct;
 
@@ -46,9 +47,12 @@ class Machine final : public kernel::hal::Cpu {
   void request_stop() override;
 
  private:
+  // A fault the hook left for the run loop, which sees the exact faulting instruction.
   struct PendingFault {
     bool active = false;
-    u64 addr = 0;
+    bool resolved = false;  // the kernel already answered (with a signal)
+    kernel::mm::FaultResult result;
+    u64 addr = 0;  // the page, as Unicorn names it
     Access access = Access::Read;
     Walk walk;
   };
@@ -58,7 +62,9 @@ class Machine final : public kernel::hal::Cpu {
   static void on_interrupt(uc_struct* uc, kernel::u32 intno, void* self);
 
   bool fill(u64 vaddr, Access access, void* result);
-  void resolve_traced_fault();
+  void resolve_pending_fault();
+  // The byte the faulting instruction touched inside `page`.
+  u64 exact_address(u64 page, Access access) const;
   void deliver_exception(kernel::u32 intno);
 
   PhysRam m_ram;

@@ -70,6 +70,7 @@ Result<void> Kernel::start(const std::string& path, const std::vector<std::strin
     return opened.error();
   }
   m_process->set_exe_path(m_vfs->absolute_path(m_process->fs(), path));
+  m_process->comm() = path.substr(path.rfind('/') + 1, 15);
   proc::ExecRequest request{opened.value(), path, argv, envp};
   auto& address_space = m_process->address_space();
   m_cpu.set_page_table_root(address_space.page_table().root());
@@ -85,7 +86,12 @@ void Kernel::warn_unimplemented(u64 nr) {
   if (!m_sink) return;
   const char* name = syscalls::syscall_name(nr);
   std::string msg = "unimplemented syscall ";
-  msg += name ? name : "#" + std::to_string(nr);
+  if (name) {
+    msg += name;
+  } else {
+    msg += '#';
+    msg += std::to_string(nr);
+  }
   msg += " returns ENOSYS";
   m_sink->warning(msg);
 }
@@ -124,9 +130,11 @@ void Kernel::syscall() {
 }
 
 mm::FaultResult Kernel::page_fault(u64 addr, u32 error_code) {
-  mm::FaultResult r = m_process->address_space().handle_fault(addr, error_code);
-  if (!r.handled()) kill_process(r.signal(), r.si_code(), addr);
-  return r;
+  return m_process->address_space().handle_fault(addr, error_code);
+}
+
+void Kernel::fault_signal(const mm::FaultResult& fault, u64 addr) {
+  kill_process(fault.signal(), fault.si_code(), addr);
 }
 
 void Kernel::cpu_exception(int signal, int si_code, u64 addr) {

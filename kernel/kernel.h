@@ -51,9 +51,11 @@ class Kernel {
 
   // The guest executed `syscall`: arguments and result live in the CPU's registers.
   void syscall();
-  // The MMU could not translate: resolve or decide on a signal. On failure the fatal
-  // signal is recorded (see exit_state()) and the machine should stop.
+  // The MMU could not translate: resolve the fault, or say which signal it raises.
   mm::FaultResult page_fault(u64 addr, u32 error_code);
+  // Raises the signal of an unresolved fault at addr (the exact byte, where the machine
+  // knows it).
+  void fault_signal(const mm::FaultResult& fault, u64 addr);
   // A CPU exception other than a page fault (divide error, invalid opcode, #GP ...).
   void cpu_exception(int signal, int si_code, u64 addr);
 

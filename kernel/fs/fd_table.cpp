@@ -47,7 +47,9 @@ Result<void> FdTable::close(int fd) {
   return {};
 }
 
-Result<int> FdTable::dup(int oldfd) { return dup_from(oldfd, 0, CloseOnExec::No); }
+Result<int> FdTable::dup(int oldfd) {
+  return dup_from(oldfd, 0, CloseOnExec::No);
+}
 
 Result<int> FdTable::dup_from(int oldfd, u64 lowest, CloseOnExec cloexec) {
   auto file = TRY(get(oldfd));

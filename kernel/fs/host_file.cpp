@@ -10,8 +10,8 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <algorithm>
+#include <cerrno>
 #include <climits>
 #include <cstdlib>
 #include <cstring>
@@ -26,14 +26,18 @@ struct StatusBit {
   int host;
   u64 guest;
 };
-constexpr StatusBit kStatusBits[] = {
-    {O_APPEND, abi::kO_APPEND}, {O_NONBLOCK, abi::kO_NONBLOCK},   {O_DSYNC, abi::kO_DSYNC},
-    {O_ASYNC, abi::kO_ASYNC},   {O_DIRECT, abi::kO_DIRECT},       {O_LARGEFILE, abi::kO_LARGEFILE},
-    {O_NOATIME, abi::kO_NOATIME}};
+constexpr StatusBit kStatusBits[] = {{O_APPEND, abi::kO_APPEND},  {O_NONBLOCK, abi::kO_NONBLOCK},
+                                     {O_DSYNC, abi::kO_DSYNC},    {O_ASYNC, abi::kO_ASYNC},
+                                     {O_DIRECT, abi::kO_DIRECT},  {O_LARGEFILE, abi::kO_LARGEFILE},
+                                     {O_NOATIME, abi::kO_NOATIME}};
 
-abi::Errno last_error() { return host::errno_from_host(errno); }
+abi::Errno last_error() {
+  return host::errno_from_host(errno);
+}
 
-bool interrupted() { return last_error() == abi::Errno::kEINTR; }
+bool interrupted() {
+  return last_error() == abi::Errno::kEINTR;
+}
 
 u32 guest_file_type(mode_t mode) {
   if (S_ISREG(mode)) return abi::kS_IFREG;
@@ -46,7 +50,9 @@ u32 guest_file_type(mode_t mode) {
   return 0;
 }
 
-abi::Timespec guest_time(const struct timespec& ts) { return {ts.tv_sec, ts.tv_nsec}; }
+abi::Timespec guest_time(const struct timespec& ts) {
+  return {ts.tv_sec, ts.tv_nsec};
+}
 
 abi::Stat stat_from_host(const struct ::stat& st) {
   abi::Stat out{};
@@ -68,14 +74,22 @@ abi::Stat stat_from_host(const struct ::stat& st) {
 
 u8 dirent_type_from_host(unsigned char type) {
   switch (type) {
-    case ::DT_FIFO: return kDT_FIFO;
-    case ::DT_CHR: return kDT_CHR;
-    case ::DT_DIR: return kDT_DIR;
-    case ::DT_BLK: return kDT_BLK;
-    case ::DT_REG: return kDT_REG;
-    case ::DT_LNK: return kDT_LNK;
-    case ::DT_SOCK: return kDT_SOCK;
-    default: return kDT_UNKNOWN;
+    case ::DT_FIFO:
+      return kDT_FIFO;
+    case ::DT_CHR:
+      return kDT_CHR;
+    case ::DT_DIR:
+      return kDT_DIR;
+    case ::DT_BLK:
+      return kDT_BLK;
+    case ::DT_REG:
+      return kDT_REG;
+    case ::DT_LNK:
+      return kDT_LNK;
+    case ::DT_SOCK:
+      return kDT_SOCK;
+    default:
+      return kDT_UNKNOWN;
   }
 }
 
@@ -119,19 +133,26 @@ void HostFd::reset() {
 
 u8 dirent_type(u32 mode) {
   switch (mode & abi::kS_IFMT) {
-    case abi::kS_IFIFO: return kDT_FIFO;
-    case abi::kS_IFCHR: return kDT_CHR;
-    case abi::kS_IFDIR: return kDT_DIR;
-    case abi::kS_IFBLK: return kDT_BLK;
-    case abi::kS_IFREG: return kDT_REG;
-    case abi::kS_IFLNK: return kDT_LNK;
-    case abi::kS_IFSOCK: return kDT_SOCK;
-    default: return kDT_UNKNOWN;
+    case abi::kS_IFIFO:
+      return kDT_FIFO;
+    case abi::kS_IFCHR:
+      return kDT_CHR;
+    case abi::kS_IFDIR:
+      return kDT_DIR;
+    case abi::kS_IFBLK:
+      return kDT_BLK;
+    case abi::kS_IFREG:
+      return kDT_REG;
+    case abi::kS_IFLNK:
+      return kDT_LNK;
+    case abi::kS_IFSOCK:
+      return kDT_SOCK;
+    default:
+      return kDT_UNKNOWN;
   }
 }
 
-Result<u64> encode_dirents(std::span<u8> buf, const std::vector<DirEntry>& entries,
-                           u64& position) {
+Result<u64> encode_dirents(std::span<u8> buf, const std::vector<DirEntry>& entries, u64& position) {
   // struct linux_dirent64 { u64 d_ino; i64 d_off; u16 d_reclen; u8 d_type; char d_name[]; }
   constexpr u64 kHeader = 19;
   u64 used = 0;
@@ -167,7 +188,8 @@ abi::Errno errno_from_host(int host_errno) {
     return abi::Errno::k##name;
     EMU_ERRNO_LIST(EMU_HOST_ERRNO)
 #undef EMU_HOST_ERRNO
-    default: return abi::Errno::kEIO;
+    default:
+      return abi::Errno::kEIO;
   }
 }
 
@@ -196,9 +218,15 @@ Result<std::string> current_directory() {
 Result<HostFd> open_at(int dir_fd, const std::string& name, OpenMode mode) {
   int flags = O_NOFOLLOW | O_CLOEXEC | O_NOCTTY;
   switch (mode) {
-    case OpenMode::Handle: flags |= O_PATH; break;
-    case OpenMode::File: flags |= O_RDONLY | O_NONBLOCK; break;
-    case OpenMode::Directory: flags |= O_RDONLY | O_DIRECTORY; break;
+    case OpenMode::Handle:
+      flags |= O_PATH;
+      break;
+    case OpenMode::File:
+      flags |= O_RDONLY | O_NONBLOCK;
+      break;
+    case OpenMode::Directory:
+      flags |= O_RDONLY | O_DIRECTORY;
+      break;
   }
   int fd;
   do {
@@ -316,12 +344,23 @@ Result<u64> pwrite(int fd, std::span<const u8> buf, u64 offset) {
 Result<u64> seek(int fd, i64 offset, int whence) {
   int host_whence;
   switch (whence) {
-    case abi::kSEEK_SET: host_whence = SEEK_SET; break;
-    case abi::kSEEK_CUR: host_whence = SEEK_CUR; break;
-    case abi::kSEEK_END: host_whence = SEEK_END; break;
-    case 3: host_whence = SEEK_DATA; break;  // SEEK_DATA
-    case 4: host_whence = SEEK_HOLE; break;  // SEEK_HOLE
-    default: return abi::Errno::kEINVAL;
+    case abi::kSEEK_SET:
+      host_whence = SEEK_SET;
+      break;
+    case abi::kSEEK_CUR:
+      host_whence = SEEK_CUR;
+      break;
+    case abi::kSEEK_END:
+      host_whence = SEEK_END;
+      break;
+    case 3:
+      host_whence = SEEK_DATA;
+      break;  // SEEK_DATA
+    case 4:
+      host_whence = SEEK_HOLE;
+      break;  // SEEK_HOLE
+    default:
+      return abi::Errno::kEINVAL;
   }
   const off_t pos = ::lseek(fd, offset, host_whence);
   if (pos < 0) return last_error();
@@ -348,7 +387,9 @@ Result<u64> status_flags(int fd) {
   return out;
 }
 
-bool is_terminal(int fd) { return ::isatty(fd) == 1; }
+bool is_terminal(int fd) {
+  return ::isatty(fd) == 1;
+}
 
 Result<Termios> terminal_attributes(int fd) {
   struct termios t;
@@ -404,8 +445,12 @@ Result<u64> HostFile::pread(std::span<u8> buf, u64 offset) {
 Result<u64> HostFile::seek(i64 offset, int whence) {
   i64 base;
   switch (whence) {
-    case abi::kSEEK_SET: base = 0; break;
-    case abi::kSEEK_CUR: base = static_cast<i64>(m_offset); break;
+    case abi::kSEEK_SET:
+      base = 0;
+      break;
+    case abi::kSEEK_CUR:
+      base = static_cast<i64>(m_offset);
+      break;
     case abi::kSEEK_END: {
       abi::Stat st = TRY(host::stat(m_fd.get()));
       base = st.st_size;
@@ -417,7 +462,8 @@ Result<u64> HostFile::seek(i64 offset, int whence) {
       m_offset = TRY(host::seek(m_fd.get(), offset, whence));
       return m_offset;
     }
-    default: return abi::Errno::kEINVAL;
+    default:
+      return abi::Errno::kEINVAL;
   }
   i64 target;
   if (__builtin_add_overflow(base, offset, &target) || target < 0) return abi::Errno::kEINVAL;
@@ -435,19 +481,26 @@ HostDirectory::HostDirectory(HostFd fd, std::string guest_path, bool is_root)
   status_flags = abi::kO_RDONLY | abi::kO_LARGEFILE | abi::kO_DIRECTORY;
 }
 
-Result<u64> HostDirectory::read(std::span<u8>) { return abi::Errno::kEISDIR; }
+Result<u64> HostDirectory::read(std::span<u8>) {
+  return abi::Errno::kEISDIR;
+}
 
-Result<u64> HostDirectory::pread(std::span<u8>, u64) { return abi::Errno::kEISDIR; }
+Result<u64> HostDirectory::pread(std::span<u8>, u64) {
+  return abi::Errno::kEISDIR;
+}
 
 Result<u64> HostDirectory::seek(i64 offset, int whence) {
   i64 target;
   switch (whence) {
-    case abi::kSEEK_SET: target = offset; break;
+    case abi::kSEEK_SET:
+      target = offset;
+      break;
     case abi::kSEEK_CUR:
       if (__builtin_add_overflow(static_cast<i64>(m_position), offset, &target))
         return abi::Errno::kEINVAL;
       break;
-    default: return abi::Errno::kEINVAL;
+    default:
+      return abi::Errno::kEINVAL;
   }
   if (target < 0) return abi::Errno::kEINVAL;
   // rewinddir(): the next getdents64 sees the directory as it is now.

@@ -18,7 +18,9 @@ constexpr u64 kProcDev = encode_dev(0, 22);
 constexpr u64 kSysDev = encode_dev(0, 21);
 constexpr u64 kDevDev = encode_dev(0, 5);
 
-bool is_type(const abi::Stat& st, u32 type) { return (st.st_mode & abi::kS_IFMT) == type; }
+bool is_type(const abi::Stat& st, u32 type) {
+  return (st.st_mode & abi::kS_IFMT) == type;
+}
 
 // A /proc/<pid> name: decimal digits, no leading zero (as Linux's name_to_int).
 int parse_pid(std::string_view name) {
@@ -134,8 +136,10 @@ Result<Step> Walker::lookup_emulated(const Step& dir, const std::string& name) c
       if (name == "random") return emulated_step(name, EmulatedNode::DevRandom, 0);
       if (name == "urandom") return emulated_step(name, EmulatedNode::DevUrandom, 0);
       return abi::Errno::kENOENT;
-    case EmulatedNode::SysDir: return abi::Errno::kENOENT;
-    default: return abi::Errno::kENOTDIR;
+    case EmulatedNode::SysDir:
+      return abi::Errno::kENOENT;
+    default:
+      return abi::Errno::kENOTDIR;
   }
 }
 
@@ -182,8 +186,7 @@ Result<Resolved> Walker::finish() {
   return r;
 }
 
-Result<Resolved> Walker::run(std::string_view base, std::string_view path,
-                             FollowSymlinks follow) {
+Result<Resolved> Walker::run(std::string_view base, std::string_view path, FollowSymlinks follow) {
   if (path.empty()) return abi::Errno::kENOENT;
   if (path.size() >= kPathMax) return abi::Errno::kENAMETOOLONG;
   queue(path);
@@ -252,17 +255,38 @@ abi::Stat emulated_stat(EmulatedNode node, int pid) {
   };
   const u64 pid_ino = 0x1000 + static_cast<u64>(pid) * 16;
   switch (node) {
-    case EmulatedNode::None: break;
-    case EmulatedNode::ProcDir: dir(kProcDev, 1, 0555); break;
-    case EmulatedNode::ProcSelf: link(2); break;
-    case EmulatedNode::ProcPidDir: dir(kProcDev, pid_ino, 0555); break;
-    case EmulatedNode::ProcPidExe: link(pid_ino + 1); break;
-    case EmulatedNode::SysDir: dir(kSysDev, 1, 0555); break;
-    case EmulatedNode::DevDir: dir(kDevDev, 1, 0755); break;
-    case EmulatedNode::DevNull: chr(2, 3); break;
-    case EmulatedNode::DevZero: chr(3, 5); break;
-    case EmulatedNode::DevRandom: chr(4, 8); break;
-    case EmulatedNode::DevUrandom: chr(5, 9); break;
+    case EmulatedNode::None:
+      break;
+    case EmulatedNode::ProcDir:
+      dir(kProcDev, 1, 0555);
+      break;
+    case EmulatedNode::ProcSelf:
+      link(2);
+      break;
+    case EmulatedNode::ProcPidDir:
+      dir(kProcDev, pid_ino, 0555);
+      break;
+    case EmulatedNode::ProcPidExe:
+      link(pid_ino + 1);
+      break;
+    case EmulatedNode::SysDir:
+      dir(kSysDev, 1, 0555);
+      break;
+    case EmulatedNode::DevDir:
+      dir(kDevDev, 1, 0755);
+      break;
+    case EmulatedNode::DevNull:
+      chr(2, 3);
+      break;
+    case EmulatedNode::DevZero:
+      chr(3, 5);
+      break;
+    case EmulatedNode::DevRandom:
+      chr(4, 8);
+      break;
+    case EmulatedNode::DevUrandom:
+      chr(5, 9);
+      break;
   }
   return st;
 }
@@ -291,7 +315,8 @@ std::vector<DirEntry> emulated_entries(EmulatedNode dir, int pid, bool has_exe) 
       add(EmulatedNode::DevUrandom, "urandom");
       add(EmulatedNode::DevZero, "zero");
       break;
-    default: break;
+    default:
+      break;
   }
   return out;
 }
@@ -304,7 +329,8 @@ Result<std::string> emulated_link_target(EmulatedNode node, const Caller& caller
     case EmulatedNode::ProcPidExe:
       if (caller.exe_path.empty()) return abi::Errno::kENOENT;
       return std::string(caller.exe_path);
-    default: return abi::Errno::kEINVAL;
+    default:
+      return abi::Errno::kEINVAL;
   }
 }
 

@@ -17,7 +17,9 @@ Result<u64> StdioFile::read(std::span<u8> buf) {
   return host::read(m_host_fd, buf);
 }
 
-Result<u64> StdioFile::write(std::span<const u8> buf) { return host::write(m_host_fd, buf); }
+Result<u64> StdioFile::write(std::span<const u8> buf) {
+  return host::write(m_host_fd, buf);
+}
 
 Result<u64> StdioFile::pread(std::span<u8> buf, u64 offset) {
   return host::pread(m_host_fd, buf, offset);
@@ -27,7 +29,9 @@ Result<u64> StdioFile::pwrite(std::span<const u8> buf, u64 offset) {
   return host::pwrite(m_host_fd, buf, offset);
 }
 
-Result<u64> StdioFile::seek(i64 offset, int whence) { return host::seek(m_host_fd, offset, whence); }
+Result<u64> StdioFile::seek(i64 offset, int whence) {
+  return host::seek(m_host_fd, offset, whence);
+}
 
 Result<void> StdioFile::stat(abi::Stat& out) {
   out = TRY(host::stat(m_host_fd));

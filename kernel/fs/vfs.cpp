@@ -10,8 +10,8 @@ namespace kernel::fs {
 namespace {
 
 // The open-time flags Linux drops from the file's status flags (F_GETFL never shows them).
-constexpr u64 kOpenOnlyFlags = abi::kO_CREAT | abi::kO_EXCL | abi::kO_NOCTTY | abi::kO_TRUNC |
-                               abi::kO_CLOEXEC;
+constexpr u64 kOpenOnlyFlags =
+    abi::kO_CREAT | abi::kO_EXCL | abi::kO_NOCTTY | abi::kO_TRUNC | abi::kO_CLOEXEC;
 
 u64 status_flags_for(u64 flags) {
   if (flags & abi::kO_PATH) return flags & (abi::kO_PATH | abi::kO_DIRECTORY | abi::kO_NOFOLLOW);
@@ -19,7 +19,9 @@ u64 status_flags_for(u64 flags) {
   return (flags & ~kOpenOnlyFlags) | abi::kO_LARGEFILE;
 }
 
-bool wants_write(u64 flags) { return (flags & abi::kO_ACCMODE) != abi::kO_RDONLY; }
+bool wants_write(u64 flags) {
+  return (flags & abi::kO_ACCMODE) != abi::kO_RDONLY;
+}
 
 bool is_emulated_directory(EmulatedNode node) {
   return node == EmulatedNode::ProcDir || node == EmulatedNode::ProcPidDir ||
@@ -38,9 +40,14 @@ class MemDevice final : public File {
 
   Result<u64> read(std::span<u8> buf) override {
     switch (m_node) {
-      case EmulatedNode::DevNull: return 0;
-      case EmulatedNode::DevZero: std::memset(buf.data(), 0, buf.size()); break;
-      default: TRY(host::random_bytes(buf)); break;
+      case EmulatedNode::DevNull:
+        return 0;
+      case EmulatedNode::DevZero:
+        std::memset(buf.data(), 0, buf.size());
+        break;
+      default:
+        TRY(host::random_bytes(buf));
+        break;
     }
     return buf.size();
   }
@@ -216,7 +223,7 @@ Result<std::shared_ptr<File>> Vfs::open_emulated(const Caller& caller, const Res
   if (!file) {
     std::string target;
     if (is_emulated_link(node)) target = TRY(emulated_link_target(node, caller));
-    file = std::make_shared<EmulatedNodeFile>(node, entry.path, entry.pid,
+    file = std::make_shared<EmulatedNodeFile>(node, entry.path, caller.pid,
                                               !caller.exe_path.empty(), std::move(target));
   }
   file->status_flags = status_flags_for(flags);
@@ -249,8 +256,7 @@ Result<void> Vfs::access_entry(const Resolved& entry, int mode) {
   if (entry.emulated != EmulatedNode::None) return emulated_access(entry.stat, mode);
   const u32 type = entry.type();
   // The read-only mount answers first, for the kinds of file it covers (sb_permission).
-  if ((mode & kW_OK) &&
-      (type == abi::kS_IFREG || type == abi::kS_IFDIR || type == abi::kS_IFLNK))
+  if ((mode & kW_OK) && (type == abi::kS_IFREG || type == abi::kS_IFDIR || type == abi::kS_IFLNK))
     return abi::Errno::kEROFS;
   return host::access(entry.node.get(), mode);
 }

@@ -46,6 +46,15 @@ class Process {
     u64 size = 0;
   };
   AltStack& alt_stack() { return m_alt_stack; }
+  // The command name (prctl PR_SET_NAME, /proc/PID/comm): at most 15 bytes.
+  std::string& comm() { return m_comm; }
+  // prctl state with no other effect yet.
+  struct PrctlState {
+    int dumpable = 1;
+    int pdeath_signal = 0;
+    bool no_new_privs = false;
+  };
+  PrctlState& prctl_state() { return m_prctl; }
 
  private:
   int m_pid;
@@ -60,6 +69,8 @@ class Process {
   u32 m_umask = 022;
   std::array<abi::Rlimit, kRlimitCount> m_rlimits;
   AltStack m_alt_stack;
+  std::string m_comm;
+  PrctlState m_prctl;
 };
 
 }  // namespace kernel

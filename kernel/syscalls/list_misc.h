@@ -26,6 +26,7 @@
   X(121, getpgid, Ret, Int)                                           \
   X(124, getsid, Ret, Int)                                            \
   X(131, sigaltstack, Ret, Ptr, Ptr)                                  \
+  X(157, prctl, Ret, Int, Hex, Hex, Hex, Hex)                         \
   X(158, arch_prctl, Ret, ArchPrctl, Hex)                             \
   X(160, setrlimit, Ret, Int, Ptr)                                    \
   X(186, gettid, Ret)                                                 \

@@ -37,7 +37,9 @@ constexpr u64 kSetflMask =
 constexpr u64 kChunk = u64{1} << 20;
 constexpr u64 kDirentChunk = u64{64} << 10;
 
-mm::AddressSpace& memory(SyscallContext& ctx) { return ctx.process.address_space(); }
+mm::AddressSpace& memory(SyscallContext& ctx) {
+  return ctx.process.address_space();
+}
 
 fs::Caller caller_of(SyscallContext& ctx) {
   return {ctx.process.fs(), ctx.process.pid(), ctx.process.exe_path()};
@@ -49,7 +51,9 @@ bool user_range_ok(u64 addr, u64 len) {
 }
 
 // fd arguments are `unsigned int` in Linux, dirfds `int`: only the low 32 bits count.
-int fd_arg(u64 v) { return static_cast<int>(static_cast<u32>(v)); }
+int fd_arg(u64 v) {
+  return static_cast<int>(static_cast<u32>(v));
+}
 
 enum class AllowPathFd : u8 { No, Yes };
 
@@ -155,7 +159,8 @@ Result<i64> write_from(SyscallContext& ctx, fs::File& file, std::span<const Segm
       have += piece;
       seg_off += piece;
     }
-    if (faulted && have == 0) return done > 0 ? Result<i64>(static_cast<i64>(done)) : Errno::kEFAULT;
+    if (faulted && have == 0)
+      return done > 0 ? Result<i64>(static_cast<i64>(done)) : Errno::kEFAULT;
     const std::span<const u8> chunk(buf.data(), have);
     auto put = offset ? file.pwrite(chunk, *offset + done) : file.write(chunk);
     if (!put.ok()) return done > 0 ? Result<i64>(static_cast<i64>(done)) : put.error();
@@ -228,7 +233,9 @@ abi::StatxTimestamp statx_time(const abi::Timespec& ts) {
 
 abi::Statx statx_from_stat(const abi::Stat& st) {
   // st_dev / st_rdev use glibc's makedev() encoding; statx splits them.
-  auto major = [](u64 dev) { return static_cast<u32>(((dev >> 8) & 0xfff) | ((dev >> 32) & ~0xfffu)); };
+  auto major = [](u64 dev) {
+    return static_cast<u32>(((dev >> 8) & 0xfff) | ((dev >> 32) & ~0xfffu));
+  };
   auto minor = [](u64 dev) { return static_cast<u32>((dev & 0xff) | ((dev >> 12) & ~0xffu)); };
   abi::Statx x{};
   x.stx_mask = abi::kSTATX_BASIC_STATS;
@@ -384,8 +391,8 @@ Result<i64> sys_stat(SyscallContext& ctx, const SyscallArgs& args) {
 }
 
 Result<i64> sys_lstat(SyscallContext& ctx, const SyscallArgs& args) {
-  const abi::Stat st = TRY(
-      stat_at(ctx, static_cast<u64>(abi::kAT_FDCWD), args.a[0], abi::kAT_SYMLINK_NOFOLLOW));
+  const abi::Stat st =
+      TRY(stat_at(ctx, static_cast<u64>(abi::kAT_FDCWD), args.a[0], abi::kAT_SYMLINK_NOFOLLOW));
   return put_stat(ctx, args.a[1], st);
 }
 
@@ -479,8 +486,7 @@ Result<i64> sys_dup2(SyscallContext& ctx, const SyscallArgs& args) {
 
 Result<i64> sys_dup3(SyscallContext& ctx, const SyscallArgs& args) {
   const u64 flags = static_cast<u32>(args.a[2]);
-  return static_cast<i64>(
-      TRY(ctx.process.fds().dup3(fd_arg(args.a[0]), fd_arg(args.a[1]), flags)));
+  return static_cast<i64>(TRY(ctx.process.fds().dup3(fd_arg(args.a[0]), fd_arg(args.a[1]), flags)));
 }
 
 Result<i64> sys_fcntl(SyscallContext& ctx, const SyscallArgs& args) {
@@ -491,15 +497,18 @@ Result<i64> sys_fcntl(SyscallContext& ctx, const SyscallArgs& args) {
   auto file = TRY(file_of(ctx, args.a[0], AllowPathFd::Yes));
   const bool path_only = file->status_flags & abi::kO_PATH;
   switch (cmd) {
-    case abi::kF_DUPFD: return static_cast<i64>(TRY(fds.dup_from(fd, arg, fs::CloseOnExec::No)));
+    case abi::kF_DUPFD:
+      return static_cast<i64>(TRY(fds.dup_from(fd, arg, fs::CloseOnExec::No)));
     case abi::kF_DUPFD_CLOEXEC:
       return static_cast<i64>(TRY(fds.dup_from(fd, arg, fs::CloseOnExec::Yes)));
-    case abi::kF_GETFD: return TRY(fds.close_on_exec(fd)) ? abi::kFD_CLOEXEC : 0;
+    case abi::kF_GETFD:
+      return TRY(fds.close_on_exec(fd)) ? abi::kFD_CLOEXEC : 0;
     case abi::kF_SETFD:
       TRY(fds.set_close_on_exec(
           fd, (arg & abi::kFD_CLOEXEC) ? fs::CloseOnExec::Yes : fs::CloseOnExec::No));
       return 0;
-    case abi::kF_GETFL: return static_cast<i64>(file->status_flags);
+    case abi::kF_GETFL:
+      return static_cast<i64>(file->status_flags);
     case abi::kF_SETFL:
       if (path_only) return Errno::kEBADF;
       file->status_flags = (file->status_flags & ~kSetflMask) | (arg & kSetflMask);
@@ -546,7 +555,8 @@ Result<i64> sys_ioctl(SyscallContext& ctx, const SyscallArgs& args) {
       TRY(mm::write_user(memory(ctx), arg, ws));
       return 0;
     }
-    default: return Errno::kENOTTY;
+    default:
+      return Errno::kENOTTY;
   }
 }
 

@@ -103,6 +103,55 @@ Result<i64> sys_arch_prctl(SyscallContext& ctx, const SyscallArgs& args) {
   }
 }
 
+Result<i64> sys_prctl(SyscallContext& ctx, const SyscallArgs& args) {
+  constexpr int kPrSetPdeathsig = 1, kPrGetPdeathsig = 2, kPrGetDumpable = 3,
+                kPrSetDumpable = 4, kPrSetName = 15, kPrGetName = 16,
+                kPrSetNoNewPrivs = 38, kPrGetNoNewPrivs = 39;
+  auto& as = as_of(ctx);
+  auto& state = ctx.process.prctl_state();
+  switch (static_cast<int>(args.a[0])) {
+    case kPrSetPdeathsig: {
+      const int sig = static_cast<int>(args.a[1]);
+      if (sig < 0 || sig > abi::kNumSignals) return Errno::kEINVAL;
+      state.pdeath_signal = sig;
+      return 0;
+    }
+    case kPrGetPdeathsig:
+      TRY(mm::write_user(as, args.a[1], static_cast<i32>(state.pdeath_signal)));
+      return 0;
+    case kPrGetDumpable:
+      return state.dumpable;
+    case kPrSetDumpable:
+      if (args.a[1] > 1) return Errno::kEINVAL;
+      state.dumpable = static_cast<int>(args.a[1]);
+      return 0;
+    case kPrSetName: {
+      char name[16] = {};
+      // Linux copies 16 bytes and terminates; a short readable name is enough.
+      auto text = mm::copy_string_from_user(as, args.a[1], 4096);
+      if (!text.ok() && text.error() != Errno::kENAMETOOLONG) return text.error();
+      if (text.ok()) std::strncpy(name, text.value().c_str(), 15);
+      ctx.process.comm() = name;
+      return 0;
+    }
+    case kPrGetName: {
+      char name[16] = {};
+      std::strncpy(name, ctx.process.comm().c_str(), 15);
+      TRY(mm::copy_to_user(as, args.a[1], name, sizeof name));
+      return 0;
+    }
+    case kPrSetNoNewPrivs:
+      if (args.a[1] != 1 || args.a[2] || args.a[3] || args.a[4]) return Errno::kEINVAL;
+      state.no_new_privs = true;
+      return 0;
+    case kPrGetNoNewPrivs:
+      if (args.a[1] || args.a[2] || args.a[3] || args.a[4]) return Errno::kEINVAL;
+      return state.no_new_privs ? 1 : 0;
+    default:
+      return Errno::kEINVAL;
+  }
+}
+
 Result<i64> sys_set_tid_address(SyscallContext& ctx, const SyscallArgs& args) {
   ctx.process.clear_child_tid() = args.a[0];
   return ctx.process.tid();

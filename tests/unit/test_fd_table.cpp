@@ -22,7 +22,9 @@ class TestFile final : public fs::File {
   u64 position = 0;
 };
 
-std::shared_ptr<fs::File> new_file() { return std::make_shared<TestFile>(); }
+std::shared_ptr<fs::File> new_file() {
+  return std::make_shared<TestFile>();
+}
 
 }  // namespace
 

@@ -31,9 +31,9 @@ class EscapeTree {
     write(m_root / "etc" / "passwd", "guest passwd");
     write(m_root / "outside" / "secret", "guest decoy");
     write(m_root / "dir" / "file", "file");
-    link("../../etc", "dir/up_etc");                    // relative, climbs past the root
+    link("../../etc", "dir/up_etc");  // relative, climbs past the root
     link("../../../../../../outside/secret", "dir/deep_escape");
-    link("/etc/passwd", "abs_passwd");                  // absolute: the guest's /etc
+    link("/etc/passwd", "abs_passwd");  // absolute: the guest's /etc
     link("/../../outside/secret", "abs_escape");
     link("..", "dir/sub/parent");
     link("loop_b", "loop_a");
@@ -128,15 +128,15 @@ TEST_CASE("a missing last component reports where it would be created", "[fs][pa
   Fixture f;
   auto root = fs::host::open_directory_handle(f.tree.root());
   REQUIRE(root.ok());
-  auto r = fs::resolve_path(root.value().get(), f.caller, "/dir", "sub/parent/new",
-                            FollowSymlinks::Yes);
+  auto r =
+      fs::resolve_path(root.value().get(), f.caller, "/dir", "sub/parent/new", FollowSymlinks::Yes);
   REQUIRE(r.ok());
   CHECK_FALSE(r.value().exists);
   CHECK(r.value().path == "/dir/new");
   CHECK(r.value().name == "new");
   CHECK(r.value().parent.valid());
-  auto deeper = fs::resolve_path(root.value().get(), f.caller, "/", "/nope/new",
-                                 FollowSymlinks::Yes);
+  auto deeper =
+      fs::resolve_path(root.value().get(), f.caller, "/", "/nope/new", FollowSymlinks::Yes);
   CHECK(deeper.error() == abi::Errno::kENOENT);
 }
 
@@ -218,8 +218,7 @@ TEST_CASE("with the host's / as root, /proc/self/exe is still the guest's", "[fs
   CHECK(vfs.readlink(caller, nullptr, "/proc/42/exe").value() == "/usr/bin/guest");
   CHECK(vfs.open(caller, nullptr, "/proc/self/maps", abi::kO_RDONLY).error() ==
         abi::Errno::kENOENT);
-  CHECK(vfs.open(caller, nullptr, "/proc/cpuinfo", abi::kO_RDONLY).error() ==
-        abi::Errno::kENOENT);
+  CHECK(vfs.open(caller, nullptr, "/proc/cpuinfo", abi::kO_RDONLY).error() == abi::Errno::kENOENT);
 }
 
 TEST_CASE("relative paths start at the cwd or at a directory fd", "[fs][path]") {
