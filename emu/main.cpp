@@ -2,6 +2,7 @@
 // faults are handled by emu's own kernel.
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -119,6 +120,9 @@ const char* si_code_name(int sig, int code) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A guest writing to a closed pipe gets EPIPE (and its own SIGPIPE); the emulator
+  // itself must not die of the host's.
+  std::signal(SIGPIPE, SIG_IGN);
   Options options;
   if (const int status = parse_options(argc, argv, options); status >= 0) return status;
 

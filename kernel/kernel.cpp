@@ -60,8 +60,10 @@ Result<void> Kernel::start(const std::string& path, const std::vector<std::strin
                            const std::vector<std::string>& envp, std::string& why) {
   auto as = std::make_unique<mm::AddressSpace>(m_ram, m_frames, m_zero_page, m_cpu);
   m_process = std::make_unique<Process>(kFirstPid, std::move(as));
-  m_process->fs().cwd = m_options.root == "/" && !m_options.host_cwd.empty() ? m_options.host_cwd
-                                                                             : "/";
+  // The guest starts where emu was started, seen through its root ("/" when that lies
+  // outside the root).
+  m_process->fs().cwd = m_options.host_cwd.empty() ? std::string("/")
+                                                   : m_vfs->guest_path_of_host(m_options.host_cwd);
   m_process->fds().install_stdio();
 
   auto opened = m_vfs->open_executable(m_process->fs(), path);
@@ -156,6 +158,31 @@ void Kernel::kill_process(int signal, int si_code, u64 fault_addr) {
   m_exit.fault_addr = fault_addr;
   m_exit.rip = m_cpu.reg(hal::Reg::Rip);
   m_cpu.request_stop();
+}
+
+}  // namespace kernel
+
+namespace kernel {
+
+namespace {
+// Signals whose default action is to do nothing, and the job-control stops (no job control).
+bool default_ignored(int sig) {
+  return sig == abi::kSIGCHLD || sig == 23 /* SIGURG */ || sig == 28 /* SIGWINCH */ ||
+         sig == abi::kSIGCONT;
+}
+bool stops(int sig) { return sig == abi::kSIGSTOP || sig == 20 || sig == 21 || sig == 22; }
+}  // namespace
+
+void Kernel::send_signal(int sig, int si_code) {
+  if (sig <= 0 || sig > abi::kNumSignals) return;
+  const SignalAction& action = m_process->signal_actions()[sig];
+  const bool catchable = sig != abi::kSIGKILL && sig != abi::kSIGSTOP;
+  if (catchable && action.handler == abi::kSIG_IGN) return;
+  if (action.handler == abi::kSIG_DFL && (default_ignored(sig) || stops(sig))) return;
+  // A blocked signal stays pending until unblocked; delivering pending signals comes with
+  // signal frames, so for now it simply waits.
+  if (catchable && (m_process->signal_mask() & (u64{1} << (sig - 1)))) return;
+  kill_process(sig, si_code, 0);
 }
 
 }  // namespace kernel

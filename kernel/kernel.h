@@ -4,6 +4,7 @@
 
 #include <bitset>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -73,6 +74,13 @@ class Kernel {
   // Ends the current process with an exit code / a fatal signal.
   void exit_process(int status);
   void kill_process(int signal, int si_code, u64 fault_addr);
+  // A signal for the current process, sent by the process itself or by the kernel
+  // (SIGPIPE): ignored, left pending while blocked, or acted on as its default action.
+  void send_signal(int sig, int si_code);
+
+  // Scratch memory for moving data between files and guest memory (1 MiB), so the
+  // syscall path never allocates. One guest thread runs at a time.
+  std::span<u8> bounce_buffer() { return {m_bounce.get(), kBounceSize}; }
 
   // Logs once per syscall number that emu does not implement.
   void warn_unimplemented(u64 nr);
@@ -88,6 +96,8 @@ class Kernel {
   std::unique_ptr<Process> m_process;
   ExitState m_exit;
   std::bitset<1024> m_warned;
+  static constexpr u64 kBounceSize = u64{1} << 20;
+  std::unique_ptr<u8[]> m_bounce{new u8[kBounceSize]};
 };
 
 }  // namespace kernel

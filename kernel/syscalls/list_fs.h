@@ -30,4 +30,7 @@
   X(269, faccessat, Ret, DirFd, Path, Int)               \
   X(292, dup3, Ret, Fd, Fd, OpenFlags)                   \
   X(332, statx, Ret, DirFd, Path, AtFlags, Hex, Ptr)     \
-  X(439, faccessat2, Ret, DirFd, Path, Int, AtFlags)
+  X(439, faccessat2, Ret, DirFd, Path, Int, AtFlags)     \
+  X(22, pipe, Ret, Ptr)                                  \
+  X(293, pipe2, Ret, Ptr, OpenFlags)                     \
+  X(40, sendfile, Ret, Fd, Fd, Ptr, UInt)

@@ -3,6 +3,7 @@
 #include "kernel/syscalls/sys_fs.h"
 
 #include <algorithm>
+#include <array>
 #include <optional>
 #include <span>
 #include <string>
@@ -106,7 +107,7 @@ Result<i64> read_into(SyscallContext& ctx, fs::File& file, std::span<const Segme
                       std::optional<u64> offset) {
   u64 total = 0;
   for (const Segment& s : segs) total += s.len;
-  std::vector<u8> buf(std::min(total, kChunk));
+  const std::span<u8> buf = ctx.kernel.bounce_buffer().first(std::min(total, kChunk));
   u64 done = 0;
   size_t seg = 0;
   u64 seg_off = 0;
@@ -138,7 +139,7 @@ Result<i64> write_from(SyscallContext& ctx, fs::File& file, std::span<const Segm
                        std::optional<u64> offset) {
   u64 total = 0;
   for (const Segment& s : segs) total += s.len;
-  std::vector<u8> buf(std::min(total, kChunk));
+  const std::span<const u8> buf = ctx.kernel.bounce_buffer().first(std::min(total, kChunk));
   u64 done = 0;
   size_t seg = 0;
   u64 seg_off = 0;
@@ -152,7 +153,8 @@ Result<i64> write_from(SyscallContext& ctx, fs::File& file, std::span<const Segm
         continue;
       }
       const u64 piece = std::min(segs[seg].len - seg_off, want - have);
-      if (!mm::copy_from_user(memory(ctx), buf.data() + have, segs[seg].addr + seg_off, piece)) {
+      if (!mm::copy_from_user(memory(ctx), const_cast<u8*>(buf.data()) + have,
+                              segs[seg].addr + seg_off, piece)) {
         faulted = true;
         break;
       }
@@ -161,9 +163,13 @@ Result<i64> write_from(SyscallContext& ctx, fs::File& file, std::span<const Segm
     }
     if (faulted && have == 0)
       return done > 0 ? Result<i64>(static_cast<i64>(done)) : Errno::kEFAULT;
-    const std::span<const u8> chunk(buf.data(), have);
+    const std::span<const u8> chunk = buf.first(have);
     auto put = offset ? file.pwrite(chunk, *offset + done) : file.write(chunk);
-    if (!put.ok()) return done > 0 ? Result<i64>(static_cast<i64>(done)) : put.error();
+    if (!put.ok()) {
+      // Writing to a pipe nobody reads raises SIGPIPE as well as EPIPE.
+      if (put.error() == Errno::kEPIPE) ctx.kernel.send_signal(abi::kSIGPIPE, abi::kSI_USER);
+      return done > 0 ? Result<i64>(static_cast<i64>(done)) : put.error();
+    }
     done += put.value();
     if (put.value() < have || faulted) break;
   } while (done < total);
@@ -171,26 +177,36 @@ Result<i64> write_from(SyscallContext& ctx, fs::File& file, std::span<const Segm
 }
 
 // The iovec array of readv/writev, checked and clamped as Linux's import_iovec() does.
-Result<std::vector<Segment>> iovec_arg(SyscallContext& ctx, u64 addr, u64 count) {
-  if (count > kUioMaxIov) return Errno::kEINVAL;
-  std::vector<abi::Iovec> iov(count);
-  if (count > 0) TRY(mm::copy_from_user(memory(ctx), iov.data(), addr, count * sizeof(abi::Iovec)));
-  std::vector<Segment> segs;
-  u64 total = 0;
-  for (const abi::Iovec& v : iov) {
-    if (static_cast<i64>(v.len) < 0) return Errno::kEINVAL;
-    if (!user_range_ok(v.base, v.len)) return Errno::kEFAULT;
-    const u64 len = std::min(v.len, kMaxRwCount - total);
-    segs.push_back({v.base, len});
-    total += len;
+// It lives on the stack: the read/write path allocates nothing.
+struct Segments {
+  std::array<Segment, kUioMaxIov> items;
+  size_t count = 0;
+  std::span<const Segment> span() const { return {items.data(), count}; }
+  u64 total() const {
+    u64 sum = 0;
+    for (size_t i = 0; i < count; ++i) sum += items[i].len;
+    return sum;
   }
-  return segs;
-}
+};
 
-u64 total_length(const std::vector<Segment>& segs) {
+Result<void> iovec_arg(SyscallContext& ctx, u64 addr, u64 count, Segments& out) {
+  if (count > kUioMaxIov) return Errno::kEINVAL;
   u64 total = 0;
-  for (const Segment& s : segs) total += s.len;
-  return total;
+  abi::Iovec batch[64];
+  for (u64 first = 0; first < count; first += std::size(batch)) {
+    const u64 n = std::min<u64>(std::size(batch), count - first);
+    TRY(mm::copy_from_user(memory(ctx), batch, addr + first * sizeof(abi::Iovec),
+                           n * sizeof(abi::Iovec)));
+    for (u64 i = 0; i < n; ++i) {
+      const abi::Iovec& v = batch[i];
+      if (static_cast<i64>(v.len) < 0) return Errno::kEINVAL;
+      if (!user_range_ok(v.base, v.len)) return Errno::kEFAULT;
+      const u64 len = std::min(v.len, kMaxRwCount - total);
+      out.items[out.count++] = {v.base, len};
+      total += len;
+    }
+  }
+  return {};
 }
 
 Result<i64> do_open(SyscallContext& ctx, u64 dirfd, u64 path_addr, u64 flags_arg) {
@@ -344,17 +360,19 @@ Result<i64> sys_pwrite64(SyscallContext& ctx, const SyscallArgs& args) {
 Result<i64> sys_readv(SyscallContext& ctx, const SyscallArgs& args) {
   auto file = TRY(file_of(ctx, args.a[0]));
   if (!readable(*file)) return Errno::kEBADF;
-  const std::vector<Segment> segs = TRY(iovec_arg(ctx, args.a[1], args.a[2]));
-  if (total_length(segs) == 0) return 0;
-  return read_into(ctx, *file, segs, std::nullopt);
+  Segments segs;
+  TRY(iovec_arg(ctx, args.a[1], args.a[2], segs));
+  if (segs.total() == 0) return 0;
+  return read_into(ctx, *file, segs.span(), std::nullopt);
 }
 
 Result<i64> sys_writev(SyscallContext& ctx, const SyscallArgs& args) {
   auto file = TRY(file_of(ctx, args.a[0]));
   if (!writable(*file)) return Errno::kEBADF;
-  const std::vector<Segment> segs = TRY(iovec_arg(ctx, args.a[1], args.a[2]));
-  if (total_length(segs) == 0) return 0;
-  return write_from(ctx, *file, segs, std::nullopt);
+  Segments segs;
+  TRY(iovec_arg(ctx, args.a[1], args.a[2], segs));
+  if (segs.total() == 0) return 0;
+  return write_from(ctx, *file, segs.span(), std::nullopt);
 }
 
 Result<i64> sys_open(SyscallContext& ctx, const SyscallArgs& args) {
@@ -420,7 +438,7 @@ Result<i64> sys_statx(SyscallContext& ctx, const SyscallArgs& args) {
 Result<i64> sys_getdents64(SyscallContext& ctx, const SyscallArgs& args) {
   auto file = TRY(file_of(ctx, args.a[0]));
   const u64 count = static_cast<u32>(args.a[2]);
-  std::vector<u8> buf(std::min(count, kDirentChunk));
+  const std::span<u8> buf = ctx.kernel.bounce_buffer().first(std::min(count, kDirentChunk));
   // Where the listing stood, so entries the guest could not take are not lost.
   auto before = file->seek(0, abi::kSEEK_CUR);
   const u64 n = TRY(file->getdents64(buf));

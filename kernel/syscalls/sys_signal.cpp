@@ -22,26 +22,11 @@ struct GuestSigaction {
   u64 mask;
 };
 
-u64 sig_bit(int sig) { return u64{1} << (sig - 1); }
 constexpr u64 kUnblockable = (u64{1} << (abi::kSIGKILL - 1)) | (u64{1} << (abi::kSIGSTOP - 1));
-
-// Signals whose default action is to do nothing.
-bool default_ignored(int sig) {
-  return sig == abi::kSIGCHLD || sig == 23 /* SIGURG */ || sig == 28 /* SIGWINCH */ ||
-         sig == abi::kSIGCONT;
-}
 
 Result<i64> send_to_self(SyscallContext& ctx, int sig) {
   if (sig < 0 || sig > abi::kNumSignals) return Errno::kEINVAL;
-  if (sig == 0) return 0;
-  const SignalAction& action = ctx.process.signal_actions()[sig];
-  if (action.handler == abi::kSIG_IGN && sig != abi::kSIGKILL && sig != abi::kSIGSTOP) return 0;
-  if (action.handler == abi::kSIG_DFL && default_ignored(sig)) return 0;
-  if (sig == abi::kSIGSTOP || sig == 20 || sig == 21 || sig == 22) return 0;  // no job control
-  // A blocked signal stays pending until unblocked; pending delivery comes with signal
-  // frames, so for now it simply waits.
-  if (ctx.process.signal_mask() & sig_bit(sig) && sig != abi::kSIGKILL) return 0;
-  ctx.kernel.kill_process(sig, abi::kSI_TKILL, 0);
+  if (sig != 0) ctx.kernel.send_signal(sig, abi::kSI_TKILL);
   return 0;
 }
 
