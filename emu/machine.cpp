@@ -86,7 +86,10 @@ void Machine::set_reg(Reg r, u64 value) {
   uc_reg_write(m_uc, kUnicornReg[static_cast<int>(r)], &value);
 }
 
-void Machine::flush_tlb() { uc_ctl_flush_tlb(m_uc); }
+void Machine::flush_tlb() {
+  ++m_counters.tlb_flushes;
+  uc_ctl_flush_tlb(m_uc);
+}
 
 void Machine::request_stop() { uc_emu_stop(m_uc); }
 
@@ -95,7 +98,9 @@ bool Machine::on_tlb_fill(uc_struct*, u64 vaddr, int type, void* result, void* s
 }
 
 void Machine::on_syscall(uc_struct*, void* self) {
-  static_cast<Machine*>(self)->m_kernel->syscall();
+  auto* machine = static_cast<Machine*>(self);
+  ++machine->m_counters.syscalls;
+  machine->m_kernel->syscall();
 }
 
 void Machine::on_interrupt(uc_struct* uc, kernel::u32 intno, void* self) {
@@ -107,6 +112,7 @@ void Machine::on_interrupt(uc_struct* uc, kernel::u32 intno, void* self) {
 
 bool Machine::fill(u64 vaddr, Access access, void* out) {
   auto* entry = static_cast<uc_tlb_entry*>(out);
+  ++m_counters.tlb_fills;
   // After the process ended, Unicorn may still translate while it winds down.
   if (m_kernel->exited() || vaddr == kUntilPage) return false;
   Walk w = m_mmu.walk(m_cr3, vaddr, access);

@@ -39,6 +39,13 @@ class Machine final : public kernel::hal::Cpu {
   // The instruction at rip, disassembled; "(unreadable)" when rip is not mapped.
   std::string instruction_at(u64 rip) const;
 
+  struct Counters {
+    u64 syscalls = 0;
+    u64 tlb_fills = 0;
+    u64 tlb_flushes = 0;
+  };
+  const Counters& counters() const { return m_counters; }
+
   // kernel::hal::Cpu
   u64 reg(kernel::hal::Reg r) const override;
   void set_reg(kernel::hal::Reg r, u64 value) override;
@@ -78,6 +85,7 @@ class Machine final : public kernel::hal::Cpu {
   PendingFault m_pending;
   bool m_exception = false;
   kernel::u32 m_exception_no = 0;
+  Counters m_counters;
   std::string m_error;
 };
 

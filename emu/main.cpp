@@ -12,6 +12,8 @@
 #include "emu/trace/tracer.h"
 #include "kernel/abi/linux.h"
 #include "kernel/kernel.h"
+#include "kernel/mm/address_space.h"
+#include "kernel/proc/process.h"
 
 extern char** environ;
 
@@ -25,12 +27,15 @@ constexpr const char* kUsage =
     "  --trace=EVENTS         structured events: fault (comma-separated)\n"
     "  --trace-file FILE      where events go (default stderr)\n"
     "  --trace-format FORMAT  text (default) or json\n"
+    "  --stats                a summary on stderr at exit: faults by resolution, TLB\n"
+    "                         fills and flushes, syscalls, frames in use\n"
     "  -h, --help             this text\n";
 
 struct Options {
   kernel::u64 ram = kernel::u64{512} << 20;
   std::string root = "/";
   emu::trace::TraceOptions trace;
+  bool stats = false;
   std::vector<std::string> argv;  // the program and its arguments
 };
 
@@ -74,6 +79,8 @@ int parse_options(int argc, char** argv, Options& o) {
       if (o.ram < (kernel::u64{4} << 20)) return fail("bad RAM size '" + size + "' (at least 4M)");
     } else if (arg == "--root") {
       if (!take(o.root)) return fail("--root needs a directory");
+    } else if (arg == "--stats") {
+      o.stats = true;
     } else if (arg == "--strace") {
       o.trace.strace = true;
     } else if (arg == "--trace") {
@@ -99,6 +106,30 @@ int parse_options(int argc, char** argv, Options& o) {
   if (i >= argc) return fail("no program given");
   for (; i < argc; ++i) o.argv.emplace_back(argv[i]);
   return -1;
+}
+
+void print_stats(emu::Machine& machine, kernel::Kernel& kernel) {
+  const auto& faults = kernel.current().address_space().fault_counters();
+  std::string by_kind;
+  for (int i = 0; i <= static_cast<int>(kernel::mm::FaultResolution::OutOfMemory); ++i) {
+    if (!faults.by_resolution[i]) continue;
+    if (!by_kind.empty()) by_kind += ", ";
+    by_kind += kernel::mm::fault_resolution_name(static_cast<kernel::mm::FaultResolution>(i));
+    by_kind += ' ' + std::to_string(faults.by_resolution[i]);
+  }
+  const auto& c = machine.counters();
+  const auto& frames = kernel.frames();
+  std::fprintf(stderr,
+               "emu: page faults: %llu handled (%s)\n"
+               "emu: TLB fills %llu, TLB flushes %llu, syscalls %llu\n"
+               "emu: frames in use %llu of %llu (%llu KiB)\n",
+               static_cast<unsigned long long>(faults.minor), by_kind.c_str(),
+               static_cast<unsigned long long>(c.tlb_fills),
+               static_cast<unsigned long long>(c.tlb_flushes),
+               static_cast<unsigned long long>(c.syscalls),
+               static_cast<unsigned long long>(frames.total_frames() - frames.free_frames()),
+               static_cast<unsigned long long>(frames.total_frames()),
+               static_cast<unsigned long long>((frames.total_frames() - frames.free_frames()) * 4));
 }
 
 const char* si_code_name(int sig, int code) {
@@ -159,6 +190,7 @@ int main(int argc, char** argv) {
   tracer.flush();
   std::fflush(stdout);
 
+  if (options.stats) print_stats(machine, kernel);
   const kernel::ExitState& exit = kernel.exit_state();
   if (exit.signal == 0) return exit.status;
   const kernel::u64 rip = machine.reg(kernel::hal::Reg::Rip);

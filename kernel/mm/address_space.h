@@ -41,6 +41,7 @@ struct MapRequest {
 struct FaultCounters {
   u64 minor = 0;
   u64 major = 0;
+  u64 by_resolution[static_cast<int>(FaultResolution::OutOfMemory) + 1] = {};
 };
 
 class AddressSpace {

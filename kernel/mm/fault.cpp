@@ -84,23 +84,22 @@ bool AddressSpace::try_grow_stack(u64 addr) {
 
 FaultResult AddressSpace::handle_fault(u64 addr, u32 error_code) {
   FaultResult result;
-  if (addr >= kTaskSize) return result;  // kernel half or non-canonical: SEGV_MAPERR
+  auto unresolved = [&](FaultResolution r) {
+    ++m_fault_counters.by_resolution[static_cast<int>(r)];
+    result.resolution = r;
+    return result;
+  };
+  if (addr >= kTaskSize) return unresolved(FaultResolution::SegvMapErr);
   const Vma* vma = find_vma(addr);
   if (!vma) {
-    if (!try_grow_stack(addr)) return result;
+    if (!try_grow_stack(addr)) return unresolved(FaultResolution::SegvMapErr);
     result.stack_grown = true;
     vma = find_vma(addr);
   }
-  if (!access_permitted(*vma, error_code)) {
-    result.resolution = FaultResolution::SegvAccErr;
-    return result;
-  }
+  if (!access_permitted(*vma, error_code)) return unresolved(FaultResolution::SegvAccErr);
   const u64 page = page_round_down(addr);
   Pte* slot = m_page_table.leaf_entry(page, x86_64::Allocate::Yes);
-  if (!slot) {
-    result.resolution = FaultResolution::OutOfMemory;
-    return result;
-  }
+  if (!slot) return unresolved(FaultResolution::OutOfMemory);
   const Pte pte = *slot;
   FaultResult outcome;
   if (pte.present()) {
@@ -122,6 +121,7 @@ FaultResult AddressSpace::handle_fault(u64 addr, u32 error_code) {
   }
   outcome.stack_grown = result.stack_grown;
   if (outcome.handled()) ++m_fault_counters.minor;
+  ++m_fault_counters.by_resolution[static_cast<int>(outcome.resolution)];
   return outcome;
 }
 

@@ -10,6 +10,7 @@ enum class Arg : u8 {
   None,        // no argument in this slot
   Int,         // signed decimal
   UInt,        // unsigned decimal
+  Offset,      // signed 64-bit decimal (file offsets)
   Hex,         // 0x... (0 prints as 0)
   Ptr,         // NULL or 0x...
   Fd,          // decimal; AT_FDCWD only for DirFd
@@ -17,6 +18,7 @@ enum class Arg : u8 {
   Path,        // NUL-terminated guest string, printed quoted
   InBuf,       // guest buffer read by the call; its length is the next argument
   OutBuf,      // guest buffer filled by the call; its length is the return value
+  OutPath,     // NUL-terminated string written by the call (getcwd), shown after success
   Iovec,       // struct iovec array read by the call; its count is the next argument
   OutIovec,    // struct iovec array filled by the call; its count is the next argument
   OpenFlags,   // O_RDONLY|O_CLOEXEC

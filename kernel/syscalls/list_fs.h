@@ -9,17 +9,17 @@
   X(4, stat, Ret, Path, StatBuf)                         \
   X(5, fstat, Ret, Fd, StatBuf)                          \
   X(6, lstat, Ret, Path, StatBuf)                        \
-  X(8, lseek, Ret, Fd, Int, Whence)                      \
+  X(8, lseek, Ret, Fd, Offset, Whence)                   \
   X(16, ioctl, Ret, Fd, Hex, Hex)                        \
-  X(17, pread64, Ret, Fd, OutBuf, UInt, Int)             \
-  X(18, pwrite64, Ret, Fd, InBuf, UInt, Int)             \
+  X(17, pread64, Ret, Fd, OutBuf, UInt, Offset)          \
+  X(18, pwrite64, Ret, Fd, InBuf, UInt, Offset)          \
   X(19, readv, Ret, Fd, OutIovec, UInt)                  \
   X(20, writev, Ret, Fd, Iovec, UInt)                    \
   X(21, access, Ret, Path, Int)                          \
   X(32, dup, Ret, Fd)                                    \
   X(33, dup2, Ret, Fd, Fd)                               \
   X(72, fcntl, Ret, Fd, Int, Hex)                        \
-  X(79, getcwd, Ret, OutBuf, UInt)                       \
+  X(79, getcwd, Ret, OutPath, UInt)                      \
   X(80, chdir, Ret, Path)                                \
   X(81, fchdir, Ret, Fd)                                 \
   X(89, readlink, Ret, Path, OutBuf, UInt)               \

@@ -486,6 +486,16 @@ class LineFormatter {
       case Arg::UInt:
         append_format(m_out, "%" PRIu64, v);
         return;
+      case Arg::Offset:
+        append_format(m_out, "%" PRId64, static_cast<i64>(v));
+        return;
+      case Arg::OutPath:
+        if (succeeded()) {
+          put_path(v);
+        } else {
+          put_ptr(m_out, v);
+        }
+        return;
       case Arg::Ptr:
         put_ptr(m_out, v);
         return;
