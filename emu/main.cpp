@@ -42,7 +42,7 @@ struct Options {
 // Parses options up to the program name. Returns -1 to go on, else an exit status.
 int parse_options(int argc, char** argv, Options& o) {
   auto fail = [](const std::string& msg) {
-    std::fprintf(stderr, "emu: %s\n%s", msg.c_str(), kUsage);
+    std::fprintf(stderr, "emu: %s (emu --help lists the options)\n", msg.c_str());
     return 2;
   };
   int i = 1;

@@ -2,6 +2,7 @@
 # Builds every guest/*.c twice, as static x86-64 Linux programs:
 #   $OUT/musl/NAME   with musl-gcc -static -O2
 #   $OUT/glibc/NAME  with gcc -static -O2
+#   $OUT/glibc-pie/NAME  with gcc -static-pie -O2 (static position-independent executables)
 # Usage: guest/build.sh [OUT]     (OUT defaults to build/guest, relative to the repo top)
 # A program is rebuilt when it is older than its .c file, any guest/*.h or this script.
 # Environment: MUSL_CC, GLIBC_CC (compilers), GUEST_CFLAGS (extra flags for both).
@@ -13,7 +14,7 @@ out=${1:-$top/build/guest}
 musl_cc=${MUSL_CC:-musl-gcc}
 glibc_cc=${GLIBC_CC:-gcc}
 read -r -a extra_cflags <<< "${GUEST_CFLAGS:-}"
-common_flags=(-static -O2 -std=gnu11 -Wall -Wextra -fno-strict-aliasing)
+common_flags=(-O2 -std=gnu11 -Wall -Wextra -fno-strict-aliasing)
 
 die() { echo "guest/build.sh: error: $*" >&2; exit 1; }
 
@@ -43,8 +44,12 @@ built=0
 skipped=0
 for src in "${sources[@]}"; do
   name=$(basename "$src" .c)
-  for libc in musl glibc; do
-    if [ "$libc" = musl ]; then cc=$musl_cc; else cc=$glibc_cc; fi
+  for libc in musl glibc glibc-pie; do
+    case $libc in
+      musl) cc=$musl_cc; link=(-static) ;;
+      glibc) cc=$glibc_cc; link=(-static) ;;
+      glibc-pie) cc=$glibc_cc; link=(-static-pie -fPIE) ;;
+    esac
     bin="$out/$libc/$name"
     if up_to_date "$bin" "$src"; then
       skipped=$((skipped + 1))
@@ -52,7 +57,8 @@ for src in "${sources[@]}"; do
     fi
     echo "  CC [$libc] $name" >&2
     tmp="$bin.tmp.$$"
-    if ! "$cc" "${common_flags[@]}" "${extra_cflags[@]}" -I"$src_dir" -o "$tmp" "$src"; then
+    mkdir -p "$out/$libc"
+    if ! "$cc" "${link[@]}" "${common_flags[@]}" "${extra_cflags[@]}" -I"$src_dir" -o "$tmp" "$src"; then
       rm -f "$tmp"
       die "failed to compile $src with $cc ($libc)"
     fi

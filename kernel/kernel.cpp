@@ -84,6 +84,8 @@ void Kernel::warn_unimplemented(u64 nr) {
   if (nr < m_warned.size()) {
     if (m_warned.test(nr)) return;
     m_warned.set(nr);
+  } else if (!m_warned_other.insert(nr).second) {
+    return;
   }
   if (!m_sink) return;
   const char* name = syscalls::syscall_name(nr);

@@ -4,6 +4,7 @@
 
 #include <bitset>
 #include <memory>
+#include <set>
 #include <span>
 #include <string>
 #include <vector>
@@ -96,6 +97,7 @@ class Kernel {
   std::unique_ptr<Process> m_process;
   ExitState m_exit;
   std::bitset<1024> m_warned;
+  std::set<u64> m_warned_other;  // numbers beyond any real syscall
   static constexpr u64 kBounceSize = u64{1} << 20;
   std::unique_ptr<u8[]> m_bounce{new u8[kBounceSize]};
 };

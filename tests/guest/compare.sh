@@ -142,7 +142,7 @@ guest_args() {
   esac
 }
 
-for libc in musl glibc; do
+for libc in musl glibc glibc-pie; do
   shopt -s nullglob
   programs=("$guest_dir/$libc"/*)
   shopt -u nullglob

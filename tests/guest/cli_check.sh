@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# cli_check.sh EMU GUEST_DIR: emu's command line and its answers to bad input.
+#  - a missing program, a directory, a text file, truncated / 32-bit / non-x86 ELF files and
+#    a dynamically linked program each give one line on stderr and a non-zero status;
+#  - option errors give status 2, --help status 0;
+#  - --root confines the guest: files inside are readable, escapes through "..", absolute
+#    and relative symlinks are not, and writes are refused;
+#  - an unimplemented syscall is reported once, however often it is called.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/guest/lib.sh
+. "$here/lib.sh"
+[ $# -eq 2 ] || die "usage: cli_check.sh EMU GUEST_DIR"
+emu=$(resolve_emu "$1")
+guests=$2
+require_guest_dir "$guests"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# expect_error NAME STATUS PATTERN -- CMD...: one stderr line matching PATTERN, given status.
+expect_error() {
+  local name=$1 want=$2 pattern=$3
+  shift 4
+  local err rc lines
+  err=$(timeout 20 "$@" 2>&1 >/dev/null)
+  rc=$?
+  lines=$(printf '%s' "$err" | grep -c '')
+  if [ "$rc" -ne "$want" ]; then
+    fail "$name" "status $rc, expected $want (stderr: $err)"
+  elif [ "$lines" -ne 1 ] || ! grep -qE "$pattern" <<<"$err"; then
+    fail "$name" "expected one line matching /$pattern/, got: $err"
+  else
+    pass "$name"
+  fi
+}
+
+hello=$guests/musl/hello
+printf 'just text\n' >"$tmp/text"
+head -c 40 "$hello" >"$tmp/truncated-header"
+head -c 3000 "$hello" >"$tmp/truncated-body"
+cp "$hello" "$tmp/elf32" && printf '\001' | dd of="$tmp/elf32" bs=1 seek=4 conv=notrunc status=none
+cp "$hello" "$tmp/arm" && printf '\050\000' | dd of="$tmp/arm" bs=1 seek=18 conv=notrunc status=none
+head -c 100000 /dev/urandom >"$tmp/random"
+chmod +x "$tmp"/*
+
+expect_error missing-program 127 'emu: .*No such file' -- "$emu" "$tmp/nope"
+expect_error directory 126 'emu: .*' -- "$emu" "$tmp"
+expect_error text-file 126 'emu: .*' -- "$emu" "$tmp/text"
+expect_error truncated-header 126 'emu: .*' -- "$emu" "$tmp/truncated-header"
+expect_error truncated-body 126 'emu: .*' -- "$emu" "$tmp/truncated-body"
+expect_error elf32 126 'emu: .*' -- "$emu" "$tmp/elf32"
+expect_error non-x86 126 'emu: .*' -- "$emu" "$tmp/arm"
+expect_error random-bytes 126 'emu: .*' -- "$emu" "$tmp/random"
+if [ -x /bin/ls ] && file -L /bin/ls 2>/dev/null | grep -q 'dynamically linked'; then
+  expect_error dynamic-program 126 'dynamically linked' -- "$emu" /bin/ls
+fi
+expect_error no-program 2 'no program' -- "$emu"
+expect_error bad-option 2 'unknown option' -- "$emu" --bogus "$hello"
+expect_error bad-ram-size 2 'bad RAM size' -- "$emu" -m 12Q "$hello"
+expect_error bad-trace-event 2 'unknown trace event' -- "$emu" --trace=nonsense "$hello"
+if "$emu" --help >/dev/null 2>&1; then pass help; else fail help "--help did not exit 0"; fi
+
+# --root: a small tree with hostile symlinks.
+root=$tmp/root
+mkdir -p "$root/bin" "$root/data" "$tmp/outside"
+cp /bin/busybox "$root/bin/busybox"
+echo inside >"$root/data/file"
+echo secret >"$tmp/outside/secret"
+ln -s ../../outside/secret "$root/data/up"
+ln -s /outside/secret "$root/data/abs"
+ln -s "$tmp/outside/secret" "$root/data/host-abs"
+# expect_root NAME WANT_STATUS WANT_STDOUT -- busybox args...
+expect_root() {
+  local name=$1 want=$2 out_want=$3
+  shift 4
+  local out rc
+  out=$(timeout 20 "$emu" --root "$root" /bin/busybox "$@" 2>/dev/null)
+  rc=$?
+  if [ "$rc" -eq "$want" ] && [ "$out" = "$out_want" ]; then
+    pass "$name"
+  else
+    fail "$name" "status $rc (want $want), stdout '$out' (want '$out_want')"
+  fi
+}
+expect_root root-reads-inside 0 inside -- cat /data/file
+expect_root root-dotdot 1 "" -- cat /../../outside/secret
+expect_root root-relative-symlink 1 "" -- cat /data/up
+expect_root root-absolute-symlink 1 "" -- cat /data/abs
+expect_root root-host-path-symlink 1 "" -- cat /data/host-abs
+expect_root root-no-writes 1 "" -- sh -c 'echo x > /data/new'
+[ ! -e "$root/data/new" ] && pass root-file-not-created || fail root-file-not-created "file exists"
+expect_root root-no-truncate 1 "" -- sh -c 'echo x > /data/file'
+[ "$(cat "$root/data/file")" = inside ] && pass root-file-intact || fail root-file-intact "changed"
+
+# An unimplemented syscall is reported once. tls_errno calls syscall(100000) once; a loop
+# calling it many times must still give one line.
+cat >"$tmp/nosys.c" <<'C'
+#include <unistd.h>
+#include <sys/syscall.h>
+int main(void) { for (int i = 0; i < 50; i++) syscall(100000); return 0; }
+C
+if musl-gcc -static -O2 -o "$tmp/nosys" "$tmp/nosys.c" 2>/dev/null; then
+  n=$("$emu" "$tmp/nosys" 2>&1 >/dev/null | grep -c 'unimplemented syscall')
+  [ "$n" -eq 1 ] && pass enosys-logged-once || fail enosys-logged-once "$n lines"
+fi
+
+summary
