@@ -19,21 +19,20 @@ struct RegMap {
 constexpr u64 k64 = ~u64{0}, k32 = 0xffff'ffff;
 
 constexpr RegMap kRegs[] = {
-    {X86_REG_RAX, Reg::Rax, k64}, {X86_REG_RBX, Reg::Rbx, k64}, {X86_REG_RCX, Reg::Rcx, k64},
-    {X86_REG_RDX, Reg::Rdx, k64}, {X86_REG_RSI, Reg::Rsi, k64}, {X86_REG_RDI, Reg::Rdi, k64},
-    {X86_REG_RBP, Reg::Rbp, k64}, {X86_REG_RSP, Reg::Rsp, k64}, {X86_REG_R8, Reg::R8, k64},
-    {X86_REG_R9, Reg::R9, k64},   {X86_REG_R10, Reg::R10, k64}, {X86_REG_R11, Reg::R11, k64},
-    {X86_REG_R12, Reg::R12, k64}, {X86_REG_R13, Reg::R13, k64}, {X86_REG_R14, Reg::R14, k64},
-    {X86_REG_R15, Reg::R15, k64}, {X86_REG_EAX, Reg::Rax, k32}, {X86_REG_EBX, Reg::Rbx, k32},
-    {X86_REG_ECX, Reg::Rcx, k32}, {X86_REG_EDX, Reg::Rdx, k32}, {X86_REG_ESI, Reg::Rsi, k32},
-    {X86_REG_EDI, Reg::Rdi, k32}, {X86_REG_EBP, Reg::Rbp, k32}, {X86_REG_ESP, Reg::Rsp, k32},
-    {X86_REG_R8D, Reg::R8, k32},  {X86_REG_R9D, Reg::R9, k32},  {X86_REG_R10D, Reg::R10, k32},
+    {X86_REG_RAX, Reg::Rax, k64},  {X86_REG_RBX, Reg::Rbx, k64},  {X86_REG_RCX, Reg::Rcx, k64},
+    {X86_REG_RDX, Reg::Rdx, k64},  {X86_REG_RSI, Reg::Rsi, k64},  {X86_REG_RDI, Reg::Rdi, k64},
+    {X86_REG_RBP, Reg::Rbp, k64},  {X86_REG_RSP, Reg::Rsp, k64},  {X86_REG_R8, Reg::R8, k64},
+    {X86_REG_R9, Reg::R9, k64},    {X86_REG_R10, Reg::R10, k64},  {X86_REG_R11, Reg::R11, k64},
+    {X86_REG_R12, Reg::R12, k64},  {X86_REG_R13, Reg::R13, k64},  {X86_REG_R14, Reg::R14, k64},
+    {X86_REG_R15, Reg::R15, k64},  {X86_REG_EAX, Reg::Rax, k32},  {X86_REG_EBX, Reg::Rbx, k32},
+    {X86_REG_ECX, Reg::Rcx, k32},  {X86_REG_EDX, Reg::Rdx, k32},  {X86_REG_ESI, Reg::Rsi, k32},
+    {X86_REG_EDI, Reg::Rdi, k32},  {X86_REG_EBP, Reg::Rbp, k32},  {X86_REG_ESP, Reg::Rsp, k32},
+    {X86_REG_R8D, Reg::R8, k32},   {X86_REG_R9D, Reg::R9, k32},   {X86_REG_R10D, Reg::R10, k32},
     {X86_REG_R11D, Reg::R11, k32}, {X86_REG_R12D, Reg::R12, k32}, {X86_REG_R13D, Reg::R13, k32},
     {X86_REG_R14D, Reg::R14, k32}, {X86_REG_R15D, Reg::R15, k32},
 };
 
-std::optional<u64> read(unsigned cs_reg, u64 next_rip,
-                        const std::function<u64(Reg)>& reg) {
+std::optional<u64> read(unsigned cs_reg, u64 next_rip, const std::function<u64(Reg)>& reg) {
   if (cs_reg == X86_REG_INVALID) return 0;
   if (cs_reg == X86_REG_RIP) return next_rip;
   if (cs_reg == X86_REG_EIP) return next_rip & k32;

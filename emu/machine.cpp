@@ -5,7 +5,6 @@
 #include <chrono>
 
 #include "emu/fault_address.h"
-
 #include "kernel/abi/linux.h"
 #include "kernel/kernel.h"
 #include "kernel/mm/fault.h"
@@ -18,18 +17,21 @@ using kernel::hal::Reg;
 namespace {
 
 constexpr int kUnicornReg[] = {
-    UC_X86_REG_RAX, UC_X86_REG_RBX, UC_X86_REG_RCX, UC_X86_REG_RDX,    UC_X86_REG_RSI,
-    UC_X86_REG_RDI, UC_X86_REG_RBP, UC_X86_REG_RSP, UC_X86_REG_R8,     UC_X86_REG_R9,
-    UC_X86_REG_R10, UC_X86_REG_R11, UC_X86_REG_R12, UC_X86_REG_R13,    UC_X86_REG_R14,
+    UC_X86_REG_RAX, UC_X86_REG_RBX, UC_X86_REG_RCX,    UC_X86_REG_RDX,     UC_X86_REG_RSI,
+    UC_X86_REG_RDI, UC_X86_REG_RBP, UC_X86_REG_RSP,    UC_X86_REG_R8,      UC_X86_REG_R9,
+    UC_X86_REG_R10, UC_X86_REG_R11, UC_X86_REG_R12,    UC_X86_REG_R13,     UC_X86_REG_R14,
     UC_X86_REG_R15, UC_X86_REG_RIP, UC_X86_REG_RFLAGS, UC_X86_REG_FS_BASE, UC_X86_REG_GS_BASE,
 };
 static_assert(sizeof(kUnicornReg) / sizeof(kUnicornReg[0]) == static_cast<int>(Reg::Count));
 
 Access access_of(int type) {
   switch (type) {
-    case UC_MEM_WRITE: return Access::Write;
-    case UC_MEM_FETCH: return Access::Fetch;
-    default: return Access::Read;
+    case UC_MEM_WRITE:
+      return Access::Write;
+    case UC_MEM_FETCH:
+      return Access::Fetch;
+    default:
+      return Access::Read;
   }
 }
 
@@ -61,14 +63,13 @@ Machine::Machine(u64 ram_size) : m_ram(ram_size), m_mmu(m_ram.memory(), m_ram.po
   uc_err err = uc_ctl_tlb_mode(uc, UC_TLB_VIRTUAL);
   if (err == UC_ERR_OK) err = uc_mem_map_ptr(uc, 0, m_ram.size(), UC_PROT_ALL, m_ram.base());
   if (err == UC_ERR_OK)
-    err = uc_hook_add(uc, &hook, UC_HOOK_TLB_FILL, reinterpret_cast<void*>(&on_tlb_fill), this, 1,
-                      0);
+    err =
+        uc_hook_add(uc, &hook, UC_HOOK_TLB_FILL, reinterpret_cast<void*>(&on_tlb_fill), this, 1, 0);
   if (err == UC_ERR_OK)
     err = uc_hook_add(uc, &hook, UC_HOOK_INSN, reinterpret_cast<void*>(&on_syscall), this, 1, 0,
                       UC_X86_INS_SYSCALL);
   if (err == UC_ERR_OK)
-    err = uc_hook_add(uc, &hook, UC_HOOK_INTR, reinterpret_cast<void*>(&on_interrupt), this, 1,
-                      0);
+    err = uc_hook_add(uc, &hook, UC_HOOK_INTR, reinterpret_cast<void*>(&on_interrupt), this, 1, 0);
   if (err != UC_ERR_OK) m_error = std::string("Unicorn set-up failed: ") + uc_strerror(err);
 }
 
@@ -91,7 +92,9 @@ void Machine::flush_tlb() {
   uc_ctl_flush_tlb(m_uc);
 }
 
-void Machine::request_stop() { uc_emu_stop(m_uc); }
+void Machine::request_stop() {
+  uc_emu_stop(m_uc);
+}
 
 bool Machine::on_tlb_fill(uc_struct*, u64 vaddr, int type, void* result, void* self) {
   return static_cast<Machine*>(self)->fill(vaddr, access_of(type), result);
@@ -200,15 +203,27 @@ void Machine::deliver_exception(kernel::u32 intno) {
   m_exception = false;
   const u64 rip = reg(Reg::Rip);
   switch (intno) {
-    case 0: m_kernel->cpu_exception(abi::kSIGFPE, abi::kFPE_INTDIV, rip); break;
+    case 0:
+      m_kernel->cpu_exception(abi::kSIGFPE, abi::kFPE_INTDIV, rip);
+      break;
     case 1:
-    case 3: m_kernel->cpu_exception(abi::kSIGTRAP, abi::kSI_KERNEL, 0); break;
-    case 6: m_kernel->cpu_exception(abi::kSIGILL, abi::kILL_ILLOPN, rip); break;
+    case 3:
+      m_kernel->cpu_exception(abi::kSIGTRAP, abi::kSI_KERNEL, 0);
+      break;
+    case 6:
+      m_kernel->cpu_exception(abi::kSIGILL, abi::kILL_ILLOPN, rip);
+      break;
     case 7:
     case 16:
-    case 19: m_kernel->cpu_exception(abi::kSIGFPE, 0, rip); break;
-    case 17: m_kernel->cpu_exception(abi::kSIGBUS, abi::kBUS_ADRALN, 0); break;
-    default: m_kernel->cpu_exception(abi::kSIGSEGV, abi::kSI_KERNEL, 0); break;
+    case 19:
+      m_kernel->cpu_exception(abi::kSIGFPE, 0, rip);
+      break;
+    case 17:
+      m_kernel->cpu_exception(abi::kSIGBUS, abi::kBUS_ADRALN, 0);
+      break;
+    default:
+      m_kernel->cpu_exception(abi::kSIGSEGV, abi::kSI_KERNEL, 0);
+      break;
   }
 }
 

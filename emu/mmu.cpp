@@ -9,8 +9,8 @@ using kernel::x86_64::Pte;
 
 Walk Mmu::walk(PhysAddr cr3, u64 va, Access access) const {
   Walk w;
-  const u32 access_bits = kPfUser | (access == Access::Write ? kPfWrite : 0) |
-                          (access == Access::Fetch ? kPfFetch : 0);
+  const u32 access_bits =
+      kPfUser | (access == Access::Write ? kPfWrite : 0) | (access == Access::Fetch ? kPfFetch : 0);
   if (!kernel::x86_64::is_canonical(va)) {
     // Non-canonical addresses raise #GP on hardware; the kernel reports SIGSEGV either way.
     w.error_code = access_bits;
@@ -41,8 +41,8 @@ Walk Mmu::walk(PhysAddr cr3, u64 va, Access access) const {
       table = e.address();
       continue;
     }
-    const bool denied = !user || (access == Access::Write && !writable) ||
-                        (access == Access::Fetch && !executable);
+    const bool denied =
+        !user || (access == Access::Write && !writable) || (access == Access::Fetch && !executable);
     if (denied) {
       w.error_code = access_bits | kPfPresent;
       return w;

@@ -29,12 +29,12 @@ struct WalkStep {
 struct Walk {
   enum class Status : kernel::u8 { Ok, PageFault, MachineCheck, BusError };
   Status status = Status::PageFault;
-  PhysAddr frame;          // the 4 KiB physical page va falls in (Ok, MachineCheck)
-  bool writable = false;   // what the TLB may grant for this page
+  PhysAddr frame;         // the 4 KiB physical page va falls in (Ok, MachineCheck)
+  bool writable = false;  // what the TLB may grant for this page
   bool executable = false;
-  u32 error_code = 0;      // PageFault: x86 error code
-  int leaf_level = 0;      // 1 for a 4 KiB page, 2 for 2 MiB, 3 for 1 GiB
-  int steps = 0;           // entries read, top level first
+  u32 error_code = 0;  // PageFault: x86 error code
+  int leaf_level = 0;  // 1 for a 4 KiB page, 2 for 2 MiB, 3 for 1 GiB
+  int steps = 0;       // entries read, top level first
   WalkStep step[kernel::x86_64::kLevels];
 };
 

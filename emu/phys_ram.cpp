@@ -44,11 +44,20 @@ u64 parse_ram_size(const std::string& text) {
   u64 shift = 0;
   if (*end) {
     switch (std::toupper(static_cast<unsigned char>(*end))) {
-      case 'K': shift = 10; break;
-      case 'M': shift = 20; break;
-      case 'G': shift = 30; break;
-      case 'T': shift = 40; break;
-      default: return 0;
+      case 'K':
+        shift = 10;
+        break;
+      case 'M':
+        shift = 20;
+        break;
+      case 'G':
+        shift = 30;
+        break;
+      case 'T':
+        shift = 40;
+        break;
+      default:
+        return 0;
     }
     ++end;
     if (*end == 'B' || *end == 'b' || *end == 'i') ++end;

@@ -21,9 +21,26 @@ struct PhysMemory {
 };
 
 enum class Reg : u8 {
-  Rax, Rbx, Rcx, Rdx, Rsi, Rdi, Rbp, Rsp,
-  R8, R9, R10, R11, R12, R13, R14, R15,
-  Rip, Rflags, FsBase, GsBase,
+  Rax,
+  Rbx,
+  Rcx,
+  Rdx,
+  Rsi,
+  Rdi,
+  Rbp,
+  Rsp,
+  R8,
+  R9,
+  R10,
+  R11,
+  R12,
+  R13,
+  R14,
+  R15,
+  Rip,
+  Rflags,
+  FsBase,
+  GsBase,
   Count
 };
 

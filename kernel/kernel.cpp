@@ -62,8 +62,8 @@ Result<void> Kernel::start(const std::string& path, const std::vector<std::strin
   m_process = std::make_unique<Process>(kFirstPid, std::move(as));
   // The guest starts where emu was started, seen through its root ("/" when that lies
   // outside the root).
-  m_process->fs().cwd = m_options.host_cwd.empty() ? std::string("/")
-                                                   : m_vfs->guest_path_of_host(m_options.host_cwd);
+  m_process->fs().cwd =
+      m_options.host_cwd.empty() ? std::string("/") : m_vfs->guest_path_of_host(m_options.host_cwd);
   m_process->fds().install_stdio();
 
   auto opened = m_vfs->open_executable(m_process->fs(), path);
@@ -172,7 +172,9 @@ bool default_ignored(int sig) {
   return sig == abi::kSIGCHLD || sig == 23 /* SIGURG */ || sig == 28 /* SIGWINCH */ ||
          sig == abi::kSIGCONT;
 }
-bool stops(int sig) { return sig == abi::kSIGSTOP || sig == 20 || sig == 21 || sig == 22; }
+bool stops(int sig) {
+  return sig == abi::kSIGSTOP || sig == 20 || sig == 21 || sig == 22;
+}
 }  // namespace
 
 void Kernel::send_signal(int sig, int si_code) {

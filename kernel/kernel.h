@@ -23,8 +23,8 @@ class Vfs;
 class Process;
 
 struct KernelOptions {
-  std::string root = "/";      // the host directory the guest sees as "/"
-  std::string host_cwd;        // the guest's starting directory, when root is "/"
+  std::string root = "/";  // the host directory the guest sees as "/"
+  std::string host_cwd;    // the guest's starting directory, when root is "/"
   bool strace = false;
   std::string release = "6.1.0-emu";  // what uname reports
 };
@@ -32,10 +32,10 @@ struct KernelOptions {
 // How the process ended.
 struct ExitState {
   bool exited = false;
-  int status = 0;       // exit code, when not killed
-  int signal = 0;       // fatal signal, or 0
+  int status = 0;  // exit code, when not killed
+  int signal = 0;  // fatal signal, or 0
   int si_code = 0;
-  u64 fault_addr = 0;   // si_addr for SIGSEGV / SIGBUS
+  u64 fault_addr = 0;  // si_addr for SIGSEGV / SIGBUS
   u64 rip = 0;
 };
 

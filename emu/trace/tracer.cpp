@@ -10,19 +10,26 @@ namespace {
 
 const char* access_name(Access a) {
   switch (a) {
-    case Access::Read: return "read";
-    case Access::Write: return "write";
-    case Access::Fetch: return "fetch";
+    case Access::Read:
+      return "read";
+    case Access::Write:
+      return "write";
+    case Access::Fetch:
+      return "fetch";
   }
   return "?";
 }
 
 const char* level_name(int level) {
   switch (level) {
-    case 4: return "pml4e";
-    case 3: return "pdpte";
-    case 2: return "pde";
-    default: return "pte";
+    case 4:
+      return "pml4e";
+    case 3:
+      return "pdpte";
+    case 2:
+      return "pde";
+    default:
+      return "pte";
   }
 }
 
@@ -61,16 +68,22 @@ Tracer::Tracer(const TraceOptions& options) : m_options(options) {
   }
 }
 
-Tracer::~Tracer() { flush(); }
+Tracer::~Tracer() {
+  flush();
+}
 
 void Tracer::flush() {
   if (m_events) m_events->flush();
   m_stderr->flush();
 }
 
-void Tracer::strace_line(std::string_view line) { m_stderr->info("{}", line); }
+void Tracer::strace_line(std::string_view line) {
+  m_stderr->info("{}", line);
+}
 
-void Tracer::warning(std::string_view message) { m_stderr->warn("emu: {}", message); }
+void Tracer::warning(std::string_view message) {
+  m_stderr->warn("emu: {}", message);
+}
 
 void Tracer::fault(const FaultEvent& e) {
   if (!m_events) return;
@@ -79,8 +92,8 @@ void Tracer::fault(const FaultEvent& e) {
     std::string walk = "[";
     for (int i = 0; i < w.steps; ++i) {
       if (i) walk += ',';
-      walk += fmt::format(R"({{"level":"{}","at":"{:#x}","entry":"{:#x}"}})",
-                          level_name(4 - i), w.step[i].entry_address.value, w.step[i].entry);
+      walk += fmt::format(R"({{"level":"{}","at":"{:#x}","entry":"{:#x}"}})", level_name(4 - i),
+                          w.step[i].entry_address.value, w.step[i].entry);
     }
     walk += ']';
     m_events->info(
@@ -94,10 +107,11 @@ void Tracer::fault(const FaultEvent& e) {
     if (i) walk += ' ';
     walk += fmt::format("{}={:#x}", level_name(4 - i), w.step[i].entry);
   }
-  m_events->info("fault thread={} rip={:#x} insn=\"{}\" addr={:#x} access={} ec={:#x} walk=[{}] "
-                 "resolution={}{} ns={}",
-                 e.thread, e.rip, e.insn, e.addr, access_name(e.access), e.error_code, walk,
-                 e.resolution, e.stack_grown ? " stack-grown" : "", e.ns);
+  m_events->info(
+      "fault thread={} rip={:#x} insn=\"{}\" addr={:#x} access={} ec={:#x} walk=[{}] "
+      "resolution={}{} ns={}",
+      e.thread, e.rip, e.insn, e.addr, access_name(e.access), e.error_code, walk, e.resolution,
+      e.stack_grown ? " stack-grown" : "", e.ns);
 }
 
 bool parse_trace_events(std::string_view list, TraceOptions& options, std::string& bad) {

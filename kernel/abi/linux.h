@@ -31,7 +31,8 @@ inline constexpr int kMADV_POPULATE_WRITE = 23, kMADV_DONTNEED_LOCKED = 24, kMAD
 inline constexpr int kMADV_HWPOISON = 100, kMADV_SOFT_OFFLINE = 101;
 
 // Signals
-inline constexpr int kSIGHUP = 1, kSIGINT = 2, kSIGQUIT = 3, kSIGILL = 4, kSIGTRAP = 5, kSIGABRT = 6;
+inline constexpr int kSIGHUP = 1, kSIGINT = 2, kSIGQUIT = 3, kSIGILL = 4, kSIGTRAP = 5,
+                     kSIGABRT = 6;
 inline constexpr int kSIGBUS = 7, kSIGFPE = 8, kSIGKILL = 9, kSIGUSR1 = 10, kSIGSEGV = 11;
 inline constexpr int kSIGUSR2 = 12, kSIGPIPE = 13, kSIGALRM = 14, kSIGTERM = 15, kSIGCHLD = 17;
 inline constexpr int kSIGCONT = 18, kSIGSTOP = 19, kSIGSYS = 31;

@@ -53,12 +53,11 @@ using ErrorOr = Result<void>;
 }  // namespace kernel
 
 // Evaluates a Result expression; on error returns the errno from the enclosing function.
-#define TRY(expr)                                        \
-  ({                                                     \
-    auto _try_result = (expr);                           \
-    if (!_try_result.ok()) return _try_result.error();   \
-    _try_result.release_value();                         \
+#define TRY(expr)                                      \
+  ({                                                   \
+    auto _try_result = (expr);                         \
+    if (!_try_result.ok()) return _try_result.error(); \
+    _try_result.release_value();                       \
   })
 
-#define VERIFY(expr) \
-  ((expr) ? (void)0 : ::kernel::verify_failed(#expr, __FILE__, __LINE__))
+#define VERIFY(expr) ((expr) ? (void)0 : ::kernel::verify_failed(#expr, __FILE__, __LINE__))

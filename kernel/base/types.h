@@ -17,12 +17,18 @@ using i64 = std::int64_t;
 inline constexpr u64 kPageShift = 12;
 inline constexpr u64 kPageSize = u64{1} << kPageShift;
 inline constexpr u64 kPageMask = kPageSize - 1;
-inline constexpr u64 kHugePageSize = u64{1} << 21;  // 2 MiB, a PS entry at the PD level
-inline constexpr u64 kGiantPageSize = u64{1} << 30; // 1 GiB, a PS entry at the PDPT level
+inline constexpr u64 kHugePageSize = u64{1} << 21;   // 2 MiB, a PS entry at the PD level
+inline constexpr u64 kGiantPageSize = u64{1} << 30;  // 1 GiB, a PS entry at the PDPT level
 
-constexpr u64 page_round_down(u64 v) { return v & ~kPageMask; }
-constexpr u64 page_round_up(u64 v) { return (v + kPageMask) & ~kPageMask; }
-constexpr bool page_aligned(u64 v) { return (v & kPageMask) == 0; }
+constexpr u64 page_round_down(u64 v) {
+  return v & ~kPageMask;
+}
+constexpr u64 page_round_up(u64 v) {
+  return (v + kPageMask) & ~kPageMask;
+}
+constexpr bool page_aligned(u64 v) {
+  return (v & kPageMask) == 0;
+}
 
 // A guest virtual address.
 struct VirtAddr {

@@ -15,8 +15,14 @@ class File {
  public:
   virtual ~File() = default;
 
-  virtual Result<u64> read(std::span<u8> buf) { (void)buf; return abi::Errno::kEINVAL; }
-  virtual Result<u64> write(std::span<const u8> buf) { (void)buf; return abi::Errno::kEBADF; }
+  virtual Result<u64> read(std::span<u8> buf) {
+    (void)buf;
+    return abi::Errno::kEINVAL;
+  }
+  virtual Result<u64> write(std::span<const u8> buf) {
+    (void)buf;
+    return abi::Errno::kEBADF;
+  }
   virtual Result<u64> pread(std::span<u8> buf, u64 offset) {
     (void)buf, (void)offset;
     return abi::Errno::kESPIPE;
@@ -31,7 +37,10 @@ class File {
   }
   virtual Result<void> stat(abi::Stat& out) = 0;
   // Fills buf with struct linux_dirent64 records; 0 at the end of the directory.
-  virtual Result<u64> getdents64(std::span<u8> buf) { (void)buf; return abi::Errno::kENOTDIR; }
+  virtual Result<u64> getdents64(std::span<u8> buf) {
+    (void)buf;
+    return abi::Errno::kENOTDIR;
+  }
   // A terminal answers TCGETS / TIOCGWINSZ; other files give ENOTTY.
   virtual bool is_terminal() const { return false; }
   // Whether mmap may map this file (regular files can; pipes and terminals cannot).

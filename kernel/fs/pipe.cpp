@@ -58,7 +58,9 @@ PipeEnd::PipeEnd(std::shared_ptr<PipeBuffer> buffer, Side side, u64 flags)
   (side == Side::Read ? m_buffer->readers : m_buffer->writers)++;
 }
 
-PipeEnd::~PipeEnd() { (m_side == Side::Read ? m_buffer->readers : m_buffer->writers)--; }
+PipeEnd::~PipeEnd() {
+  (m_side == Side::Read ? m_buffer->readers : m_buffer->writers)--;
+}
 
 Result<u64> PipeEnd::read(std::span<u8> buf) {
   if (m_side != Side::Read) return abi::Errno::kEBADF;

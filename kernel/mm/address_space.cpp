@@ -157,8 +157,8 @@ Result<u64> AddressSpace::map(const MapRequest& req) {
   vma.start = addr;
   vma.end = addr + len;
   vma.flags = vm_flags_from_prot(req.prot) | VM_MAYREAD | VM_MAYEXEC |
-              (req.may_write ? u64{VM_MAYWRITE} : 0) |
-              req.extra_flags | (req.shared ? u64{VM_SHARED | VM_MAYSHARE} : 0);
+              (req.may_write ? u64{VM_MAYWRITE} : 0) | req.extra_flags |
+              (req.shared ? u64{VM_SHARED | VM_MAYSHARE} : 0);
   vma.role = req.role;
   vma.file = req.file;
   vma.file_offset = req.offset;
@@ -201,8 +201,8 @@ void AddressSpace::change_protection(u64 start, u64 end, u64 flags) {
           *leaf = Pte::soft(Pte::SoftType::ProtNone, frame.value);
         } else {
           // Write access comes back through a write fault, which re-checks sharing.
-          Pte fresh = Pte::leaf(PhysAddr(frame), Pte::kUser | (old.raw() & (Pte::kAccessed |
-                                                                             Pte::kDirty)));
+          Pte fresh =
+              Pte::leaf(PhysAddr(frame), Pte::kUser | (old.raw() & (Pte::kAccessed | Pte::kDirty)));
           if (!(flags & VM_EXEC)) fresh = fresh.with(Pte::kNoExecute);
           const bool keep_write = old.present() && old.writable() && (flags & VM_WRITE);
           if (keep_write) fresh = fresh.with(Pte::kWritable);
@@ -224,8 +224,7 @@ Result<void> AddressSpace::protect(u64 addr, u64 length, u64 prot) {
     const Vma* vma = find_vma(cursor);
     if (!vma) return abi::Errno::kENOMEM;
     // A shared file mapping of a read-only file cannot become writable.
-    if ((prot & abi::kPROT_WRITE) && !(vma->flags & VM_MAYWRITE))
-      return abi::Errno::kEACCES;
+    if ((prot & abi::kPROT_WRITE) && !(vma->flags & VM_MAYWRITE)) return abi::Errno::kEACCES;
     cursor = vma->end;
   }
   split_at(addr);

@@ -32,7 +32,7 @@ struct MapRequest {
   bool shared = false;
   MapPlacement placement = MapPlacement::Hint;
   std::shared_ptr<fs::File> file;
-  u64 offset = 0;  // page aligned
+  u64 offset = 0;       // page aligned
   u64 extra_flags = 0;  // VmFlag bits (VM_GROWSDOWN, VM_NORESERVE ...)
   VmaRole role = VmaRole::Mapping;
   bool may_write = true;  // VM_MAYWRITE: whether mprotect may add PROT_WRITE later

@@ -16,17 +16,28 @@ using x86_64::Pte;
 
 const char* fault_resolution_name(FaultResolution r) {
   switch (r) {
-    case FaultResolution::ZeroPage: return "zero-page";
-    case FaultResolution::NewAnonPage: return "new-anon-page";
-    case FaultResolution::CowZeroPage: return "cow-zero-page";
-    case FaultResolution::CowCopy: return "cow-copy";
-    case FaultResolution::CowReuse: return "cow-reuse";
-    case FaultResolution::FileRead: return "file-read";
-    case FaultResolution::Spurious: return "spurious";
-    case FaultResolution::SegvMapErr: return "SIGSEGV/SEGV_MAPERR";
-    case FaultResolution::SegvAccErr: return "SIGSEGV/SEGV_ACCERR";
-    case FaultResolution::BusAdrErr: return "SIGBUS/BUS_ADRERR";
-    case FaultResolution::OutOfMemory: return "out-of-memory";
+    case FaultResolution::ZeroPage:
+      return "zero-page";
+    case FaultResolution::NewAnonPage:
+      return "new-anon-page";
+    case FaultResolution::CowZeroPage:
+      return "cow-zero-page";
+    case FaultResolution::CowCopy:
+      return "cow-copy";
+    case FaultResolution::CowReuse:
+      return "cow-reuse";
+    case FaultResolution::FileRead:
+      return "file-read";
+    case FaultResolution::Spurious:
+      return "spurious";
+    case FaultResolution::SegvMapErr:
+      return "SIGSEGV/SEGV_MAPERR";
+    case FaultResolution::SegvAccErr:
+      return "SIGSEGV/SEGV_ACCERR";
+    case FaultResolution::BusAdrErr:
+      return "SIGBUS/BUS_ADRERR";
+    case FaultResolution::OutOfMemory:
+      return "out-of-memory";
   }
   return "?";
 }
@@ -34,19 +45,27 @@ const char* fault_resolution_name(FaultResolution r) {
 int FaultResult::signal() const {
   switch (resolution) {
     case FaultResolution::SegvMapErr:
-    case FaultResolution::SegvAccErr: return abi::kSIGSEGV;
-    case FaultResolution::BusAdrErr: return abi::kSIGBUS;
-    case FaultResolution::OutOfMemory: return abi::kSIGKILL;
-    default: return 0;
+    case FaultResolution::SegvAccErr:
+      return abi::kSIGSEGV;
+    case FaultResolution::BusAdrErr:
+      return abi::kSIGBUS;
+    case FaultResolution::OutOfMemory:
+      return abi::kSIGKILL;
+    default:
+      return 0;
   }
 }
 
 int FaultResult::si_code() const {
   switch (resolution) {
-    case FaultResolution::SegvMapErr: return abi::kSEGV_MAPERR;
-    case FaultResolution::SegvAccErr: return abi::kSEGV_ACCERR;
-    case FaultResolution::BusAdrErr: return abi::kBUS_ADRERR;
-    default: return 0;
+    case FaultResolution::SegvMapErr:
+      return abi::kSEGV_MAPERR;
+    case FaultResolution::SegvAccErr:
+      return abi::kSEGV_ACCERR;
+    case FaultResolution::BusAdrErr:
+      return abi::kBUS_ADRERR;
+    default:
+      return 0;
   }
 }
 

@@ -13,17 +13,17 @@ inline constexpr u32 kFaultUser = 1u << 2;
 inline constexpr u32 kFaultFetch = 1u << 4;
 
 enum class FaultResolution : u8 {
-  ZeroPage,      // read of untouched anonymous memory: the shared zero page, read-only
-  NewAnonPage,   // a fresh zero-filled frame
-  CowZeroPage,   // write to the shared zero page: a fresh zero-filled frame replaces it
-  CowCopy,       // write to a shared frame: copied into a private one
-  CowReuse,      // write to a read-only private frame nobody else maps: made writable
-  FileRead,      // a page read from the backing file
-  Spurious,      // the entry already allowed the access (a stale translation)
-  SegvMapErr,    // no mapping there: SIGSEGV SEGV_MAPERR
-  SegvAccErr,    // mapping forbids the access: SIGSEGV SEGV_ACCERR
-  BusAdrErr,     // file page beyond end of file: SIGBUS BUS_ADRERR
-  OutOfMemory,   // no frame could be had
+  ZeroPage,     // read of untouched anonymous memory: the shared zero page, read-only
+  NewAnonPage,  // a fresh zero-filled frame
+  CowZeroPage,  // write to the shared zero page: a fresh zero-filled frame replaces it
+  CowCopy,      // write to a shared frame: copied into a private one
+  CowReuse,     // write to a read-only private frame nobody else maps: made writable
+  FileRead,     // a page read from the backing file
+  Spurious,     // the entry already allowed the access (a stale translation)
+  SegvMapErr,   // no mapping there: SIGSEGV SEGV_MAPERR
+  SegvAccErr,   // mapping forbids the access: SIGSEGV SEGV_ACCERR
+  BusAdrErr,    // file page beyond end of file: SIGBUS BUS_ADRERR
+  OutOfMemory,  // no frame could be had
 };
 
 const char* fault_resolution_name(FaultResolution r);
@@ -33,10 +33,8 @@ struct FaultResult {
   bool stack_grown = false;       // the stack VMA was extended down to the address
   bool replaced_present = false;  // a present entry changed: stale translations must go
 
-  bool handled() const {
-    return resolution <= FaultResolution::Spurious;
-  }
-  int signal() const;   // the signal a failed fault raises (0 when handled)
+  bool handled() const { return resolution <= FaultResolution::Spurious; }
+  int signal() const;  // the signal a failed fault raises (0 when handled)
   int si_code() const;
 };
 

@@ -9,10 +9,10 @@ namespace kernel::mm {
 
 struct FrameAllocator::Frame {
   u32 refcount;
-  u32 next;   // free-list links, valid while this frame heads a free block
+  u32 next;  // free-list links, valid while this frame heads a free block
   u32 prev;
-  u8 order;   // order of the free block this frame heads
-  u8 free;    // 1 while this frame heads a free block
+  u8 order;  // order of the free block this frame heads
+  u8 free;   // 1 while this frame heads a free block
   u16 unused;
 };
 static_assert(sizeof(FrameAllocator::Frame) == 16, "the per-frame record stays small");
@@ -26,8 +26,8 @@ FrameAllocator::FrameAllocator(Pfn first, u64 count) : m_first(first), m_count(c
   u64 idx = 0;
   while (idx < count) {
     unsigned order = kMaxOrder;
-    while (order > 0 &&
-           (((first.value + idx) & ((u64{1} << order) - 1)) != 0 || idx + (u64{1} << order) > count))
+    while (order > 0 && (((first.value + idx) & ((u64{1} << order) - 1)) != 0 ||
+                         idx + (u64{1} << order) > count))
       --order;
     push_free(idx, order);
     m_free_frames += u64{1} << order;
@@ -35,7 +35,9 @@ FrameAllocator::FrameAllocator(Pfn first, u64 count) : m_first(first), m_count(c
   }
 }
 
-FrameAllocator::~FrameAllocator() { std::free(m_frames); }
+FrameAllocator::~FrameAllocator() {
+  std::free(m_frames);
+}
 
 void FrameAllocator::push_free(u64 idx, unsigned order) {
   Frame& f = m_frames[idx];
@@ -111,7 +113,9 @@ bool FrameAllocator::put(Pfn pfn) {
   return true;
 }
 
-u32 FrameAllocator::refcount(Pfn pfn) const { return m_frames[index(pfn)].refcount; }
+u32 FrameAllocator::refcount(Pfn pfn) const {
+  return m_frames[index(pfn)].refcount;
+}
 
 u64 FrameAllocator::free_blocks(unsigned order) const {
   return order <= kMaxOrder ? m_free_count[order] : 0;

@@ -40,7 +40,7 @@ class FrameAllocator {
   u64 free_blocks(unsigned order) const;
   bool is_free(Pfn pfn) const;
 
- // The per-frame record (16 bytes: one per 4 KiB of emulated RAM).
+  // The per-frame record (16 bytes: one per 4 KiB of emulated RAM).
   struct Frame;
 
  private:

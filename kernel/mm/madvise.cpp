@@ -17,21 +17,48 @@ struct FlagAdvice {
 
 bool flag_advice(int advice, FlagAdvice& out) {
   switch (advice) {
-    case abi::kMADV_NORMAL: out = {0, VM_SEQ_READ | VM_RAND_READ}; return true;
-    case abi::kMADV_RANDOM: out = {VM_RAND_READ, VM_SEQ_READ}; return true;
-    case abi::kMADV_SEQUENTIAL: out = {VM_SEQ_READ, VM_RAND_READ}; return true;
-    case abi::kMADV_DONTFORK: out = {VM_DONTCOPY, 0}; return true;
-    case abi::kMADV_DOFORK: out = {0, VM_DONTCOPY}; return true;
-    case abi::kMADV_DONTDUMP: out = {VM_DONTDUMP, 0}; return true;
-    case abi::kMADV_DODUMP: out = {0, VM_DONTDUMP}; return true;
-    case abi::kMADV_WIPEONFORK: out = {VM_WIPEONFORK, 0}; return true;
-    case abi::kMADV_KEEPONFORK: out = {0, VM_WIPEONFORK}; return true;
+    case abi::kMADV_NORMAL:
+      out = {0, VM_SEQ_READ | VM_RAND_READ};
+      return true;
+    case abi::kMADV_RANDOM:
+      out = {VM_RAND_READ, VM_SEQ_READ};
+      return true;
+    case abi::kMADV_SEQUENTIAL:
+      out = {VM_SEQ_READ, VM_RAND_READ};
+      return true;
+    case abi::kMADV_DONTFORK:
+      out = {VM_DONTCOPY, 0};
+      return true;
+    case abi::kMADV_DOFORK:
+      out = {0, VM_DONTCOPY};
+      return true;
+    case abi::kMADV_DONTDUMP:
+      out = {VM_DONTDUMP, 0};
+      return true;
+    case abi::kMADV_DODUMP:
+      out = {0, VM_DONTDUMP};
+      return true;
+    case abi::kMADV_WIPEONFORK:
+      out = {VM_WIPEONFORK, 0};
+      return true;
+    case abi::kMADV_KEEPONFORK:
+      out = {0, VM_WIPEONFORK};
+      return true;
     // Huge-page and merge advice is recorded on the VMA; khugepaged and ksmd act on it.
-    case abi::kMADV_HUGEPAGE: out = {VM_HUGEPAGE, VM_NOHUGEPAGE}; return true;
-    case abi::kMADV_NOHUGEPAGE: out = {VM_NOHUGEPAGE, VM_HUGEPAGE}; return true;
-    case abi::kMADV_MERGEABLE: out = {VM_MERGEABLE, 0}; return true;
-    case abi::kMADV_UNMERGEABLE: out = {0, VM_MERGEABLE}; return true;
-    default: return false;
+    case abi::kMADV_HUGEPAGE:
+      out = {VM_HUGEPAGE, VM_NOHUGEPAGE};
+      return true;
+    case abi::kMADV_NOHUGEPAGE:
+      out = {VM_NOHUGEPAGE, VM_HUGEPAGE};
+      return true;
+    case abi::kMADV_MERGEABLE:
+      out = {VM_MERGEABLE, 0};
+      return true;
+    case abi::kMADV_UNMERGEABLE:
+      out = {0, VM_MERGEABLE};
+      return true;
+    default:
+      return false;
   }
 }
 

@@ -33,7 +33,9 @@ u8* user_page(AddressSpace& as, u64 addr, UserAccess access) {
   return nullptr;
 }
 
-bool range_ok(u64 addr, u64 len) { return addr <= kTaskSize && len <= kTaskSize - addr; }
+bool range_ok(u64 addr, u64 len) {
+  return addr <= kTaskSize && len <= kTaskSize - addr;
+}
 
 }  // namespace
 

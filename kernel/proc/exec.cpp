@@ -144,7 +144,8 @@ Result<void> load_program(mm::AddressSpace& as, hal::Cpu& cpu, const ExecRequest
     return r.error();
   }
 
-  for (int r = 0; r < static_cast<int>(hal::Reg::Count); ++r) cpu.set_reg(static_cast<hal::Reg>(r), 0);
+  for (int r = 0; r < static_cast<int>(hal::Reg::Count); ++r)
+    cpu.set_reg(static_cast<hal::Reg>(r), 0);
   cpu.set_reg(hal::Reg::Rsp, initial.sp);
   cpu.set_reg(hal::Reg::Rip, image.entry + bias);
   cpu.set_reg(hal::Reg::Rflags, 0x202);

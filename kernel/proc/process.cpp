@@ -9,13 +9,13 @@ Process::Process(int pid, std::unique_ptr<mm::AddressSpace> address_space)
   m_rlimits.fill({abi::kRLIM_INFINITY, abi::kRLIM_INFINITY});
   m_rlimits[abi::kRLIMIT_STACK] = {8 * 1024 * 1024, abi::kRLIM_INFINITY};
   m_rlimits[abi::kRLIMIT_NOFILE] = {1024, 1024 * 1024};
-  m_rlimits[4] = {0, abi::kRLIM_INFINITY};        // RLIMIT_CORE
-  m_rlimits[6] = {63541, 63541};                 // RLIMIT_NPROC
+  m_rlimits[4] = {0, abi::kRLIM_INFINITY};            // RLIMIT_CORE
+  m_rlimits[6] = {63541, 63541};                      // RLIMIT_NPROC
   m_rlimits[8] = {8 * 1024 * 1024, 8 * 1024 * 1024};  // RLIMIT_MEMLOCK
-  m_rlimits[11] = {63541, 63541};                // RLIMIT_SIGPENDING
-  m_rlimits[12] = {819200, 819200};              // RLIMIT_MSGQUEUE
-  m_rlimits[13] = {0, 0};                        // RLIMIT_NICE
-  m_rlimits[14] = {0, 0};                        // RLIMIT_RTPRIO
+  m_rlimits[11] = {63541, 63541};                     // RLIMIT_SIGPENDING
+  m_rlimits[12] = {819200, 819200};                   // RLIMIT_MSGQUEUE
+  m_rlimits[13] = {0, 0};                             // RLIMIT_NICE
+  m_rlimits[14] = {0, 0};                             // RLIMIT_RTPRIO
 }
 
 }  // namespace kernel

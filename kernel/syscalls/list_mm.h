@@ -1,11 +1,11 @@
 // Memory syscalls: X(number, name, return kind, argument kinds...). Handlers: sys_mm.cpp.
 #pragma once
 
-#define EMU_SYSCALLS_MM(X)                                            \
-  X(9, mmap, RetHex, Ptr, UInt, Prot, MapFlags, Fd, Hex)              \
-  X(10, mprotect, Ret, Ptr, UInt, Prot)                               \
-  X(11, munmap, Ret, Ptr, UInt)                                       \
-  X(12, brk, RetHex, Ptr)                                             \
-  X(25, mremap, RetHex, Ptr, UInt, UInt, Hex, Ptr)                    \
-  X(27, mincore, Ret, Ptr, UInt, Ptr)                                 \
+#define EMU_SYSCALLS_MM(X)                               \
+  X(9, mmap, RetHex, Ptr, UInt, Prot, MapFlags, Fd, Hex) \
+  X(10, mprotect, Ret, Ptr, UInt, Prot)                  \
+  X(11, munmap, Ret, Ptr, UInt)                          \
+  X(12, brk, RetHex, Ptr)                                \
+  X(25, mremap, RetHex, Ptr, UInt, UInt, Hex, Ptr)       \
+  X(27, mincore, Ret, Ptr, UInt, Ptr)                    \
   X(28, madvise, Ret, Ptr, UInt, Madvise)

@@ -21,14 +21,30 @@ constexpr u64 kKnownMapFlags =
 
 bool madvise_behavior_valid(int advice) {
   switch (advice) {
-    case abi::kMADV_NORMAL: case abi::kMADV_RANDOM: case abi::kMADV_SEQUENTIAL:
-    case abi::kMADV_WILLNEED: case abi::kMADV_DONTNEED: case abi::kMADV_FREE:
-    case abi::kMADV_REMOVE: case abi::kMADV_DONTFORK: case abi::kMADV_DOFORK:
-    case abi::kMADV_MERGEABLE: case abi::kMADV_UNMERGEABLE: case abi::kMADV_HUGEPAGE:
-    case abi::kMADV_NOHUGEPAGE: case abi::kMADV_DONTDUMP: case abi::kMADV_DODUMP:
-    case abi::kMADV_WIPEONFORK: case abi::kMADV_KEEPONFORK: case abi::kMADV_COLD:
-    case abi::kMADV_PAGEOUT: case abi::kMADV_POPULATE_READ: case abi::kMADV_POPULATE_WRITE:
-    case abi::kMADV_DONTNEED_LOCKED: case abi::kMADV_COLLAPSE: case abi::kMADV_HWPOISON:
+    case abi::kMADV_NORMAL:
+    case abi::kMADV_RANDOM:
+    case abi::kMADV_SEQUENTIAL:
+    case abi::kMADV_WILLNEED:
+    case abi::kMADV_DONTNEED:
+    case abi::kMADV_FREE:
+    case abi::kMADV_REMOVE:
+    case abi::kMADV_DONTFORK:
+    case abi::kMADV_DOFORK:
+    case abi::kMADV_MERGEABLE:
+    case abi::kMADV_UNMERGEABLE:
+    case abi::kMADV_HUGEPAGE:
+    case abi::kMADV_NOHUGEPAGE:
+    case abi::kMADV_DONTDUMP:
+    case abi::kMADV_DODUMP:
+    case abi::kMADV_WIPEONFORK:
+    case abi::kMADV_KEEPONFORK:
+    case abi::kMADV_COLD:
+    case abi::kMADV_PAGEOUT:
+    case abi::kMADV_POPULATE_READ:
+    case abi::kMADV_POPULATE_WRITE:
+    case abi::kMADV_DONTNEED_LOCKED:
+    case abi::kMADV_COLLAPSE:
+    case abi::kMADV_HWPOISON:
     case abi::kMADV_SOFT_OFFLINE:
       return true;
     default:
@@ -62,9 +78,9 @@ Result<i64> sys_mmap(SyscallContext& ctx, const SyscallArgs& args) {
   req.length = length;
   req.prot = prot & (abi::kPROT_READ | abi::kPROT_WRITE | abi::kPROT_EXEC);
   req.shared = type != abi::kMAP_PRIVATE;
-  req.placement = (flags & abi::kMAP_FIXED)               ? mm::MapPlacement::Fixed
+  req.placement = (flags & abi::kMAP_FIXED)             ? mm::MapPlacement::Fixed
                   : (flags & abi::kMAP_FIXED_NOREPLACE) ? mm::MapPlacement::FixedNoReplace
-                                                       : mm::MapPlacement::Hint;
+                                                        : mm::MapPlacement::Hint;
   if (flags & abi::kMAP_GROWSDOWN) req.extra_flags |= mm::VM_GROWSDOWN;
   if (flags & abi::kMAP_NORESERVE) req.extra_flags |= mm::VM_NORESERVE;
   if (!(flags & abi::kMAP_ANONYMOUS)) {
@@ -82,9 +98,10 @@ Result<i64> sys_mmap(SyscallContext& ctx, const SyscallArgs& args) {
   const u64 placed = TRY(ctx.process.address_space().map(req));
   if ((flags & abi::kMAP_POPULATE) && !(flags & abi::kMAP_NONBLOCK)) {
     // Errors are ignored, as Linux's mm_populate() does for mmap.
-    (void)ctx.process.address_space().madvise(
-        placed, length, (prot & abi::kPROT_WRITE) && !req.shared ? abi::kMADV_POPULATE_WRITE
-                                                                : abi::kMADV_POPULATE_READ);
+    (void)ctx.process.address_space().madvise(placed, length,
+                                              (prot & abi::kPROT_WRITE) && !req.shared
+                                                  ? abi::kMADV_POPULATE_WRITE
+                                                  : abi::kMADV_POPULATE_READ);
   }
   return static_cast<i64>(placed);
 }
@@ -108,8 +125,8 @@ Result<i64> sys_mprotect(SyscallContext& ctx, const SyscallArgs& args) {
   if (len == 0) return 0;
   const u64 length = page_round_up(len);
   if (length == 0 || addr + length < addr) return Errno::kENOMEM;
-  TRY(ctx.process.address_space().protect(addr, length, prot & ~(abi::kPROT_GROWSDOWN |
-                                                                  abi::kPROT_GROWSUP)));
+  TRY(ctx.process.address_space().protect(addr, length,
+                                          prot & ~(abi::kPROT_GROWSDOWN | abi::kPROT_GROWSUP)));
   return 0;
 }
 
@@ -135,8 +152,8 @@ Result<i64> sys_mremap(SyscallContext& ctx, const SyscallArgs& args) {
     // The source and destination ranges may not overlap.
     if (new_addr < addr + old_length && addr < new_addr + new_length) return Errno::kEINVAL;
   }
-  const u64 moved = TRY(ctx.process.address_space().remap(addr, old_length, new_length, flags,
-                                                          new_addr));
+  const u64 moved =
+      TRY(ctx.process.address_space().remap(addr, old_length, new_length, flags, new_addr));
   return static_cast<i64>(moved);
 }
 

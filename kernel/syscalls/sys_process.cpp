@@ -18,7 +18,9 @@ using abi::Errno;
 using hal::Reg;
 
 namespace {
-mm::AddressSpace& as_of(SyscallContext& ctx) { return ctx.process.address_space(); }
+mm::AddressSpace& as_of(SyscallContext& ctx) {
+  return ctx.process.address_space();
+}
 
 // The guest's parent is emu itself, which the guest cannot see; Linux shows 0 as the
 // parent of a process whose parent lies outside its pid namespace.
@@ -36,14 +38,30 @@ Result<i64> sys_exit_group(SyscallContext& ctx, const SyscallArgs& args) {
   return 0;
 }
 
-Result<i64> sys_getpid(SyscallContext& ctx, const SyscallArgs&) { return ctx.process.pid(); }
-Result<i64> sys_gettid(SyscallContext& ctx, const SyscallArgs&) { return ctx.process.tid(); }
-Result<i64> sys_getppid(SyscallContext&, const SyscallArgs&) { return kParentPid; }
-Result<i64> sys_getpgrp(SyscallContext& ctx, const SyscallArgs&) { return ctx.process.pid(); }
-Result<i64> sys_getuid(SyscallContext&, const SyscallArgs&) { return getuid(); }
-Result<i64> sys_geteuid(SyscallContext&, const SyscallArgs&) { return geteuid(); }
-Result<i64> sys_getgid(SyscallContext&, const SyscallArgs&) { return getgid(); }
-Result<i64> sys_getegid(SyscallContext&, const SyscallArgs&) { return getegid(); }
+Result<i64> sys_getpid(SyscallContext& ctx, const SyscallArgs&) {
+  return ctx.process.pid();
+}
+Result<i64> sys_gettid(SyscallContext& ctx, const SyscallArgs&) {
+  return ctx.process.tid();
+}
+Result<i64> sys_getppid(SyscallContext&, const SyscallArgs&) {
+  return kParentPid;
+}
+Result<i64> sys_getpgrp(SyscallContext& ctx, const SyscallArgs&) {
+  return ctx.process.pid();
+}
+Result<i64> sys_getuid(SyscallContext&, const SyscallArgs&) {
+  return getuid();
+}
+Result<i64> sys_geteuid(SyscallContext&, const SyscallArgs&) {
+  return geteuid();
+}
+Result<i64> sys_getgid(SyscallContext&, const SyscallArgs&) {
+  return getgid();
+}
+Result<i64> sys_getegid(SyscallContext&, const SyscallArgs&) {
+  return getegid();
+}
 
 Result<i64> sys_getpgid(SyscallContext& ctx, const SyscallArgs& args) {
   const int pid = static_cast<int>(args.a[0]);
@@ -104,9 +122,8 @@ Result<i64> sys_arch_prctl(SyscallContext& ctx, const SyscallArgs& args) {
 }
 
 Result<i64> sys_prctl(SyscallContext& ctx, const SyscallArgs& args) {
-  constexpr int kPrSetPdeathsig = 1, kPrGetPdeathsig = 2, kPrGetDumpable = 3,
-                kPrSetDumpable = 4, kPrSetName = 15, kPrGetName = 16,
-                kPrSetNoNewPrivs = 38, kPrGetNoNewPrivs = 39;
+  constexpr int kPrSetPdeathsig = 1, kPrGetPdeathsig = 2, kPrGetDumpable = 3, kPrSetDumpable = 4,
+                kPrSetName = 15, kPrGetName = 16, kPrSetNoNewPrivs = 38, kPrGetNoNewPrivs = 39;
   auto& as = as_of(ctx);
   auto& state = ctx.process.prctl_state();
   switch (static_cast<int>(args.a[0])) {
@@ -228,8 +245,8 @@ Result<i64> sys_getrusage(SyscallContext& ctx, const SyscallArgs& args) {
     const auto& counters = ctx.process.address_space().fault_counters();
     ru.minflt = static_cast<i64>(counters.minor);
     ru.majflt = static_cast<i64>(counters.major);
-    ru.maxrss = static_cast<i64>((ctx.kernel.frames().total_frames() -
-                                  ctx.kernel.frames().free_frames()) * 4);
+    ru.maxrss = static_cast<i64>(
+        (ctx.kernel.frames().total_frames() - ctx.kernel.frames().free_frames()) * 4);
   }
   TRY(mm::write_user(as_of(ctx), args.a[1], ru));
   return 0;
@@ -258,7 +275,9 @@ Result<i64> sys_sysinfo(SyscallContext& ctx, const SyscallArgs& args) {
   return 0;
 }
 
-Result<i64> sys_sched_yield(SyscallContext&, const SyscallArgs&) { return 0; }
+Result<i64> sys_sched_yield(SyscallContext&, const SyscallArgs&) {
+  return 0;
+}
 
 Result<i64> sys_sched_getaffinity(SyscallContext& ctx, const SyscallArgs& args) {
   const int pid = static_cast<int>(args.a[0]);
@@ -274,7 +293,8 @@ Result<i64> sys_sched_getaffinity(SyscallContext& ctx, const SyscallArgs& args) 
 Result<i64> sys_getrandom(SyscallContext& ctx, const SyscallArgs& args) {
   const u64 buf = args.a[0], flags = args.a[2];
   u64 len = args.a[1];
-  if (flags & ~(abi::kGRND_NONBLOCK | abi::kGRND_RANDOM | abi::kGRND_INSECURE)) return Errno::kEINVAL;
+  if (flags & ~(abi::kGRND_NONBLOCK | abi::kGRND_RANDOM | abi::kGRND_INSECURE))
+    return Errno::kEINVAL;
   if ((flags & abi::kGRND_INSECURE) && (flags & abi::kGRND_RANDOM)) return Errno::kEINVAL;
   len = std::min<u64>(len, 0x7fff'ffff);
   u8 chunk[256];

@@ -65,9 +65,15 @@ Result<i64> sys_rt_sigprocmask(SyscallContext& ctx, const SyscallArgs& args) {
   if (args.a[2]) TRY(mm::write_user(as, args.a[2], mask));
   if (args.a[1]) {
     switch (how) {
-      case abi::kSIG_BLOCK: mask |= set; break;
-      case abi::kSIG_UNBLOCK: mask &= ~set; break;
-      default: mask = set; break;
+      case abi::kSIG_BLOCK:
+        mask |= set;
+        break;
+      case abi::kSIG_UNBLOCK:
+        mask &= ~set;
+        break;
+      default:
+        mask = set;
+        break;
     }
     mask &= ~kUnblockable;
   }
@@ -92,8 +98,8 @@ Result<i64> sys_sigaltstack(SyscallContext& ctx, const SyscallArgs& args) {
     if (mode != 0 && mode != kSsDisable) return Errno::kEINVAL;
     if (mode == 0 && fresh.size < kMinSigStackSize) return Errno::kENOMEM;
   }
-  if (args.a[1]) TRY(mm::write_user(as, args.a[1], GuestStack{current.sp, current.flags, 0,
-                                                               current.size}));
+  if (args.a[1])
+    TRY(mm::write_user(as, args.a[1], GuestStack{current.sp, current.flags, 0, current.size}));
   if (args.a[0]) {
     if ((fresh.flags & ~kSsAutodisarm) == kSsDisable)
       current = {0, kSsDisable, 0};

@@ -19,10 +19,16 @@ constexpr i64 kNsPerSec = 1'000'000'000;
 
 bool clock_supported(int id) {
   switch (id) {
-    case abi::kCLOCK_REALTIME: case abi::kCLOCK_MONOTONIC: case abi::kCLOCK_PROCESS_CPUTIME_ID:
-    case abi::kCLOCK_THREAD_CPUTIME_ID: case abi::kCLOCK_MONOTONIC_RAW:
-    case abi::kCLOCK_REALTIME_COARSE: case abi::kCLOCK_MONOTONIC_COARSE:
-    case abi::kCLOCK_BOOTTIME: case 8 /* REALTIME_ALARM */: case 9 /* BOOTTIME_ALARM */:
+    case abi::kCLOCK_REALTIME:
+    case abi::kCLOCK_MONOTONIC:
+    case abi::kCLOCK_PROCESS_CPUTIME_ID:
+    case abi::kCLOCK_THREAD_CPUTIME_ID:
+    case abi::kCLOCK_MONOTONIC_RAW:
+    case abi::kCLOCK_REALTIME_COARSE:
+    case abi::kCLOCK_MONOTONIC_COARSE:
+    case abi::kCLOCK_BOOTTIME:
+    case 8 /* REALTIME_ALARM */:
+    case 9 /* BOOTTIME_ALARM */:
     case 11 /* TAI */:
       return true;
     default:

@@ -28,8 +28,8 @@ using enum Arg;
 #define EMU_ENTRY(nr, name, ret, ...) \
   SyscallInfo{nr, #name, &sys_##name, ret, {__VA_ARGS__}, count_args(__VA_ARGS__)},
 
-constexpr SyscallInfo kSyscalls[] = {
-    EMU_SYSCALLS_FS(EMU_ENTRY) EMU_SYSCALLS_MM(EMU_ENTRY) EMU_SYSCALLS_MISC(EMU_ENTRY)};
+constexpr SyscallInfo kSyscalls[] = {EMU_SYSCALLS_FS(EMU_ENTRY) EMU_SYSCALLS_MM(EMU_ENTRY)
+                                         EMU_SYSCALLS_MISC(EMU_ENTRY)};
 #undef EMU_ENTRY
 
 constexpr u64 kTableSize = 512;
@@ -52,6 +52,8 @@ static_assert(numbers_unique(), "each syscall number appears once in the lists")
 
 }  // namespace
 
-const SyscallInfo* lookup_syscall(u64 nr) { return nr < kTableSize ? kIndex[nr] : nullptr; }
+const SyscallInfo* lookup_syscall(u64 nr) {
+  return nr < kTableSize ? kIndex[nr] : nullptr;
+}
 
 }  // namespace kernel::syscalls

@@ -7,7 +7,9 @@
 namespace kernel::x86_64 {
 
 namespace {
-constexpr u64 level_span(int level) { return u64{1} << (kPageShift + 9 * (level - 1)); }
+constexpr u64 level_span(int level) {
+  return u64{1} << (kPageShift + 9 * (level - 1));
+}
 }  // namespace
 
 PageTable::PageTable(const hal::PhysMemory& ram, mm::FrameAllocator& frames)
@@ -19,7 +21,9 @@ PageTable::PageTable(const hal::PhysMemory& ram, mm::FrameAllocator& frames)
   m_table_pages = 1;
 }
 
-PageTable::~PageTable() { free_tree(m_root, kLevels); }
+PageTable::~PageTable() {
+  free_tree(m_root, kLevels);
+}
 
 void PageTable::free_tree(PhysAddr table, int level) {
   if (level > 1) {

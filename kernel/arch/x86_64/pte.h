@@ -64,7 +64,7 @@ class Pte {
   u64 m_raw = 0;
 };
 
-inline constexpr int kLevels = 4;          // PML4, PDPT, PD, PT
+inline constexpr int kLevels = 4;  // PML4, PDPT, PD, PT
 inline constexpr int kEntriesPerTable = 512;
 
 // Index of va in the table at `level` (4 = PML4 ... 1 = PT).
@@ -78,6 +78,7 @@ constexpr bool is_canonical(u64 va) {
   return top == 0 || top == 0x1ffff;
 }
 
-inline constexpr u64 kUserAddressEnd = u64{1} << 47;  // exclusive; Linux's TASK_SIZE is one page less
+inline constexpr u64 kUserAddressEnd = u64{1}
+                                       << 47;  // exclusive; Linux's TASK_SIZE is one page less
 
 }  // namespace kernel::x86_64
