@@ -3,6 +3,7 @@
 #include <unicorn/unicorn.h>
 
 #include <chrono>
+#include <cstring>
 
 #include "emu/fault_address.h"
 #include "kernel/abi/linux.h"
@@ -39,6 +40,17 @@ Access access_of(int type) {
 // lookup is answered "unmapped" without involving the kernel. No user address is there.
 constexpr u64 kUntil = ~u64{0};
 constexpr u64 kUntilPage = kUntil & ~kernel::kPageMask;
+
+// Unicorn starts the CPU at CPL 0, where cli, hlt or mov to %cr3 would simply run. The
+// guest is put at CPL 3 once, before its first instruction, by one `sysretq` executed from
+// a firmware page: physical frame 0, which the kernel never hands out, seen at a kernel-half
+// address only until the switch is done. sysret takes CS and SS from MSR_STAR, as Linux's
+// return to user mode does: CS 0x33, SS 0x2b.
+constexpr u64 kTrampolinePage = 0xffff'ffff'ffff'd000;
+constexpr kernel::u8 kSysretq[] = {0x48, 0x0f, 0x07};
+constexpr kernel::u32 kMsrEfer = 0xc0000080, kMsrStar = 0xc0000081;
+constexpr u64 kEferSce = 1;  // SYSCALL/SYSRET enable
+constexpr u64 kStarUserBase = u64{0x23} << 48;
 
 u64 now_ns() {
   return static_cast<u64>(std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -118,6 +130,11 @@ bool Machine::fill(u64 vaddr, Access access, void* out) {
   ++m_counters.tlb_fills;
   // After the process ended, Unicorn may still translate while it winds down.
   if (m_kernel->exited() || vaddr == kUntilPage) return false;
+  if (vaddr == kTrampolinePage && !m_user_mode && access == Access::Fetch) {
+    entry->paddr = 0;
+    entry->perms = static_cast<uc_prot>(UC_PROT_READ | UC_PROT_EXEC);
+    return true;
+  }
   Walk w = m_mmu.walk(m_cr3, vaddr, access);
   if (w.status == Walk::Status::PageFault) {
     if (m_trace_faults) {
@@ -227,10 +244,41 @@ void Machine::deliver_exception(kernel::u32 intno) {
   }
 }
 
+bool Machine::enter_user_mode() {
+  std::memcpy(m_ram.base(), kSysretq, sizeof kSysretq);
+  uc_x86_msr efer{kMsrEfer, 0};
+  uc_reg_read(m_uc, UC_X86_REG_MSR, &efer);
+  efer.value |= kEferSce;
+  uc_x86_msr star{kMsrStar, kStarUserBase};
+  if (uc_reg_write(m_uc, UC_X86_REG_MSR, &efer) != UC_ERR_OK ||
+      uc_reg_write(m_uc, UC_X86_REG_MSR, &star) != UC_ERR_OK)
+    return false;
+  // sysretq loads %rip from %rcx and %rflags from %r11; the guest's own values come back
+  // after the switch.
+  const u64 rip = reg(Reg::Rip), rflags = reg(Reg::Rflags);
+  const u64 rcx = reg(Reg::Rcx), r11 = reg(Reg::R11);
+  set_reg(Reg::Rcx, rip);
+  set_reg(Reg::R11, rflags);
+  const uc_err err = uc_emu_start(m_uc, kTrampolinePage, rip, 0, 0);
+  m_user_mode = true;
+  flush_tlb();  // the trampoline's translation goes
+  set_reg(Reg::Rcx, rcx);
+  set_reg(Reg::R11, r11);
+  if (err != UC_ERR_OK || reg(Reg::Rip) != rip) return false;
+  kernel::u64 cs = 0;
+  uc_reg_read(m_uc, UC_X86_REG_CS, &cs);
+  return (cs & 3) == 3;
+}
+
 void Machine::run(kernel::Kernel& kernel, trace::Tracer* tracer) {
   m_kernel = &kernel;
   m_tracer = tracer;
   m_trace_faults = tracer && tracer->faults_enabled();
+  if (!m_user_mode && !enter_user_mode() && !kernel.exited()) {
+    m_error = "cannot switch the CPU to user mode";
+    kernel.cpu_exception(kernel::abi::kSIGKILL, kernel::abi::kSI_KERNEL, 0);
+    return;
+  }
   while (!kernel.exited()) {
     const u64 rip = reg(Reg::Rip);
     const uc_err err = uc_emu_start(m_uc, rip, kUntil, 0, 0);
@@ -253,8 +301,19 @@ void Machine::run(kernel::Kernel& kernel, trace::Tracer* tracer) {
       kernel.cpu_exception(kernel::abi::kSIGILL, kernel::abi::kILL_ILLOPN, reg(Reg::Rip));
       continue;
     }
-    kernel.cpu_exception(kernel::abi::kSIGSEGV, kernel::abi::kSI_KERNEL, 0);
+    // Unicorn reports #UD and #GP alike; the instruction tells them apart.
+    const u64 at = reg(Reg::Rip);
+    if (is_invalid_opcode(at))
+      kernel.cpu_exception(kernel::abi::kSIGILL, kernel::abi::kILL_ILLOPN, at);
+    else
+      kernel.cpu_exception(kernel::abi::kSIGSEGV, kernel::abi::kSI_KERNEL, 0);
   }
+}
+
+bool Machine::is_invalid_opcode(u64 rip) const {
+  const std::string insn = instruction_at(rip);
+  return insn == "(bad)" || insn.rfind("ud0", 0) == 0 || insn.rfind("ud1", 0) == 0 ||
+         insn.rfind("ud2", 0) == 0;
 }
 
 }  // namespace emu

@@ -73,6 +73,9 @@ class Machine final : public kernel::hal::Cpu {
   // The byte the faulting instruction touched inside `page`.
   u64 exact_address(u64 page, Access access) const;
   void deliver_exception(kernel::u32 intno);
+  // Puts the CPU at CPL 3 before the guest's first instruction; false if that failed.
+  bool enter_user_mode();
+  bool is_invalid_opcode(u64 rip) const;
 
   PhysRam m_ram;
   Mmu m_mmu;
@@ -83,6 +86,7 @@ class Machine final : public kernel::hal::Cpu {
   trace::Tracer* m_tracer = nullptr;
   bool m_trace_faults = false;
   PendingFault m_pending;
+  bool m_user_mode = false;
   bool m_exception = false;
   kernel::u32 m_exception_no = 0;
   Counters m_counters;

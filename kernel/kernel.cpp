@@ -183,10 +183,26 @@ void Kernel::send_signal(int sig, int si_code) {
   const bool catchable = sig != abi::kSIGKILL && sig != abi::kSIGSTOP;
   if (catchable && action.handler == abi::kSIG_IGN) return;
   if (action.handler == abi::kSIG_DFL && (default_ignored(sig) || stops(sig))) return;
-  // A blocked signal stays pending until unblocked; delivering pending signals comes with
-  // signal frames, so for now it simply waits.
-  if (catchable && (m_process->signal_mask() & (u64{1} << (sig - 1)))) return;
+  // A blocked signal stays pending until unblocked.
+  const u64 bit = u64{1} << (sig - 1);
+  if (catchable && (m_process->signal_mask() & bit)) {
+    m_process->pending_signals() |= bit;
+    return;
+  }
+  m_process->pending_signals() &= ~bit;
+  // A guest handler would run here; signal frames are not built yet, so a caught signal
+  // ends the process as its default action would.
   kill_process(sig, si_code, 0);
+}
+
+void Kernel::deliver_pending_signals() {
+  u64 ready = m_process->pending_signals() & ~m_process->signal_mask();
+  while (ready && !m_exit.exited) {
+    const int sig = __builtin_ctzll(ready) + 1;
+    ready &= ready - 1;
+    m_process->pending_signals() &= ~(u64{1} << (sig - 1));
+    send_signal(sig, abi::kSI_TKILL);
+  }
 }
 
 }  // namespace kernel

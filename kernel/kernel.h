@@ -78,6 +78,8 @@ class Kernel {
   // A signal for the current process, sent by the process itself or by the kernel
   // (SIGPIPE): ignored, left pending while blocked, or acted on as its default action.
   void send_signal(int sig, int si_code);
+  // Acts on pending signals that are no longer blocked (after sigprocmask).
+  void deliver_pending_signals();
 
   // Scratch memory for moving data between files and guest memory (1 MiB), so the
   // syscall path never allocates. One guest thread runs at a time.

@@ -34,6 +34,8 @@ class Process {
 
   std::array<SignalAction, abi::kNumSignals + 1>& signal_actions() { return m_signal_actions; }
   u64& signal_mask() { return m_signal_mask; }
+  // Signals raised while blocked, acted on when unblocked (bit sig-1).
+  u64& pending_signals() { return m_pending_signals; }
   u64& clear_child_tid() { return m_clear_child_tid; }
   u64& robust_list() { return m_robust_list; }
   u32& umask() { return m_umask; }
@@ -64,6 +66,7 @@ class Process {
   std::string m_exe_path;
   std::array<SignalAction, abi::kNumSignals + 1> m_signal_actions{};
   u64 m_signal_mask = 0;
+  u64 m_pending_signals = 0;
   u64 m_clear_child_tid = 0;
   u64 m_robust_list = 0;
   u32 m_umask = 022;

@@ -76,6 +76,7 @@ Result<i64> sys_rt_sigprocmask(SyscallContext& ctx, const SyscallArgs& args) {
         break;
     }
     mask &= ~kUnblockable;
+    ctx.kernel.deliver_pending_signals();
   }
   return 0;
 }

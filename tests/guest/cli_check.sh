@@ -104,4 +104,25 @@ if musl-gcc -static -O2 -o "$tmp/nosys" "$tmp/nosys.c" 2>/dev/null; then
   [ "$n" -eq 1 ] && pass enosys-logged-once || fail enosys-logged-once "$n lines"
 fi
 
+# Fatal signals: the same exit status as the native run (the shell's 128+signal) and one
+# line naming the signal.
+for libc in musl glibc; do
+  crash=$guests/$libc/crash
+  [ -x "$crash" ] || continue
+  for mode in div ud2 int3 abort ro exec stack kernel jmp0 hlt cli cr3; do
+    (ulimit -c 0; "$crash" "$mode") >/dev/null 2>&1
+    want=$?
+    err=$(timeout 20 "$emu" "$crash" "$mode" 2>&1 >/dev/null)
+    got=$?
+    sig=$(kill -l $((want - 128)) 2>/dev/null)
+    if [ "$got" -ne "$want" ]; then
+      fail "signal/$libc/$mode" "exit status $got, native $want ($err)"
+    elif [ "$(printf '%s' "$err" | grep -c '')" -ne 1 ] || ! grep -q "SIG$sig" <<<"$err"; then
+      fail "signal/$libc/$mode" "expected one line naming SIG$sig, got: $err"
+    else
+      pass "signal/$libc/$mode"
+    fi
+  done
+done
+
 summary

@@ -6,9 +6,9 @@
 
 using emu::Access;
 using emu::exact_fault_address;
-using kernel::hal::Reg;
 using kernel::u64;
 using kernel::u8;
+using kernel::hal::Reg;
 
 namespace {
 
@@ -25,8 +25,8 @@ struct Regs {
 TEST_CASE("a store through a register names the exact byte", "[faultaddr]") {
   const u8 code[] = {0xc7, 0x40, 0x10, 0x2a, 0, 0, 0};  // mov dword ptr [rax+0x10], 42
   Regs regs{{{Reg::Rax, 0x7000'0000'0ff8}}};
-  REQUIRE(exact_fault_address(code, sizeof code, 0x401000, 0x7000'0000'1000, Access::Write,
-                              regs) == 0x7000'0000'1008);
+  REQUIRE(exact_fault_address(code, sizeof code, 0x401000, 0x7000'0000'1000, Access::Write, regs) ==
+          0x7000'0000'1008);
 }
 
 TEST_CASE("base, index, scale and displacement are all applied", "[faultaddr]") {
@@ -60,8 +60,8 @@ TEST_CASE("an access that starts on the page before reports the page start", "[f
 TEST_CASE("a push faults just below the stack pointer", "[faultaddr]") {
   const u8 code[] = {0x53};  // push rbx
   Regs regs{{{Reg::Rsp, 0x7fff'0000'1000}}};
-  REQUIRE(exact_fault_address(code, sizeof code, 0x401000, 0x7fff'0000'0000, Access::Write,
-                              regs) == 0x7fff'0000'0ff8);
+  REQUIRE(exact_fault_address(code, sizeof code, 0x401000, 0x7fff'0000'0000, Access::Write, regs) ==
+          0x7fff'0000'0ff8);
 }
 
 TEST_CASE("a fetch fault is at the instruction pointer", "[faultaddr]") {
