@@ -264,7 +264,9 @@ bool Machine::enter_user_mode() {
   flush_tlb();  // the trampoline's translation goes
   set_reg(Reg::Rcx, rcx);
   set_reg(Reg::R11, r11);
-  if (err != UC_ERR_OK || reg(Reg::Rip) != rip) return false;
+  // Unicorn looks the entry page up when told to stop there; with fault tracing on, that
+  // fault is left pending and the run loop resolves (and traces) it first.
+  if ((err != UC_ERR_OK && !m_pending.active) || reg(Reg::Rip) != rip) return false;
   kernel::u64 cs = 0;
   uc_reg_read(m_uc, UC_X86_REG_CS, &cs);
   return (cs & 3) == 3;
@@ -280,13 +282,14 @@ void Machine::run(kernel::Kernel& kernel, trace::Tracer* tracer) {
     return;
   }
   while (!kernel.exited()) {
-    const u64 rip = reg(Reg::Rip);
-    const uc_err err = uc_emu_start(m_uc, rip, kUntil, 0, 0);
-    if (kernel.exited()) break;
     if (m_pending.active) {
       resolve_pending_fault();
       continue;
     }
+    const u64 rip = reg(Reg::Rip);
+    const uc_err err = uc_emu_start(m_uc, rip, kUntil, 0, 0);
+    if (kernel.exited()) break;
+    if (m_pending.active) continue;  // resolved at the top of the loop
     if (m_exception) {
       deliver_exception(m_exception_no);
       continue;

@@ -63,6 +63,25 @@ Result<i64> sys_getegid(SyscallContext&, const SyscallArgs&) {
   return getegid();
 }
 
+Result<i64> sys_getgroups(SyscallContext& ctx, const SyscallArgs& args) {
+  // The guest runs with emu's own identity, supplementary groups included.
+  const int size = static_cast<int>(args.a[0]);
+  if (size < 0) return Errno::kEINVAL;
+  gid_t groups[65536];
+  const int n = getgroups(static_cast<int>(std::size(groups)), groups);
+  if (n < 0) return Errno::kEINVAL;
+  if (size == 0) return n;
+  if (size < n) return Errno::kEINVAL;
+  u32 out[256];
+  for (int done = 0; done < n;) {
+    const int chunk = std::min<int>(n - done, static_cast<int>(std::size(out)));
+    for (int i = 0; i < chunk; ++i) out[i] = groups[done + i];
+    TRY(mm::copy_to_user(as_of(ctx), args.a[1] + done * sizeof(u32), out, chunk * sizeof(u32)));
+    done += chunk;
+  }
+  return n;
+}
+
 Result<i64> sys_getpgid(SyscallContext& ctx, const SyscallArgs& args) {
   const int pid = static_cast<int>(args.a[0]);
   if (pid != 0 && pid != ctx.process.pid()) return Errno::kESRCH;
