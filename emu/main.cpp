@@ -195,6 +195,15 @@ int main(int argc, char** argv) {
   if (exit.signal == 0) return exit.status;
   const kernel::u64 rip = machine.reg(kernel::hal::Reg::Rip);
   const char* name = kernel::abi::signal_name(exit.signal);
+  if (exit.out_of_memory) {
+    std::fprintf(stderr,
+                 "emu: %s killed by SIGKILL: out of memory (%llu MiB of RAM) at address %#llx, "
+                 "rip %#llx: %s\n",
+                 program.c_str(), static_cast<unsigned long long>(options.ram >> 20),
+                 static_cast<unsigned long long>(exit.fault_addr),
+                 static_cast<unsigned long long>(rip), machine.instruction_at(rip).c_str());
+    return 128 + exit.signal;
+  }
   std::fprintf(stderr, "emu: %s killed by %s (%s) at address %#llx, rip %#llx: %s\n",
                program.c_str(), name ? name : "signal", si_code_name(exit.signal, exit.si_code),
                static_cast<unsigned long long>(exit.fault_addr),

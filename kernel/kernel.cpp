@@ -138,6 +138,7 @@ mm::FaultResult Kernel::page_fault(u64 addr, u32 error_code) {
 }
 
 void Kernel::fault_signal(const mm::FaultResult& fault, u64 addr) {
+  if (!m_exit.exited) m_exit.out_of_memory = fault.resolution == mm::FaultResolution::OutOfMemory;
   kill_process(fault.signal(), fault.si_code(), addr);
 }
 

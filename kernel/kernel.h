@@ -37,6 +37,7 @@ struct ExitState {
   int si_code = 0;
   u64 fault_addr = 0;  // si_addr for SIGSEGV / SIGBUS
   u64 rip = 0;
+  bool out_of_memory = false;  // killed because no frame could be had
 };
 
 class Kernel {

@@ -104,6 +104,11 @@ if musl-gcc -static -O2 -o "$tmp/nosys" "$tmp/nosys.c" 2>/dev/null; then
   [ "$n" -eq 1 ] && pass enosys-logged-once || fail enosys-logged-once "$n lines"
 fi
 
+# Random arguments to every syscall: the emulator survives and the guest runs to its end.
+out=$(timeout 300 "$emu" "$guests/musl/syscall_fuzz" 2>/dev/null)
+rc=$?
+[ "$rc" -eq 0 ] && [ "$out" = survived ] && pass syscall-fuzz || fail syscall-fuzz "status $rc, out '$out'"
+
 # Fatal signals: the same exit status as the native run (the shell's 128+signal) and one
 # line naming the signal.
 for libc in musl glibc; do
