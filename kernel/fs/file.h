@@ -48,6 +48,16 @@ class File {
   // The guest-visible path, for /proc/self/maps and strace (may be empty).
   virtual std::string path() const { return {}; }
 
+  // Whether the description was opened for reading / writing (an O_PATH one is neither).
+  bool readable() const {
+    const u64 mode = status_flags & abi::kO_ACCMODE;
+    return !(status_flags & abi::kO_PATH) && (mode == abi::kO_RDONLY || mode == abi::kO_RDWR);
+  }
+  bool writable() const {
+    const u64 mode = status_flags & abi::kO_ACCMODE;
+    return !(status_flags & abi::kO_PATH) && (mode == abi::kO_WRONLY || mode == abi::kO_RDWR);
+  }
+
   // O_ACCMODE bits and status flags (O_APPEND, O_NONBLOCK ...) as fcntl(F_GETFL) reports.
   u64 status_flags = abi::kO_RDONLY;
 };

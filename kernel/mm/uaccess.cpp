@@ -39,47 +39,37 @@ bool range_ok(u64 addr, u64 len) {
 
 }  // namespace
 
-Result<void> copy_from_user(AddressSpace& as, void* dst, u64 src, u64 len) {
-  if (!range_ok(src, len)) return abi::Errno::kEFAULT;
-  auto* out = static_cast<u8*>(dst);
-  while (len > 0) {
-    const u8* p = user_page(as, src, UserAccess::Read);
-    if (!p) return abi::Errno::kEFAULT;
-    const u64 chunk = std::min(len, kPageSize - (src & kPageMask));
-    std::memcpy(out, p, chunk);
-    out += chunk;
-    src += chunk;
-    len -= chunk;
+// Walks [addr, addr + len) page by page, handing `piece(host, done, chunk)` the host
+// pointer of each piece; EFAULT at the first page the access may not reach.
+template <typename Piece>
+Result<void> for_each_user_piece(AddressSpace& as, u64 addr, u64 len, UserAccess access,
+                                 Piece piece) {
+  if (!range_ok(addr, len)) return abi::Errno::kEFAULT;
+  for (u64 done = 0; done < len;) {
+    u8* host = user_page(as, addr + done, access);
+    if (!host) return abi::Errno::kEFAULT;
+    const u64 chunk = std::min(len - done, kPageSize - ((addr + done) & kPageMask));
+    piece(host, done, chunk);
+    done += chunk;
   }
   return {};
+}
+
+Result<void> copy_from_user(AddressSpace& as, void* dst, u64 src, u64 len) {
+  auto* out = static_cast<u8*>(dst);
+  return for_each_user_piece(as, src, len, UserAccess::Read,
+                             [&](u8* host, u64 done, u64 n) { std::memcpy(out + done, host, n); });
 }
 
 Result<void> copy_to_user(AddressSpace& as, u64 dst, const void* src, u64 len) {
-  if (!range_ok(dst, len)) return abi::Errno::kEFAULT;
   const auto* in = static_cast<const u8*>(src);
-  while (len > 0) {
-    u8* p = user_page(as, dst, UserAccess::Write);
-    if (!p) return abi::Errno::kEFAULT;
-    const u64 chunk = std::min(len, kPageSize - (dst & kPageMask));
-    std::memcpy(p, in, chunk);
-    in += chunk;
-    dst += chunk;
-    len -= chunk;
-  }
-  return {};
+  return for_each_user_piece(as, dst, len, UserAccess::Write,
+                             [&](u8* host, u64 done, u64 n) { std::memcpy(host, in + done, n); });
 }
 
 Result<void> clear_user(AddressSpace& as, u64 dst, u64 len) {
-  if (!range_ok(dst, len)) return abi::Errno::kEFAULT;
-  while (len > 0) {
-    u8* p = user_page(as, dst, UserAccess::Write);
-    if (!p) return abi::Errno::kEFAULT;
-    const u64 chunk = std::min(len, kPageSize - (dst & kPageMask));
-    std::memset(p, 0, chunk);
-    dst += chunk;
-    len -= chunk;
-  }
-  return {};
+  return for_each_user_piece(as, dst, len, UserAccess::Write,
+                             [](u8* host, u64, u64 n) { std::memset(host, 0, n); });
 }
 
 Result<std::string> copy_string_from_user(AddressSpace& as, u64 src, u64 max_len) {

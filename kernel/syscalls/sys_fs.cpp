@@ -67,16 +67,6 @@ Result<std::shared_ptr<fs::File>> file_of(SyscallContext& ctx, u64 fd,
   return file;
 }
 
-bool readable(const fs::File& file) {
-  const u64 mode = file.status_flags & abi::kO_ACCMODE;
-  return !(file.status_flags & abi::kO_PATH) && (mode == abi::kO_RDONLY || mode == abi::kO_RDWR);
-}
-
-bool writable(const fs::File& file) {
-  const u64 mode = file.status_flags & abi::kO_ACCMODE;
-  return !(file.status_flags & abi::kO_PATH) && (mode == abi::kO_WRONLY || mode == abi::kO_RDWR);
-}
-
 // Whether pread/pwrite apply (Linux's FMODE_PREAD): the file has a position to seek.
 bool seekable(fs::File& file) {
   auto pos = file.seek(0, abi::kSEEK_CUR);
@@ -319,7 +309,7 @@ Result<i64> do_access(SyscallContext& ctx, u64 dirfd, u64 path_addr, u64 mode_ar
 
 Result<i64> sys_read(SyscallContext& ctx, const SyscallArgs& args) {
   auto file = TRY(file_of(ctx, args.a[0]));
-  if (!readable(*file)) return Errno::kEBADF;
+  if (!file->readable()) return Errno::kEBADF;
   if (!user_range_ok(args.a[1], args.a[2])) return Errno::kEFAULT;
   const Segment seg{args.a[1], std::min(args.a[2], kMaxRwCount)};
   return read_into(ctx, *file, {&seg, 1}, std::nullopt);
@@ -327,7 +317,7 @@ Result<i64> sys_read(SyscallContext& ctx, const SyscallArgs& args) {
 
 Result<i64> sys_write(SyscallContext& ctx, const SyscallArgs& args) {
   auto file = TRY(file_of(ctx, args.a[0]));
-  if (!writable(*file)) return Errno::kEBADF;
+  if (!file->writable()) return Errno::kEBADF;
   if (!user_range_ok(args.a[1], args.a[2])) return Errno::kEFAULT;
   const Segment seg{args.a[1], std::min(args.a[2], kMaxRwCount)};
   return write_from(ctx, *file, {&seg, 1}, std::nullopt);
@@ -338,7 +328,7 @@ Result<i64> sys_pread64(SyscallContext& ctx, const SyscallArgs& args) {
   if (pos < 0) return Errno::kEINVAL;
   auto file = TRY(file_of(ctx, args.a[0]));
   if (!seekable(*file)) return Errno::kESPIPE;
-  if (!readable(*file)) return Errno::kEBADF;
+  if (!file->readable()) return Errno::kEBADF;
   if (!user_range_ok(args.a[1], args.a[2])) return Errno::kEFAULT;
   if (static_cast<i64>(static_cast<u64>(pos) + args.a[2]) < 0) return Errno::kEINVAL;
   const Segment seg{args.a[1], std::min(args.a[2], kMaxRwCount)};
@@ -350,7 +340,7 @@ Result<i64> sys_pwrite64(SyscallContext& ctx, const SyscallArgs& args) {
   if (pos < 0) return Errno::kEINVAL;
   auto file = TRY(file_of(ctx, args.a[0]));
   if (!seekable(*file)) return Errno::kESPIPE;
-  if (!writable(*file)) return Errno::kEBADF;
+  if (!file->writable()) return Errno::kEBADF;
   if (!user_range_ok(args.a[1], args.a[2])) return Errno::kEFAULT;
   if (static_cast<i64>(static_cast<u64>(pos) + args.a[2]) < 0) return Errno::kEINVAL;
   const Segment seg{args.a[1], std::min(args.a[2], kMaxRwCount)};
@@ -359,7 +349,7 @@ Result<i64> sys_pwrite64(SyscallContext& ctx, const SyscallArgs& args) {
 
 Result<i64> sys_readv(SyscallContext& ctx, const SyscallArgs& args) {
   auto file = TRY(file_of(ctx, args.a[0]));
-  if (!readable(*file)) return Errno::kEBADF;
+  if (!file->readable()) return Errno::kEBADF;
   Segments segs;
   TRY(iovec_arg(ctx, args.a[1], args.a[2], segs));
   if (segs.total() == 0) return 0;
@@ -368,7 +358,7 @@ Result<i64> sys_readv(SyscallContext& ctx, const SyscallArgs& args) {
 
 Result<i64> sys_writev(SyscallContext& ctx, const SyscallArgs& args) {
   auto file = TRY(file_of(ctx, args.a[0]));
-  if (!writable(*file)) return Errno::kEBADF;
+  if (!file->writable()) return Errno::kEBADF;
   Segments segs;
   TRY(iovec_arg(ctx, args.a[1], args.a[2], segs));
   if (segs.total() == 0) return 0;

@@ -36,15 +36,6 @@ Result<i64> do_pipe(SyscallContext& ctx, u64 fds_addr, u64 flags) {
   return 0;
 }
 
-bool readable(const fs::File& f) {
-  const u64 mode = f.status_flags & abi::kO_ACCMODE;
-  return !(f.status_flags & abi::kO_PATH) && (mode == abi::kO_RDONLY || mode == abi::kO_RDWR);
-}
-bool writable(const fs::File& f) {
-  const u64 mode = f.status_flags & abi::kO_ACCMODE;
-  return !(f.status_flags & abi::kO_PATH) && (mode == abi::kO_WRONLY || mode == abi::kO_RDWR);
-}
-
 }  // namespace
 
 Result<i64> sys_pipe(SyscallContext& ctx, const SyscallArgs& args) {
@@ -59,7 +50,7 @@ Result<i64> sys_sendfile(SyscallContext& ctx, const SyscallArgs& args) {
   auto& fds = ctx.process.fds();
   auto in = TRY(fds.get(static_cast<int>(args.a[1])));
   auto out = TRY(fds.get(static_cast<int>(args.a[0])));
-  if (!readable(*in) || !writable(*out)) return Errno::kEBADF;
+  if (!in->readable() || !out->writable()) return Errno::kEBADF;
   if (out->status_flags & abi::kO_APPEND) return Errno::kEINVAL;
   auto& as = ctx.process.address_space();
   const u64 offset_addr = args.a[2];

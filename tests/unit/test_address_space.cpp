@@ -39,6 +39,15 @@ struct Fixture {
     return r.value();
   }
   Pte pte(u64 va) { return as.page_table().lookup(va).pte; }
+  void map_stack(u64 size) {
+    mm::MapRequest stack;
+    stack.addr = mm::kStackTop - size;
+    stack.length = size;
+    stack.prot = abi::kPROT_READ | abi::kPROT_WRITE;
+    stack.placement = mm::MapPlacement::Fixed;
+    stack.extra_flags = mm::VM_GROWSDOWN;
+    REQUIRE(as.map(stack).ok());
+  }
 };
 
 }  // namespace
@@ -113,13 +122,7 @@ TEST_CASE("any access to a PROT_NONE mapping is SEGV_ACCERR", "[as]") {
 
 TEST_CASE("the stack grows down to a fault just below it", "[as]") {
   Fixture f;
-  mm::MapRequest stack;
-  stack.addr = mm::kStackTop - 0x20000;
-  stack.length = 0x20000;
-  stack.prot = abi::kPROT_READ | abi::kPROT_WRITE;
-  stack.placement = mm::MapPlacement::Fixed;
-  stack.extra_flags = mm::VM_GROWSDOWN;
-  REQUIRE(f.as.map(stack).ok());
+  f.map_stack(0x20000);
   const u64 below = mm::kStackTop - 0x100000;
   auto r = f.as.handle_fault(below, kWrite);
   REQUIRE(r.handled());
@@ -129,13 +132,7 @@ TEST_CASE("the stack grows down to a fault just below it", "[as]") {
 
 TEST_CASE("the stack does not grow past its 8 MiB limit", "[as]") {
   Fixture f;
-  mm::MapRequest stack;
-  stack.addr = mm::kStackTop - 0x20000;
-  stack.length = 0x20000;
-  stack.prot = abi::kPROT_READ | abi::kPROT_WRITE;
-  stack.placement = mm::MapPlacement::Fixed;
-  stack.extra_flags = mm::VM_GROWSDOWN;
-  REQUIRE(f.as.map(stack).ok());
+  f.map_stack(0x20000);
   auto r = f.as.handle_fault(mm::kStackTop - mm::kStackRlimit - kPageSize, kWrite);
   REQUIRE(r.resolution == FaultResolution::SegvMapErr);
 }
