@@ -4,12 +4,14 @@
 
 #include <chrono>
 #include <cstring>
+#include <utility>
 
 #include "emu/fault_address.h"
 #include "kernel/abi/linux.h"
 #include "kernel/kernel.h"
 #include "kernel/mm/fault.h"
 #include "kernel/proc/process.h"
+#include "kernel/proc/signal_frame.h"
 
 namespace emu {
 
@@ -89,14 +91,103 @@ Machine::~Machine() {
   if (m_uc) uc_close(m_uc);
 }
 
-u64 Machine::reg(Reg r) const {
+u64 Machine::read_reg(Reg r) const {
   u64 value = 0;
   uc_reg_read(m_uc, kUnicornReg[static_cast<int>(r)], &value);
   return value;
 }
 
-void Machine::set_reg(Reg r, u64 value) {
+void Machine::write_reg(Reg r, u64 value) {
   uc_reg_write(m_uc, kUnicornReg[static_cast<int>(r)], &value);
+}
+
+u64 Machine::rip() const {
+  if (m_in_syscall && m_rip_deferred) return m_deferred_rip;
+  u64 rip = 0;
+  uc_reg_read(m_uc, UC_X86_REG_RIP, &rip);
+  if (!m_in_syscall) return rip;
+  // Inside the syscall hook Unicorn's rip is the `syscall` instruction itself (0f 05, maybe
+  // after prefixes); the kernel sees the address after it, as Linux's regs->ip.
+  kernel::u8 code[15];
+  u64 len = 0;
+  while (len < sizeof code && m_mmu.peek(m_cr3, rip + len, code + len, 1)) {
+    if (len > 0 && code[len - 1] == 0x0f && code[len] == 0x05) return rip + len + 1;
+    ++len;
+  }
+  return rip + 2;
+}
+
+void Machine::set_rip(u64 value) {
+  if (m_in_syscall) {
+    // Unicorn 2.1.1 calls the syscall hook with rip at the `syscall` instruction, then adds
+    // the instruction's length, and a rip written in the hook does not stop emulation: the
+    // guest would resume 2 bytes past it. So the hook stops emulation, and the run loop
+    // writes rip before starting again. The other registers can be written in the hook.
+    m_deferred_rip = value;
+    m_rip_deferred = true;
+    request_stop();
+    return;
+  }
+  uc_reg_write(m_uc, UC_X86_REG_RIP, &value);
+}
+
+void Machine::save_fpu(kernel::hal::FpuState& out) const {
+  using kernel::hal::FpuState;
+  auto* b = out.bytes;
+  std::memset(b, 0, sizeof out.bytes);
+  kernel::u16 fcw = 0, fsw = 0, tag = 0, fop = 0;
+  kernel::u32 mxcsr = 0;
+  u64 fip = 0, fdp = 0;
+  uc_reg_read(m_uc, UC_X86_REG_FPCW, &fcw);
+  uc_reg_read(m_uc, UC_X86_REG_FPSW, &fsw);  // TOP included
+  uc_reg_read(m_uc, UC_X86_REG_FPTAG, &tag);
+  uc_reg_read(m_uc, UC_X86_REG_FOP, &fop);
+  uc_reg_read(m_uc, UC_X86_REG_FIP, &fip);
+  uc_reg_read(m_uc, UC_X86_REG_FDP, &fdp);
+  uc_reg_read(m_uc, UC_X86_REG_MXCSR, &mxcsr);
+  // FXSAVE's abridged tag: one bit per physical register, set unless the full tag says empty.
+  kernel::u8 abridged = 0;
+  for (int i = 0; i < 8; ++i)
+    if (((tag >> (2 * i)) & 3) != 3) abridged |= static_cast<kernel::u8>(1u << i);
+  const kernel::u32 mxcsr_mask = FpuState::kMxcsrMaskValue;
+  std::memcpy(b + FpuState::kFcw, &fcw, 2);
+  std::memcpy(b + FpuState::kFsw, &fsw, 2);
+  b[FpuState::kFtw] = abridged;
+  std::memcpy(b + FpuState::kFop, &fop, 2);
+  std::memcpy(b + FpuState::kFip, &fip, 8);
+  std::memcpy(b + FpuState::kFdp, &fdp, 8);
+  std::memcpy(b + FpuState::kMxcsr, &mxcsr, 4);
+  std::memcpy(b + FpuState::kMxcsrMask, &mxcsr_mask, 4);
+  // ST(i) in stack order, 10 bytes in 16-byte slots; Unicorn's STn are relative to TOP.
+  for (int i = 0; i < 8; ++i) uc_reg_read(m_uc, UC_X86_REG_ST0 + i, b + FpuState::kSt0 + 16 * i);
+  for (int i = 0; i < 16; ++i) uc_reg_read(m_uc, UC_X86_REG_XMM0 + i, b + FpuState::kXmm0 + 16 * i);
+}
+
+void Machine::restore_fpu(const kernel::hal::FpuState& in) {
+  using kernel::hal::FpuState;
+  const auto* b = in.bytes;
+  kernel::u16 fcw = 0, fsw = 0, fop = 0;
+  kernel::u32 mxcsr = 0;
+  u64 fip = 0, fdp = 0;
+  std::memcpy(&fcw, b + FpuState::kFcw, 2);
+  std::memcpy(&fsw, b + FpuState::kFsw, 2);
+  std::memcpy(&fop, b + FpuState::kFop, 2);
+  std::memcpy(&fip, b + FpuState::kFip, 8);
+  std::memcpy(&fdp, b + FpuState::kFdp, 8);
+  std::memcpy(&mxcsr, b + FpuState::kMxcsr, 4);
+  kernel::u16 tag = 0;  // Unicorn keeps only "empty or not" per physical register
+  for (int i = 0; i < 8; ++i)
+    if (!(b[FpuState::kFtw] & (1u << i))) tag |= static_cast<kernel::u16>(3u << (2 * i));
+  uc_reg_write(m_uc, UC_X86_REG_FPCW, &fcw);
+  uc_reg_write(m_uc, UC_X86_REG_FPSW, &fsw);  // sets TOP, which the ST registers below follow
+  uc_reg_write(m_uc, UC_X86_REG_FPTAG, &tag);
+  uc_reg_write(m_uc, UC_X86_REG_FOP, &fop);
+  uc_reg_write(m_uc, UC_X86_REG_FIP, &fip);
+  uc_reg_write(m_uc, UC_X86_REG_FDP, &fdp);
+  uc_reg_write(m_uc, UC_X86_REG_MXCSR, &mxcsr);
+  for (int i = 0; i < 8; ++i) uc_reg_write(m_uc, UC_X86_REG_ST0 + i, b + FpuState::kSt0 + 16 * i);
+  for (int i = 0; i < 16; ++i)
+    uc_reg_write(m_uc, UC_X86_REG_XMM0 + i, b + FpuState::kXmm0 + 16 * i);
 }
 
 void Machine::flush_tlb() {
@@ -105,21 +196,28 @@ void Machine::flush_tlb() {
 }
 
 void Machine::request_stop() {
+  m_stop_requested = true;
   uc_emu_stop(m_uc);
 }
 
 bool Machine::on_tlb_fill(uc_struct*, u64 vaddr, int type, void* result, void* self) {
-  return static_cast<Machine*>(self)->fill(vaddr, access_of(type), result);
+  auto* machine = static_cast<Machine*>(self);
+  machine->m_in_syscall = false;
+  return machine->fill(vaddr, access_of(type), result);
 }
 
 void Machine::on_syscall(uc_struct*, void* self) {
   auto* machine = static_cast<Machine*>(self);
   ++machine->m_counters.syscalls;
+  // Cleared by the next hook or when emulation stops: clearing it here, after the call,
+  // would cost the syscall path its tail call.
+  machine->m_in_syscall = true;
   machine->m_kernel->syscall();
 }
 
 void Machine::on_interrupt(uc_struct* uc, kernel::u32 intno, void* self) {
   auto* machine = static_cast<Machine*>(self);
+  machine->m_in_syscall = false;
   machine->m_exception = true;
   machine->m_exception_no = intno;
   uc_emu_stop(uc);
@@ -156,14 +254,14 @@ bool Machine::fill(u64 vaddr, Access access, void* out) {
                                           (w.executable ? UC_PROT_EXEC : 0));
       return true;
     case Walk::Status::MachineCheck:
-      m_kernel->cpu_exception(kernel::abi::kSIGBUS, kernel::abi::kBUS_MCEERR_AR, vaddr);
+      m_hw_fault = {true, kernel::abi::kSIGBUS, kernel::abi::kBUS_MCEERR_AR, vaddr};
       return false;
     case Walk::Status::BusError:
-      m_kernel->cpu_exception(kernel::abi::kSIGBUS, kernel::abi::kBUS_ADRERR, vaddr);
+      m_hw_fault = {true, kernel::abi::kSIGBUS, kernel::abi::kBUS_ADRERR, vaddr};
       return false;
     case Walk::Status::PageFault:
       // Resolved, yet the walk still faults: the kernel left the entry inconsistent.
-      m_kernel->cpu_exception(kernel::abi::kSIGSEGV, kernel::abi::kSI_KERNEL, vaddr);
+      m_hw_fault = {true, kernel::abi::kSIGSEGV, kernel::abi::kSI_KERNEL, vaddr};
       return false;
   }
   return false;
@@ -192,7 +290,7 @@ void Machine::resolve_pending_fault() {
   // Emulation stopped with the state restored to the faulting instruction.
   const u64 addr = exact_address(pending.addr, pending.access);
   if (pending.resolved) {
-    m_kernel->fault_signal(pending.result, addr);
+    m_kernel->fault_signal(pending.result, addr, pending.walk.error_code);
     return;
   }
   const u64 rip = reg(Reg::Rip);
@@ -211,35 +309,36 @@ void Machine::resolve_pending_fault() {
   event.stack_grown = r.stack_grown;
   event.ns = cost;
   m_tracer->fault(event);
-  if (!r.handled()) m_kernel->fault_signal(r, addr);
   if (r.replaced_present) flush_tlb();
+  if (!r.handled()) m_kernel->fault_signal(r, addr, pending.walk.error_code);
 }
 
 void Machine::deliver_exception(kernel::u32 intno) {
   namespace abi = kernel::abi;
   m_exception = false;
   const u64 rip = reg(Reg::Rip);
+  const int vector = static_cast<int>(intno);
   switch (intno) {
     case 0:
-      m_kernel->cpu_exception(abi::kSIGFPE, abi::kFPE_INTDIV, rip);
+      m_kernel->cpu_exception(vector, abi::kSIGFPE, abi::kFPE_INTDIV, rip);
       break;
     case 1:
     case 3:
-      m_kernel->cpu_exception(abi::kSIGTRAP, abi::kSI_KERNEL, 0);
+      m_kernel->cpu_exception(vector, abi::kSIGTRAP, abi::kSI_KERNEL, 0);
       break;
     case 6:
-      m_kernel->cpu_exception(abi::kSIGILL, abi::kILL_ILLOPN, rip);
+      m_kernel->cpu_exception(vector, abi::kSIGILL, abi::kILL_ILLOPN, rip);
       break;
     case 7:
     case 16:
     case 19:
-      m_kernel->cpu_exception(abi::kSIGFPE, 0, rip);
+      m_kernel->cpu_exception(vector, abi::kSIGFPE, 0, rip);
       break;
     case 17:
-      m_kernel->cpu_exception(abi::kSIGBUS, abi::kBUS_ADRALN, 0);
+      m_kernel->cpu_exception(vector, abi::kSIGBUS, abi::kBUS_ADRALN, 0);
       break;
     default:
-      m_kernel->cpu_exception(abi::kSIGSEGV, abi::kSI_KERNEL, 0);
+      m_kernel->cpu_exception(vector, abi::kSIGSEGV, abi::kSI_KERNEL, 0);
       break;
   }
 }
@@ -278,9 +377,11 @@ void Machine::run(kernel::Kernel& kernel, trace::Tracer* tracer) {
   m_trace_faults = tracer && tracer->faults_enabled();
   if (!m_user_mode && !enter_user_mode() && !kernel.exited()) {
     m_error = "cannot switch the CPU to user mode";
-    kernel.cpu_exception(kernel::abi::kSIGKILL, kernel::abi::kSI_KERNEL, 0);
+    kernel.cpu_exception(kernel::Kernel::kNoVector, kernel::abi::kSIGKILL, kernel::abi::kSI_KERNEL,
+                         0);
     return;
   }
+  namespace abi = kernel::abi;
   while (!kernel.exited()) {
     if (m_pending.active) {
       resolve_pending_fault();
@@ -288,8 +389,25 @@ void Machine::run(kernel::Kernel& kernel, trace::Tracer* tracer) {
     }
     const u64 rip = reg(Reg::Rip);
     const uc_err err = uc_emu_start(m_uc, rip, kUntil, 0, 0);
+    m_in_syscall = false;
+    if (m_rip_deferred) {
+      // A syscall moved rip (signal handler, sigreturn, restart) and stopped emulation.
+      m_rip_deferred = false;
+      uc_reg_write(m_uc, UC_X86_REG_RIP, &m_deferred_rip);
+    }
     if (kernel.exited()) break;
+    if (std::exchange(m_stop_requested, false)) {
+      // Stopped from a hook, at an instruction boundary. Unicorn's status says nothing then:
+      // its refused look-up of the `until` page at start leaves UC_ERR_EXCEPTION behind.
+      continue;
+    }
     if (m_pending.active) continue;  // resolved at the top of the loop
+    if (m_hw_fault.active) {
+      m_hw_fault.active = false;
+      kernel.cpu_exception(kernel::Kernel::kNoVector, m_hw_fault.signal, m_hw_fault.si_code,
+                           m_hw_fault.addr);
+      continue;
+    }
     if (m_exception) {
       deliver_exception(m_exception_no);
       continue;
@@ -297,19 +415,19 @@ void Machine::run(kernel::Kernel& kernel, trace::Tracer* tracer) {
     if (err == UC_ERR_OK) {
       // Either a stop request that did not end the process, or the guest reached `until`.
       if (reg(Reg::Rip) == kUntil)
-        kernel.cpu_exception(kernel::abi::kSIGSEGV, kernel::abi::kSEGV_MAPERR, kUntil);
+        kernel.cpu_exception(abi::kX86_TRAP_PF, abi::kSIGSEGV, abi::kSEGV_MAPERR, kUntil);
       continue;
     }
     if (err == UC_ERR_INSN_INVALID) {
-      kernel.cpu_exception(kernel::abi::kSIGILL, kernel::abi::kILL_ILLOPN, reg(Reg::Rip));
+      kernel.cpu_exception(abi::kX86_TRAP_UD, abi::kSIGILL, abi::kILL_ILLOPN, reg(Reg::Rip));
       continue;
     }
     // Unicorn reports #UD and #GP alike; the instruction tells them apart.
     const u64 at = reg(Reg::Rip);
     if (is_invalid_opcode(at))
-      kernel.cpu_exception(kernel::abi::kSIGILL, kernel::abi::kILL_ILLOPN, at);
+      kernel.cpu_exception(abi::kX86_TRAP_UD, abi::kSIGILL, abi::kILL_ILLOPN, at);
     else
-      kernel.cpu_exception(kernel::abi::kSIGSEGV, kernel::abi::kSI_KERNEL, 0);
+      kernel.cpu_exception(abi::kX86_TRAP_GP, abi::kSIGSEGV, abi::kSI_KERNEL, 0);
   }
 }
 

@@ -47,8 +47,12 @@ class Machine final : public kernel::hal::Cpu {
   const Counters& counters() const { return m_counters; }
 
   // kernel::hal::Cpu
-  u64 reg(kernel::hal::Reg r) const override;
-  void set_reg(kernel::hal::Reg r, u64 value) override;
+  u64 read_reg(kernel::hal::Reg r) const override;
+  void write_reg(kernel::hal::Reg r, u64 value) override;
+  u64 rip() const override;
+  void set_rip(u64 value) override;
+  void save_fpu(kernel::hal::FpuState& out) const override;
+  void restore_fpu(const kernel::hal::FpuState& in) override;
   void set_page_table_root(kernel::PhysAddr root) override { m_cr3 = root; }
   void flush_tlb() override;
   void request_stop() override;
@@ -62,6 +66,15 @@ class Machine final : public kernel::hal::Cpu {
     u64 addr = 0;  // the page, as Unicorn names it
     Access access = Access::Read;
     Walk walk;
+  };
+
+  // A fault the TLB-fill hook found that is no page fault (machine check, bus error): the
+  // run loop raises it once Unicorn has put the state back at the faulting instruction.
+  struct PendingHardwareFault {
+    bool active = false;
+    int signal = 0;
+    int si_code = 0;
+    u64 addr = 0;
   };
 
   static bool on_tlb_fill(uc_struct* uc, u64 vaddr, int type, void* result, void* self);
@@ -86,6 +99,14 @@ class Machine final : public kernel::hal::Cpu {
   trace::Tracer* m_tracer = nullptr;
   bool m_trace_faults = false;
   PendingFault m_pending;
+  PendingHardwareFault m_hw_fault;
+  // Set by the syscall hook until another hook runs or emulation stops: rip then reads as
+  // the address after `syscall`, and a rip the kernel sets waits in m_deferred_rip for the
+  // run loop (written from the hook, Unicorn would resume 2 bytes further on; see set_rip).
+  bool m_in_syscall = false;
+  bool m_rip_deferred = false;
+  u64 m_deferred_rip = 0;
+  bool m_stop_requested = false;  // by request_stop(), since the last uc_emu_start
   bool m_user_mode = false;
   bool m_exception = false;
   kernel::u32 m_exception_no = 0;

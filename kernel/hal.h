@@ -44,12 +44,42 @@ enum class Reg : u8 {
   Count
 };
 
+// The x87, MMX and SSE state, in the 512-byte image FXSAVE64 writes (Intel SDM vol. 1,
+// 10.5.1): control, status and abridged tag words, last-instruction pointers, MXCSR, ST0-ST7
+// (stack order, 16 bytes each) and XMM0-XMM15. Bytes from kSaved on are not processor state.
+struct FpuState {
+  static constexpr u64 kFcw = 0, kFsw = 2, kFtw = 4, kFop = 6, kFip = 8, kFdp = 16;
+  static constexpr u64 kMxcsr = 24, kMxcsrMask = 28, kSt0 = 32, kXmm0 = 160;
+  static constexpr u64 kSaved = 416;              // the bytes FXSAVE writes
+  static constexpr u64 kSwReserved = 464;         // left to software (Linux's _fpx_sw_bytes)
+  static constexpr u32 kMxcsrMaskValue = 0xffff;  // MXCSR bits the CPU supports
+
+  alignas(16) u8 bytes[512] = {};
+};
+
 // One hardware thread of the machine.
 class Cpu {
  public:
   virtual ~Cpu() = default;
-  virtual u64 reg(Reg r) const = 0;
-  virtual void set_reg(Reg r, u64 value) = 0;
+  // While the kernel handles a syscall, Rip is the address after the `syscall` instruction
+  // (Linux's regs->ip), and setting it makes the guest resume there (signal delivery,
+  // rt_sigreturn, syscall restart).
+  u64 reg(Reg r) const { return r == Reg::Rip ? rip() : read_reg(r); }
+  void set_reg(Reg r, u64 value) {
+    if (r == Reg::Rip)
+      set_rip(value);
+    else
+      write_reg(r, value);
+  }
+  // What reg() and set_reg() reach. Rip has its own pair so that a machine can treat it
+  // specially during a syscall at no cost to the syscall path's other registers.
+  virtual u64 read_reg(Reg r) const = 0;  // any register but Rip
+  virtual void write_reg(Reg r, u64 value) = 0;
+  virtual u64 rip() const = 0;
+  virtual void set_rip(u64 value) = 0;
+  // The x87/SSE state, as FXSAVE64 / FXRSTOR64 would move it (signal frames).
+  virtual void save_fpu(FpuState& out) const = 0;
+  virtual void restore_fpu(const FpuState& in) = 0;
   // CR3: the physical address of the top-level page table the MMU walks.
   virtual void set_page_table_root(PhysAddr root) = 0;
   // Drops every cached translation. Required before the guest runs again after any

@@ -1,7 +1,11 @@
 #include "kernel/kernel.h"
 
+#include <unistd.h>
+
+#include <cstdio>
 #include <cstring>
 #include <string>
+#include <utility>
 
 #include "kernel/abi/linux.h"
 #include "kernel/fs/file.h"
@@ -127,23 +131,52 @@ void Kernel::syscall() {
     ret = -static_cast<i64>(abi::Errno::kENOSYS);
   }
   if (m_exit.exited) return;
-  // The `syscall` instruction clobbers %rcx (return rip) and %r11 (rflags).
   m_cpu.set_reg(Reg::Rax, static_cast<u64>(ret));
   if (m_options.strace && m_sink)
     m_sink->strace_line(syscalls::format_syscall(info, args, ret, reader));
+  if (m_process->pending_signals() & ~m_process->signal_mask()) [[unlikely]]
+    return_to_user({true, args.nr, ret});
 }
 
 mm::FaultResult Kernel::page_fault(u64 addr, u32 error_code) {
   return m_process->address_space().handle_fault(addr, error_code);
 }
 
-void Kernel::fault_signal(const mm::FaultResult& fault, u64 addr) {
-  if (!m_exit.exited) m_exit.out_of_memory = fault.resolution == mm::FaultResolution::OutOfMemory;
-  kill_process(fault.signal(), fault.si_code(), addr);
+void Kernel::fault_signal(const mm::FaultResult& fault, u64 addr, u32 error_code) {
+  if (m_exit.exited) return;
+  if (fault.resolution == mm::FaultResolution::OutOfMemory) {
+    m_exit.out_of_memory = true;
+    kill_process(fault.signal(), fault.si_code(), addr);
+    return;
+  }
+  // set_signal_archinfo(): what the frame shows as trapno, err and cr2. Addresses in the
+  // kernel half read as protection faults (sanitize_error_code).
+  u32 code = error_code | mm::kFaultUser;
+  if (addr >= mm::kTaskSize) code |= mm::kFaultPresent;
+  m_process->trap_state() = {abi::kX86_TRAP_PF, code, addr};
+  force_signal_info(proc::siginfo_fault(fault.signal(), fault.si_code(), addr),
+                    ResetHandler::IfBlockedOrIgnored);
+  return_to_user({});
 }
 
-void Kernel::cpu_exception(int signal, int si_code, u64 addr) {
-  kill_process(signal, si_code, addr);
+void Kernel::cpu_exception(int vector, int signal, int si_code, u64 addr) {
+  if (m_exit.exited) return;
+  if (signal == abi::kSIGKILL) {
+    kill_process(signal, si_code, addr);
+    return;
+  }
+  if (vector != kNoVector) {
+    // Unicorn does not pass on an error code; user-mode #UD, #DE and #BP push none, and the
+    // #GPs of privileged instructions push 0.
+    m_process->trap_state().trapno = static_cast<u64>(vector);
+    m_process->trap_state().error_code = 0;
+  }
+  abi::Siginfo info = proc::siginfo_fault(signal, si_code, addr);
+  if (si_code == abi::kSI_KERNEL) info = proc::siginfo_kernel(signal);
+  if (signal == abi::kSIGBUS && (si_code == abi::kBUS_MCEERR_AR || si_code == abi::kBUS_MCEERR_AO))
+    info = proc::siginfo_mceerr(si_code, addr, kPageShift);
+  force_signal_info(info, ResetHandler::IfBlockedOrIgnored);
+  return_to_user({});
 }
 
 void Kernel::exit_process(int status) {
@@ -165,45 +198,182 @@ void Kernel::kill_process(int signal, int si_code, u64 fault_addr) {
 
 }  // namespace kernel
 
+// Signals: queued when raised, acted on when the process returns to user mode.
 namespace kernel {
 
 namespace {
-// Signals whose default action is to do nothing, and the job-control stops (no job control).
-bool default_ignored(int sig) {
-  return sig == abi::kSIGCHLD || sig == 23 /* SIGURG */ || sig == 28 /* SIGWINCH */ ||
-         sig == abi::kSIGCONT;
+
+constexpr u64 sigbit(int sig) {
+  return u64{1} << (sig - 1);
 }
+constexpr u64 kUnblockable = sigbit(abi::kSIGKILL) | sigbit(abi::kSIGSTOP);
+// The faults' signals, taken before any other pending one (SYNCHRONOUS_MASK).
+constexpr u64 kSynchronous = sigbit(abi::kSIGSEGV) | sigbit(abi::kSIGBUS) | sigbit(abi::kSIGILL) |
+                             sigbit(abi::kSIGTRAP) | sigbit(abi::kSIGFPE) | sigbit(abi::kSIGSYS);
+constexpr u64 kEflagsRF = u64{1} << 16;
+// rt_sigreturn loads every register from the frame, and Linux leaves it by IRET: %rcx and
+// %r11 keep the restored values instead of what `syscall` put there.
+constexpr u64 kSysRtSigreturn = 15;
+
+// The job-control stops. emu has no job control: their default action does nothing.
 bool stops(int sig) {
   return sig == abi::kSIGSTOP || sig == 20 || sig == 21 || sig == 22;
 }
+
+// next_signal(): the lowest-numbered synchronous signal, else the lowest-numbered one.
+int next_signal(u64 ready) {
+  if (ready & kSynchronous) ready &= kSynchronous;
+  return __builtin_ctzll(ready) + 1;
+}
+
+// The siginfo forms that carry a fault address (siginfo_layout() == SIL_FAULT*).
+bool has_fault_address(const abi::Siginfo& info) {
+  const int sig = info.si_signo;
+  return info.si_code > 0 && info.si_code < abi::kSI_KERNEL &&
+         (sig == abi::kSIGSEGV || sig == abi::kSIGBUS || sig == abi::kSIGILL ||
+          sig == abi::kSIGFPE || sig == abi::kSIGTRAP);
+}
+
+const char* si_code_name(const abi::Siginfo& info) {
+  const int sig = info.si_signo, code = info.si_code;
+  if (code == abi::kSI_USER) return "SI_USER";
+  if (code == abi::kSI_KERNEL) return "SI_KERNEL";
+  if (code == abi::kSI_TKILL) return "SI_TKILL";
+  if (sig == abi::kSIGSEGV && code == abi::kSEGV_MAPERR) return "SEGV_MAPERR";
+  if (sig == abi::kSIGSEGV && code == abi::kSEGV_ACCERR) return "SEGV_ACCERR";
+  if (sig == abi::kSIGBUS && code == abi::kBUS_ADRALN) return "BUS_ADRALN";
+  if (sig == abi::kSIGBUS && code == abi::kBUS_ADRERR) return "BUS_ADRERR";
+  if (sig == abi::kSIGBUS && code == abi::kBUS_MCEERR_AR) return "BUS_MCEERR_AR";
+  if (sig == abi::kSIGBUS && code == abi::kBUS_MCEERR_AO) return "BUS_MCEERR_AO";
+  if (sig == abi::kSIGILL && code == abi::kILL_ILLOPN) return "ILL_ILLOPN";
+  if (sig == abi::kSIGFPE && code == abi::kFPE_INTDIV) return "FPE_INTDIV";
+  return nullptr;
+}
+
 }  // namespace
 
 void Kernel::send_signal(int sig, int si_code) {
   if (sig <= 0 || sig > abi::kNumSignals) return;
-  const SignalAction& action = m_process->signal_actions()[sig];
-  const bool catchable = sig != abi::kSIGKILL && sig != abi::kSIGSTOP;
-  if (catchable && action.handler == abi::kSIG_IGN) return;
-  if (action.handler == abi::kSIG_DFL && (default_ignored(sig) || stops(sig))) return;
-  // A blocked signal stays pending until unblocked.
-  const u64 bit = u64{1} << (sig - 1);
-  if (catchable && (m_process->signal_mask() & bit)) {
-    m_process->pending_signals() |= bit;
-    return;
-  }
-  m_process->pending_signals() &= ~bit;
-  // A guest handler would run here; signal frames are not built yet, so a caught signal
-  // ends the process as its default action would.
-  kill_process(sig, si_code, 0);
+  queue_signal(proc::siginfo_kill(sig, si_code, m_process->pid(), getuid()));
 }
 
-void Kernel::deliver_pending_signals() {
-  u64 ready = m_process->pending_signals() & ~m_process->signal_mask();
-  while (ready && !m_exit.exited) {
-    const int sig = __builtin_ctzll(ready) + 1;
-    ready &= ready - 1;
-    m_process->pending_signals() &= ~(u64{1} << (sig - 1));
-    send_signal(sig, abi::kSI_TKILL);
+void Kernel::force_signal(int sig) {
+  force_signal_info(proc::siginfo_kernel(sig), ResetHandler::IfBlockedOrIgnored);
+}
+
+void Kernel::queue_signal(const abi::Siginfo& info) {
+  const int sig = info.si_signo;
+  const u64 bit = sigbit(sig);
+  Process& p = *m_process;
+  // A blocked signal is never ignored when sent: its action may change before it is unblocked.
+  if (!(p.signal_mask() & bit) && proc::handler_ignores(p.signal_actions()[sig], sig)) return;
+  // Standard signals do not queue. Real-time ones (32 and up) would; emu keeps one of each.
+  if (p.pending_signals() & bit) return;
+  p.pending_signals() |= bit;
+  p.pending_info(sig) = info;
+}
+
+void Kernel::force_signal_info(const abi::Siginfo& info, ResetHandler reset) {
+  const int sig = info.si_signo;
+  Process& p = *m_process;
+  SignalAction& action = p.signal_actions()[sig];
+  const bool blocked = p.signal_mask() & sigbit(sig);
+  if (blocked || action.handler == abi::kSIG_IGN || reset == ResetHandler::Yes) {
+    action.handler = abi::kSIG_DFL;
+    p.signal_mask() &= ~sigbit(sig);
   }
+  queue_signal(info);
+}
+
+void Kernel::return_to_user(UserReturn how) {
+  using hal::Reg;
+  Process& p = *m_process;
+  // The restart code of an interrupted syscall. rt_sigreturn's result is the restored
+  // %rax, whatever it is (Linux's orig_ax = -1).
+  abi::Errno restart = abi::Errno::None;
+  if (how.from_syscall && how.nr != kSysRtSigreturn) {
+    const i64 err = -how.ret;
+    if (err == static_cast<i64>(abi::kERESTARTSYS) ||
+        err == static_cast<i64>(abi::kERESTARTNOINTR) ||
+        err == static_cast<i64>(abi::kERESTARTNOHAND))
+      restart = static_cast<abi::Errno>(err);
+    // What `syscall` leaves in %rcx and %r11 on hardware (Unicorn does not write them),
+    // so a frame saves them as Linux's pt_regs has them.
+    m_cpu.set_reg(Reg::Rcx, m_cpu.reg(Reg::Rip));
+    m_cpu.set_reg(Reg::R11, m_cpu.reg(Reg::Rflags) & ~kEflagsRF);
+  }
+  while (!m_exit.exited) {
+    const u64 ready = p.pending_signals() & ~p.signal_mask();
+    if (!ready) break;
+    const int sig = next_signal(ready);
+    p.pending_signals() &= ~sigbit(sig);
+    const abi::Siginfo info = p.pending_info(sig);
+    trace_signal(info);
+    SignalAction& slot = p.signal_actions()[sig];
+    const SignalAction action = slot;
+    if (action.handler == abi::kSIG_IGN) continue;
+    if (action.handler == abi::kSIG_DFL) {
+      if (proc::default_ignored(sig) || stops(sig)) continue;
+      kill_process(sig, info.si_code, has_fault_address(info) ? info.fields.fault.addr : 0);
+      return;
+    }
+    if (action.flags & abi::kSA_RESETHAND) slot.handler = abi::kSIG_DFL;
+    // A syscall the signal interrupted fails with EINTR, or starts again (SA_RESTART) once
+    // the handler returns.
+    const abi::Errno interrupted = std::exchange(restart, abi::Errno::None);
+    if (interrupted == abi::kERESTARTNOHAND ||
+        (interrupted == abi::kERESTARTSYS && !(action.flags & abi::kSA_RESTART))) {
+      m_cpu.set_reg(Reg::Rax, static_cast<u64>(-static_cast<i64>(abi::Errno::kEINTR)));
+    } else if (interrupted != abi::Errno::None) {
+      m_cpu.set_reg(Reg::Rax, how.nr);
+      m_cpu.set_reg(Reg::Rip, m_cpu.reg(Reg::Rip) - 2);
+    }
+    const u64 saved_mask = p.saved_sigmask().value_or(p.signal_mask());
+    if (!proc::setup_rt_frame(p, m_cpu, sig, info, action, saved_mask).ok()) {
+      // force_sigsegv(): no frame, no handler. SIGSEGV's own frame failing is fatal.
+      force_signal_info(
+          proc::siginfo_kernel(abi::kSIGSEGV),
+          sig == abi::kSIGSEGV ? ResetHandler::Yes : ResetHandler::IfBlockedOrIgnored);
+      continue;
+    }
+    // signal_delivered(): the handler runs with sa_mask and the signal itself blocked.
+    p.saved_sigmask().reset();
+    u64 blocked = p.signal_mask() | action.mask;
+    if (!(action.flags & abi::kSA_NODEFER)) blocked |= sigbit(sig);
+    p.signal_mask() = blocked & ~kUnblockable;
+    if (p.alt_stack().flags & abi::kSS_AUTODISARM) p.alt_stack() = {};
+  }
+  if (m_exit.exited) return;
+  // No handler ran for the interrupted syscall: it starts again, with the mask it changed
+  // (rt_sigsuspend) put back.
+  if (restart != abi::Errno::None) {
+    m_cpu.set_reg(Reg::Rax, how.nr);
+    m_cpu.set_reg(Reg::Rip, m_cpu.reg(Reg::Rip) - 2);
+  }
+  if (p.saved_sigmask()) {
+    p.signal_mask() = *p.saved_sigmask();
+    p.saved_sigmask().reset();
+  }
+}
+
+void Kernel::trace_signal(const abi::Siginfo& info) {
+  if (!m_options.strace || !m_sink) return;
+  const char* name = abi::signal_name(info.si_signo);
+  const std::string sig = name ? name : std::to_string(info.si_signo);
+  const char* code_name = si_code_name(info);
+  std::string line = "--- " + sig + " {si_signo=" + sig +
+                     ", si_code=" + (code_name ? code_name : std::to_string(info.si_code));
+  if (has_fault_address(info) || info.si_code == abi::kSI_KERNEL) {
+    char addr[32] = "NULL";
+    if (info.fields.fault.addr)
+      std::snprintf(addr, sizeof addr, "%#llx",
+                    static_cast<unsigned long long>(info.fields.fault.addr));
+    line += std::string(", si_addr=") + addr;
+  } else {
+    line += ", si_pid=" + std::to_string(info.fields.kill.pid) +
+            ", si_uid=" + std::to_string(info.fields.kill.uid);
+  }
+  m_sink->strace_line(line + "} ---");
 }
 
 }  // namespace kernel

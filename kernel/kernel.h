@@ -13,6 +13,7 @@
 #include "kernel/hal.h"
 #include "kernel/mm/fault.h"
 #include "kernel/mm/frame_allocator.h"
+#include "kernel/proc/signal_frame.h"
 #include "kernel/trace_sink.h"
 
 namespace kernel {
@@ -56,11 +57,16 @@ class Kernel {
   void syscall();
   // The MMU could not translate: resolve the fault, or say which signal it raises.
   mm::FaultResult page_fault(u64 addr, u32 error_code);
-  // Raises the signal of an unresolved fault at addr (the exact byte, where the machine
-  // knows it).
-  void fault_signal(const mm::FaultResult& fault, u64 addr);
-  // A CPU exception other than a page fault (divide error, invalid opcode, #GP ...).
-  void cpu_exception(int signal, int si_code, u64 addr);
+  // Raises the signal of an unresolved page fault at addr (the exact byte, where the machine
+  // knows it) with its x86 error code. The CPU must be at the faulting instruction: a
+  // handler that returns runs it again.
+  void fault_signal(const mm::FaultResult& fault, u64 addr, u32 error_code);
+  // A CPU exception other than a page fault (divide error, invalid opcode, #GP ...), with the
+  // CPU at the instruction Linux reports (the faulting one, or the next for int3). `vector`
+  // is what the signal frame shows as trapno, or kNoVector for a machine-level fault that
+  // is no x86 trap (machine check, bus error).
+  static constexpr int kNoVector = -1;
+  void cpu_exception(int vector, int signal, int si_code, u64 addr);
 
   const ExitState& exit_state() const { return m_exit; }
   bool exited() const { return m_exit.exited; }
@@ -76,11 +82,13 @@ class Kernel {
   // Ends the current process with an exit code / a fatal signal.
   void exit_process(int status);
   void kill_process(int signal, int si_code, u64 fault_addr);
-  // A signal for the current process, sent by the process itself or by the kernel
-  // (SIGPIPE): ignored, left pending while blocked, or acted on as its default action.
+  // A signal the current process sends itself (kill: SI_USER, tkill: SI_TKILL) or that the
+  // kernel sends on its behalf (SIGPIPE). It is queued, unless ignored, and acted on when the
+  // syscall returns to user mode, if unblocked: a handler runs, or the default action.
   void send_signal(int sig, int si_code);
-  // Acts on pending signals that are no longer blocked (after sigprocmask).
-  void deliver_pending_signals();
+  // Linux's force_sig (SI_KERNEL), for a bad rt_sigreturn frame: a blocked or ignored `sig`
+  // is unblocked and reset to its default action first.
+  void force_signal(int sig);
 
   // Scratch memory for moving data between files and guest memory (1 MiB), so the
   // syscall path never allocates. One guest thread runs at a time.
@@ -90,6 +98,24 @@ class Kernel {
   void warn_unimplemented(u64 nr);
 
  private:
+  // How the guest goes back to user mode: from a syscall (whose result may be a restart
+  // code) or from an exception.
+  struct UserReturn {
+    bool from_syscall = false;
+    u64 nr = 0;
+    i64 ret = 0;
+  };
+  // Linux's exit_to_user_mode signal work: acts on every pending unblocked signal, each
+  // handler's frame stacked on the previous one, and restarts or finishes the syscall.
+  void return_to_user(UserReturn how);
+  // send_signal_locked: queues unless ignored (and unblocked) or already pending.
+  void queue_signal(const abi::Siginfo& info);
+  // force_sig_info_to_task: unblocks and resets to SIG_DFL a blocked or ignored signal (or
+  // always, with ResetHandler::Yes), then queues it.
+  enum class ResetHandler : u8 { IfBlockedOrIgnored, Yes };
+  void force_signal_info(const abi::Siginfo& info, ResetHandler reset);
+  void trace_signal(const abi::Siginfo& info);
+
   hal::PhysMemory m_ram;
   hal::Cpu& m_cpu;
   KernelOptions m_options;

@@ -11,6 +11,7 @@
 #include "kernel/mm/uaccess.h"
 #include "kernel/proc/elf.h"
 #include "kernel/proc/initial_stack.h"
+#include "kernel/proc/signal_frame.h"
 
 namespace kernel::proc {
 
@@ -149,6 +150,8 @@ Result<void> load_program(mm::AddressSpace& as, hal::Cpu& cpu, const ExecRequest
   cpu.set_reg(hal::Reg::Rsp, initial.sp);
   cpu.set_reg(hal::Reg::Rip, image.entry + bias);
   cpu.set_reg(hal::Reg::Rflags, 0x202);
+  // A fresh x87/SSE state, as Linux's exec leaves it (FCW 0x37f, MXCSR 0x1f80).
+  cpu.restore_fpu(initial_fpu_state());
   // %rdx = 0: the ELF ABI says a non-zero %rdx is a function for atexit().
   cpu.set_reg(hal::Reg::Rdx, 0);
   return {};

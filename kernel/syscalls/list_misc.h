@@ -5,6 +5,7 @@
 #define EMU_SYSCALLS_MISC(X)                           \
   X(13, rt_sigaction, Ret, Signal, Ptr, Ptr, UInt)     \
   X(14, rt_sigprocmask, Ret, Int, Ptr, Ptr, UInt)      \
+  X(15, rt_sigreturn, Ret)                             \
   X(24, sched_yield, Ret)                              \
   X(35, nanosleep, Ret, Ptr, Ptr)                      \
   X(39, getpid, Ret)                                   \
@@ -25,6 +26,8 @@
   X(111, getpgrp, Ret)                                 \
   X(121, getpgid, Ret, Int)                            \
   X(124, getsid, Ret, Int)                             \
+  X(127, rt_sigpending, Ret, Ptr, UInt)                \
+  X(130, rt_sigsuspend, Ret, Ptr, UInt)                \
   X(131, sigaltstack, Ret, Ptr, Ptr)                   \
   X(157, prctl, Ret, Int, Hex, Hex, Hex, Hex)          \
   X(158, arch_prctl, Ret, ArchPrctl, Hex)              \

@@ -29,13 +29,18 @@ class FakeRam {
 
 class FakeCpu final : public hal::Cpu {
  public:
-  u64 reg(hal::Reg r) const override { return regs[static_cast<int>(r)]; }
-  void set_reg(hal::Reg r, u64 value) override { regs[static_cast<int>(r)] = value; }
+  u64 read_reg(hal::Reg r) const override { return regs[static_cast<int>(r)]; }
+  void write_reg(hal::Reg r, u64 value) override { regs[static_cast<int>(r)] = value; }
+  u64 rip() const override { return regs[static_cast<int>(hal::Reg::Rip)]; }
+  void set_rip(u64 value) override { regs[static_cast<int>(hal::Reg::Rip)] = value; }
+  void save_fpu(hal::FpuState& out) const override { out = fpu; }
+  void restore_fpu(const hal::FpuState& in) override { fpu = in; }
   void set_page_table_root(PhysAddr root) override { cr3 = root; }
   void flush_tlb() override { ++tlb_flushes; }
   void request_stop() override { ++stop_requests; }
 
   u64 regs[static_cast<int>(hal::Reg::Count)] = {};
+  hal::FpuState fpu;
   PhysAddr cr3;
   int tlb_flushes = 0;
   int stop_requests = 0;
