@@ -22,17 +22,28 @@ FrameAllocator::FrameAllocator(Pfn first, u64 count) : m_first(first), m_count(c
   m_frames = static_cast<Frame*>(std::calloc(count ? count : 1, sizeof(Frame)));
   VERIFY(m_frames != nullptr);
   for (auto& head : m_free_head) head = kNone;
-  // Hand every frame to the free lists as the largest naturally aligned blocks.
-  u64 idx = 0;
-  while (idx < count) {
-    unsigned order = kMaxOrder;
-    while (order > 0 && (((first.value + idx) & ((u64{1} << order) - 1)) != 0 ||
-                         idx + (u64{1} << order) > count))
-      --order;
-    push_free(idx, order);
-    m_free_frames += u64{1} << order;
-    idx += u64{1} << order;
-  }
+  // The aligned middle of RAM starts as an untouched reserve of largest blocks, carved on
+  // demand: putting each on a free list would touch one record page per 4 MiB of RAM at
+  // start-up. The unaligned ends go to the free lists as the largest aligned blocks.
+  constexpr u64 kBlock = u64{1} << kMaxOrder;
+  const u64 aligned_begin = std::min(count, (kBlock - first.value % kBlock) % kBlock);
+  const u64 aligned_end = aligned_begin + (count - aligned_begin) / kBlock * kBlock;
+  m_reserve_begin = aligned_begin;
+  m_reserve_end = aligned_end;
+  m_free_frames = aligned_end - aligned_begin;
+  auto add_range = [&](u64 idx, u64 end) {
+    while (idx < end) {
+      unsigned order = kMaxOrder;
+      while (order > 0 && (((first.value + idx) & ((u64{1} << order) - 1)) != 0 ||
+                           idx + (u64{1} << order) > end))
+        --order;
+      push_free(idx, order);
+      m_free_frames += u64{1} << order;
+      idx += u64{1} << order;
+    }
+  };
+  add_range(0, aligned_begin);
+  add_range(aligned_end, count);
 }
 
 FrameAllocator::~FrameAllocator() {
@@ -65,9 +76,18 @@ std::optional<Pfn> FrameAllocator::allocate(unsigned order) {
   if (order > kMaxOrder) return std::nullopt;
   unsigned k = order;
   while (k <= kMaxOrder && m_free_head[k] == kNone) ++k;
-  if (k > kMaxOrder) return std::nullopt;
-  const u64 idx = m_free_head[k];
-  remove_free(idx, k);
+  u64 idx;
+  if (k <= kMaxOrder) {
+    idx = m_free_head[k];
+    remove_free(idx, k);
+  } else if (m_reserve_begin < m_reserve_end) {
+    // Freed memory is reused first; the reserve is carved only when the lists run dry.
+    idx = m_reserve_begin;
+    m_reserve_begin += u64{1} << kMaxOrder;
+    k = kMaxOrder;
+  } else {
+    return std::nullopt;
+  }
   // Split: the upper halves go back to the free lists.
   while (k > order) {
     --k;
@@ -118,12 +138,15 @@ u32 FrameAllocator::refcount(Pfn pfn) const {
 }
 
 u64 FrameAllocator::free_blocks(unsigned order) const {
-  return order <= kMaxOrder ? m_free_count[order] : 0;
+  if (order > kMaxOrder) return 0;
+  return m_free_count[order] +
+         (order == kMaxOrder ? (m_reserve_end - m_reserve_begin) >> kMaxOrder : 0);
 }
 
 bool FrameAllocator::is_free(Pfn pfn) const {
   // A frame is free when it lies inside some free block: find the block head above it.
   const u64 idx = index(pfn);
+  if (idx >= m_reserve_begin && idx < m_reserve_end) return true;
   for (unsigned order = 0; order <= kMaxOrder; ++order) {
     const u64 abs_head = (m_first.value + idx) & ~((u64{1} << order) - 1);
     if (abs_head < m_first.value) break;

@@ -53,6 +53,9 @@ class FrameAllocator {
   Pfn m_first;
   u64 m_count;
   u64 m_free_frames = 0;
+  // [m_reserve_begin, m_reserve_end): whole largest blocks never handed out yet.
+  u64 m_reserve_begin = 0;
+  u64 m_reserve_end = 0;
   Frame* m_frames;  // calloc'd: untouched records cost no host memory
   u32 m_free_head[kMaxOrder + 1];
   u64 m_free_count[kMaxOrder + 1] = {};

@@ -70,3 +70,32 @@ TEST_CASE("frames below the managed range are never handed out", "[pmm]") {
   for (int i = 0; i < 11; ++i) REQUIRE(frames.allocate()->value >= 5);
   REQUIRE_FALSE(frames.allocate().has_value());
 }
+
+TEST_CASE("every frame of a large range can be had, given back and had again", "[pmm]") {
+  FrameAllocator frames(Pfn(3), 10000);  // unaligned ends around a reserve of whole blocks
+  std::set<kernel::u64> seen;
+  std::vector<Pfn> taken;
+  for (int i = 0; i < 10000; ++i) {
+    auto pfn = frames.allocate();
+    REQUIRE(pfn.has_value());
+    REQUIRE(seen.insert(pfn->value).second);
+    REQUIRE_FALSE(frames.is_free(*pfn));
+    taken.push_back(*pfn);
+  }
+  REQUIRE_FALSE(frames.allocate().has_value());
+  for (Pfn p : taken) frames.free(p);
+  REQUIRE(frames.free_frames() == 10000);
+  for (Pfn p : taken) REQUIRE(frames.is_free(p));
+  auto block = frames.allocate(kernel::mm::kMaxOrder);
+  REQUIRE(block.has_value());
+  REQUIRE(block->value % 1024 == 0);
+}
+
+TEST_CASE("an untouched block of the reserve counts as free", "[pmm]") {
+  FrameAllocator frames(Pfn(0), 4096);
+  REQUIRE(frames.is_free(Pfn(3000)));
+  REQUIRE(frames.free_blocks(kernel::mm::kMaxOrder) == 4);
+  (void)frames.allocate();
+  REQUIRE(frames.free_blocks(kernel::mm::kMaxOrder) == 3);
+  REQUIRE(frames.free_frames() == 4095);
+}
