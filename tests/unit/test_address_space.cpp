@@ -1,7 +1,7 @@
 #include <catch2/catch_test_macros.hpp>
 #include <cstring>
 
-#include "fake_machine.h"
+#include "booted_kernel.h"
 #include "kernel/abi/linux.h"
 #include "kernel/mm/address_space.h"
 #include "kernel/mm/frame_allocator.h"
@@ -16,15 +16,7 @@ namespace {
 constexpr u32 kRead = mm::kFaultUser;
 constexpr u32 kWrite = mm::kFaultUser | mm::kFaultWrite;
 
-struct Fixture {
-  test::FakeRam ram{16 << 20};
-  mm::FrameAllocator frames{Pfn(1), (16 << 20) / kPageSize - 1};
-  test::FakeCpu cpu;
-  Pfn zero = [this] {
-    Pfn z = *frames.allocate();
-    std::memset(ram.memory().frame(z), 0, kPageSize);
-    return z;
-  }();
+struct Fixture : test::MemoryFixture {
   mm::AddressSpace as{ram.memory(), frames, zero, cpu};
 
   u64 map_anon(u64 len, u64 prot = abi::kPROT_READ | abi::kPROT_WRITE, u64 addr = 0,

@@ -4,7 +4,7 @@
 
 #include <catch2/catch_test_macros.hpp>
 
-#include "fake_machine.h"
+#include "booted_kernel.h"
 #include "kernel/abi/linux.h"
 #include "kernel/kernel.h"
 #include "kernel/mm/address_space.h"
@@ -16,51 +16,10 @@ using hal::Reg;
 
 namespace {
 
-constexpr const char* kProgram = "/bin/busybox";  // static, from busybox-static
+constexpr const char* kProgram = test::BootedKernel::kProgram;
 
-class Sink final : public TraceSink {
- public:
-  void strace_line(std::string_view line) override { lines.emplace_back(line); }
-  void warning(std::string_view message) override { warnings.emplace_back(message); }
-  std::vector<std::string> lines, warnings;
-};
-
-struct Booted {
-  test::FakeRam ram{32 << 20};
-  test::FakeCpu cpu;
-  Sink sink;
-  Kernel kernel;
-
-  explicit Booted(bool strace = false)
-      : kernel(
-            ram.memory(), cpu,
-            [&] {
-              KernelOptions o;
-              o.strace = strace;
-              return o;
-            }(),
-            &sink) {}
-
-  bool start() {
-    if (access(kProgram, X_OK) != 0) return false;
-    std::string why;
-    const auto r = kernel.start(kProgram, {"busybox", "true"}, {"A=1"}, why);
-    INFO(why);
-    REQUIRE(r.ok());
-    return true;
-  }
-
-  i64 call(u64 nr, u64 a0 = 0, u64 a1 = 0, u64 a2 = 0, u64 a3 = 0, u64 a4 = 0, u64 a5 = 0) {
-    cpu.set_reg(Reg::Rax, nr);
-    cpu.set_reg(Reg::Rdi, a0);
-    cpu.set_reg(Reg::Rsi, a1);
-    cpu.set_reg(Reg::Rdx, a2);
-    cpu.set_reg(Reg::R10, a3);
-    cpu.set_reg(Reg::R8, a4);
-    cpu.set_reg(Reg::R9, a5);
-    kernel.syscall();
-    return static_cast<i64>(cpu.reg(Reg::Rax));
-  }
+struct Booted : test::BootedKernel {
+  using test::BootedKernel::BootedKernel;
 };
 
 constexpr i64 err(abi::Errno e) {

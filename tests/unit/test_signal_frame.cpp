@@ -6,7 +6,7 @@
 #include <catch2/catch_test_macros.hpp>
 #include <cstring>
 
-#include "fake_machine.h"
+#include "booted_kernel.h"
 #include "kernel/abi/linux.h"
 #include "kernel/kernel.h"
 #include "kernel/mm/address_space.h"
@@ -29,16 +29,8 @@ constexpr u64 round_down(u64 v, u64 a) {
   return v & ~(a - 1);
 }
 
-struct Fixture {
-  test::FakeRam ram{16 << 20};
-  mm::FrameAllocator frames{Pfn(1), (16 << 20) / kPageSize - 1};
-  test::FakeCpu cpu;
-  Pfn zero = [this] {
-    Pfn z = *frames.allocate();
-    std::memset(ram.memory().frame(z), 0, kPageSize);
-    return z;
-  }();
-  Process process{100, std::make_unique<mm::AddressSpace>(ram.memory(), frames, zero, cpu)};
+struct Fixture : test::MemoryFixture {
+  Process process{100, new_address_space()};
   mm::AddressSpace& as = process.address_space();
   u64 stack = map(16 * kPageSize);
   u64 top = stack + 16 * kPageSize;
@@ -336,35 +328,18 @@ TEST_CASE("a frame that would overflow the alternate stack fails", "[signal]") {
 
 namespace {
 
-constexpr const char* kProgram = "/bin/busybox";  // static, from busybox-static
+constexpr const char* kProgram = test::BootedKernel::kProgram;
 
-struct Booted {
-  test::FakeRam ram{32 << 20};
-  test::FakeCpu cpu;
-  Kernel kernel{ram.memory(), cpu, KernelOptions{}, nullptr};
+struct Booted : test::BootedKernel {
   u64 mem = 0;  // a scratch page
   u64 stack = 0;
 
   bool start() {
-    if (access(kProgram, X_OK) != 0) return false;
-    std::string why;
-    REQUIRE(kernel.start(kProgram, {"busybox", "true"}, {}, why).ok());
+    if (!BootedKernel::start()) return false;
     mem = static_cast<u64>(call(9, 0, 8 * kPageSize, abi::kPROT_READ | abi::kPROT_WRITE,
                                 abi::kMAP_PRIVATE | abi::kMAP_ANONYMOUS, ~u64{0}, 0));
     stack = cpu.reg(Reg::Rsp);
     return true;
-  }
-  mm::AddressSpace& as() { return kernel.current().address_space(); }
-  i64 call(u64 nr, u64 a0 = 0, u64 a1 = 0, u64 a2 = 0, u64 a3 = 0, u64 a4 = 0, u64 a5 = 0) {
-    cpu.set_reg(Reg::Rax, nr);
-    cpu.set_reg(Reg::Rdi, a0);
-    cpu.set_reg(Reg::Rsi, a1);
-    cpu.set_reg(Reg::Rdx, a2);
-    cpu.set_reg(Reg::R10, a3);
-    cpu.set_reg(Reg::R8, a4);
-    cpu.set_reg(Reg::R9, a5);
-    kernel.syscall();
-    return static_cast<i64>(cpu.reg(Reg::Rax));
   }
   void sigaction(int sig, u64 handler, u64 flags, u64 mask = 0) {
     const u64 act[4] = {handler, flags | abi::kSA_RESTORER, kRestorer, mask};
