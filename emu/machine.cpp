@@ -48,6 +48,7 @@ constexpr u64 kUntilPage = kUntil & ~kernel::kPageMask;
 // a firmware page: physical frame 0, which the kernel never hands out, seen at a kernel-half
 // address only until the switch is done. sysret takes CS and SS from MSR_STAR, as Linux's
 // return to user mode does: CS 0x33, SS 0x2b.
+constexpr kernel::u32 kGeneralProtection = 13;  // #GP
 constexpr u64 kTrampolinePage = 0xffff'ffff'ffff'd000;
 constexpr kernel::u8 kSysretq[] = {0x48, 0x0f, 0x07};
 constexpr kernel::u32 kMsrEfer = 0xc0000080, kMsrStar = 0xc0000081;
@@ -84,6 +85,13 @@ Machine::Machine(u64 ram_size) : m_ram(ram_size), m_mmu(m_ram.memory(), m_ram.po
                       UC_X86_INS_SYSCALL);
   if (err == UC_ERR_OK)
     err = uc_hook_add(uc, &hook, UC_HOOK_INTR, reinterpret_cast<void*>(&on_interrupt), this, 1, 0);
+  // Port I/O at CPL 3 with IOPL 0 faults (#GP) on Linux; Unicorn would perform it.
+  if (err == UC_ERR_OK)
+    err = uc_hook_add(uc, &hook, UC_HOOK_INSN, reinterpret_cast<void*>(&on_port_in), this, 1, 0,
+                      UC_X86_INS_IN);
+  if (err == UC_ERR_OK)
+    err = uc_hook_add(uc, &hook, UC_HOOK_INSN, reinterpret_cast<void*>(&on_port_out), this, 1, 0,
+                      UC_X86_INS_OUT);
   if (err != UC_ERR_OK) m_error = std::string("Unicorn set-up failed: ") + uc_strerror(err);
 }
 
@@ -213,6 +221,15 @@ void Machine::on_syscall(uc_struct*, void* self) {
   // would cost the syscall path its tail call.
   machine->m_in_syscall = true;
   machine->m_kernel->syscall();
+}
+
+kernel::u32 Machine::on_port_in(uc_struct* uc, kernel::u32, int, void* self) {
+  on_interrupt(uc, kGeneralProtection, self);
+  return 0;
+}
+
+void Machine::on_port_out(uc_struct* uc, kernel::u32, int, kernel::u32, void* self) {
+  on_interrupt(uc, kGeneralProtection, self);
 }
 
 void Machine::on_interrupt(uc_struct* uc, kernel::u32 intno, void* self) {

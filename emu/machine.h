@@ -80,6 +80,8 @@ class Machine final : public kernel::hal::Cpu {
   static bool on_tlb_fill(uc_struct* uc, u64 vaddr, int type, void* result, void* self);
   static void on_syscall(uc_struct* uc, void* self);
   static void on_interrupt(uc_struct* uc, kernel::u32 intno, void* self);
+  static kernel::u32 on_port_in(uc_struct* uc, kernel::u32 port, int size, void* self);
+  static void on_port_out(uc_struct* uc, kernel::u32 port, int size, kernel::u32 value, void* self);
 
   bool fill(u64 vaddr, Access access, void* result);
   void resolve_pending_fault();

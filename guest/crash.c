@@ -1,6 +1,6 @@
 /* crash MODE: dies the way MODE says, to compare how emu reports a fatal signal with how
  * the host kernel delivers it. Modes: div ud2 int3 abort ro exec stack kernel noncanon
- * jmp0 hlt cli cr3. */
+ * jmp0 hlt cli in cr3. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   if (!strcmp(argv[1], "jmp0")) { ((void(*)(void))0)(); }
   if (!strcmp(argv[1], "hlt")) __asm__ volatile("hlt");
   if (!strcmp(argv[1], "cli")) __asm__ volatile("cli");
+  if (!strcmp(argv[1], "in")) __asm__ volatile("inb $0x60, %%al" ::: "al");
   if (!strcmp(argv[1], "cr3")) { unsigned long x = 0; __asm__ volatile("mov %0, %%cr3" :: "r"(x)); }
   return 0;
 }
