@@ -132,22 +132,6 @@ void print_stats(emu::Machine& machine, kernel::Kernel& kernel) {
                static_cast<unsigned long long>((frames.total_frames() - frames.free_frames()) * 4));
 }
 
-const char* si_code_name(int sig, int code) {
-  namespace abi = kernel::abi;
-  if (sig == abi::kSIGSEGV && code == abi::kSEGV_MAPERR) return "SEGV_MAPERR";
-  if (sig == abi::kSIGSEGV && code == abi::kSEGV_ACCERR) return "SEGV_ACCERR";
-  if (sig == abi::kSIGBUS && code == abi::kBUS_ADRERR) return "BUS_ADRERR";
-  if (sig == abi::kSIGBUS && code == abi::kBUS_ADRALN) return "BUS_ADRALN";
-  if (sig == abi::kSIGBUS && code == abi::kBUS_MCEERR_AR) return "BUS_MCEERR_AR";
-  if (sig == abi::kSIGBUS && code == abi::kBUS_MCEERR_AO) return "BUS_MCEERR_AO";
-  if (sig == abi::kSIGILL && code == abi::kILL_ILLOPN) return "ILL_ILLOPN";
-  if (sig == abi::kSIGFPE && code == abi::kFPE_INTDIV) return "FPE_INTDIV";
-  if (code == abi::kSI_KERNEL) return "SI_KERNEL";
-  if (code == abi::kSI_TKILL) return "SI_TKILL";
-  if (code == abi::kSI_USER) return "SI_USER";
-  return "?";
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -195,6 +179,7 @@ int main(int argc, char** argv) {
   if (exit.signal == 0) return exit.status;
   const kernel::u64 rip = machine.reg(kernel::hal::Reg::Rip);
   const char* name = kernel::abi::signal_name(exit.signal);
+  const char* code_name = kernel::abi::si_code_name(exit.signal, exit.si_code);
   if (exit.out_of_memory) {
     std::fprintf(stderr,
                  "emu: %s killed by SIGKILL: out of memory (%llu MiB of RAM) at address %#llx, "
@@ -205,7 +190,7 @@ int main(int argc, char** argv) {
     return 128 + exit.signal;
   }
   std::fprintf(stderr, "emu: %s killed by %s (%s) at address %#llx, rip %#llx: %s\n",
-               program.c_str(), name ? name : "signal", si_code_name(exit.signal, exit.si_code),
+               program.c_str(), name ? name : "signal", code_name ? code_name : "?",
                static_cast<unsigned long long>(exit.fault_addr),
                static_cast<unsigned long long>(rip), machine.instruction_at(rip).c_str());
   return 128 + exit.signal;

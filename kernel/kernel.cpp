@@ -234,22 +234,6 @@ bool has_fault_address(const abi::Siginfo& info) {
           sig == abi::kSIGFPE || sig == abi::kSIGTRAP);
 }
 
-const char* si_code_name(const abi::Siginfo& info) {
-  const int sig = info.si_signo, code = info.si_code;
-  if (code == abi::kSI_USER) return "SI_USER";
-  if (code == abi::kSI_KERNEL) return "SI_KERNEL";
-  if (code == abi::kSI_TKILL) return "SI_TKILL";
-  if (sig == abi::kSIGSEGV && code == abi::kSEGV_MAPERR) return "SEGV_MAPERR";
-  if (sig == abi::kSIGSEGV && code == abi::kSEGV_ACCERR) return "SEGV_ACCERR";
-  if (sig == abi::kSIGBUS && code == abi::kBUS_ADRALN) return "BUS_ADRALN";
-  if (sig == abi::kSIGBUS && code == abi::kBUS_ADRERR) return "BUS_ADRERR";
-  if (sig == abi::kSIGBUS && code == abi::kBUS_MCEERR_AR) return "BUS_MCEERR_AR";
-  if (sig == abi::kSIGBUS && code == abi::kBUS_MCEERR_AO) return "BUS_MCEERR_AO";
-  if (sig == abi::kSIGILL && code == abi::kILL_ILLOPN) return "ILL_ILLOPN";
-  if (sig == abi::kSIGFPE && code == abi::kFPE_INTDIV) return "FPE_INTDIV";
-  return nullptr;
-}
-
 }  // namespace
 
 void Kernel::send_signal(int sig, int si_code) {
@@ -360,7 +344,7 @@ void Kernel::trace_signal(const abi::Siginfo& info) {
   if (!m_options.strace || !m_sink) return;
   const char* name = abi::signal_name(info.si_signo);
   const std::string sig = name ? name : std::to_string(info.si_signo);
-  const char* code_name = si_code_name(info);
+  const char* code_name = abi::si_code_name(info.si_signo, info.si_code);
   std::string line = "--- " + sig + " {si_signo=" + sig +
                      ", si_code=" + (code_name ? code_name : std::to_string(info.si_code));
   if (has_fault_address(info) || info.si_code == abi::kSI_KERNEL) {

@@ -12,4 +12,19 @@ const char* signal_name(int sig) {
   return kNames[sig];
 }
 
+const char* si_code_name(int sig, int code) {
+  if (code == kSI_USER) return "SI_USER";
+  if (code == kSI_KERNEL) return "SI_KERNEL";
+  if (code == kSI_TKILL) return "SI_TKILL";
+  if (sig == kSIGSEGV && code == kSEGV_MAPERR) return "SEGV_MAPERR";
+  if (sig == kSIGSEGV && code == kSEGV_ACCERR) return "SEGV_ACCERR";
+  if (sig == kSIGBUS && code == kBUS_ADRALN) return "BUS_ADRALN";
+  if (sig == kSIGBUS && code == kBUS_ADRERR) return "BUS_ADRERR";
+  if (sig == kSIGBUS && code == kBUS_MCEERR_AR) return "BUS_MCEERR_AR";
+  if (sig == kSIGBUS && code == kBUS_MCEERR_AO) return "BUS_MCEERR_AO";
+  if (sig == kSIGILL && code == kILL_ILLOPN) return "ILL_ILLOPN";
+  if (sig == kSIGFPE && code == kFPE_INTDIV) return "FPE_INTDIV";
+  return nullptr;
+}
+
 }  // namespace kernel::abi

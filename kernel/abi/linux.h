@@ -45,6 +45,8 @@ inline constexpr int kBUS_MCEERR_AR = 4, kBUS_MCEERR_AO = 5;
 inline constexpr int kILL_ILLOPN = 2, kFPE_INTDIV = 1, kTRAP_BRKPT = 1;
 // The name of a signal as strace and the shell print it ("SIGSEGV"), or nullptr.
 const char* signal_name(int sig);
+// The name of a si_code for a signal ("SEGV_MAPERR", "SI_TKILL"), or nullptr.
+const char* si_code_name(int sig, int code);
 
 // Auxiliary vector
 inline constexpr u64 kAT_NULL = 0, kAT_IGNORE = 1, kAT_EXECFD = 2, kAT_PHDR = 3, kAT_PHENT = 4;
