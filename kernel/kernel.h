@@ -36,8 +36,7 @@ struct ExitState {
   int status = 0;  // exit code, when not killed
   int signal = 0;  // fatal signal, or 0
   int si_code = 0;
-  u64 fault_addr = 0;  // si_addr for SIGSEGV / SIGBUS
-  u64 rip = 0;
+  u64 fault_addr = 0;          // si_addr for SIGSEGV / SIGBUS
   bool out_of_memory = false;  // killed because no frame could be had
 };
 
