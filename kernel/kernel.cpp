@@ -45,16 +45,7 @@ bool peek_guest(void* ctx, u64 addr, void* dst, u64 len) {
 }  // namespace
 
 Kernel::Kernel(const hal::PhysMemory& ram, hal::Cpu& cpu, KernelOptions options, TraceSink* sink)
-    : m_ram(ram),
-      m_cpu(cpu),
-      m_options(std::move(options)),
-      m_sink(sink),
-      // Frame 0 is never handed out, so a zero PTE can never map real memory.
-      m_frames(Pfn(1), ram.frame_count() - 1) {
-  auto zero = m_frames.allocate();
-  VERIFY(zero.has_value());
-  m_zero_page = *zero;
-  std::memset(m_ram.frame(m_zero_page), 0, kPageSize);
+    : m_ram(ram), m_cpu(cpu), m_options(std::move(options)), m_sink(sink), m_memory(ram, cpu) {
   m_vfs = std::make_unique<fs::Vfs>(m_options.root);
 }
 
@@ -62,7 +53,7 @@ Kernel::~Kernel() = default;
 
 Result<void> Kernel::start(const std::string& path, const std::vector<std::string>& argv,
                            const std::vector<std::string>& envp, std::string& why) {
-  auto as = std::make_unique<mm::AddressSpace>(m_ram, m_frames, m_zero_page, m_cpu);
+  auto as = std::make_unique<mm::AddressSpace>(m_memory);
   m_process = std::make_unique<Process>(kFirstPid, std::move(as));
   // The guest starts where emu was started, seen through its root ("/" when that lies
   // outside the root).
