@@ -2,8 +2,10 @@
 
 #include <cstring>
 
+#include "kernel/fs/file.h"
 #include "kernel/mm/frame_allocator.h"
 #include "kernel/mm/memory_manager.h"
+#include "kernel/mm/memory_object.h"
 
 namespace kernel::mm {
 
@@ -83,7 +85,7 @@ void AddressSpace::split_at(u64 addr) {
 namespace {
 bool can_merge(const Vma& lo, const Vma& hi) {
   return lo.end == hi.start && lo.flags == hi.flags && lo.role == hi.role && lo.file == hi.file &&
-         (lo.file == nullptr || lo.offset_of(lo.end) == hi.file_offset);
+         lo.object == hi.object && (lo.object == nullptr || lo.offset_of(lo.end) == hi.file_offset);
 }
 }  // namespace
 
@@ -104,6 +106,53 @@ AddressSpace::VmaIterator AddressSpace::merge_around(VmaIterator it) {
   return it;
 }
 
+namespace {
+// The frame a leaf maps, present or kept under PROT_NONE.
+bool maps_frame(Pte pte) {
+  return pte.present() || pte.soft_type() == Pte::SoftType::ProtNone;
+}
+Pfn mapped_frame(Pte pte) {
+  return pte.present() ? pte.pfn() : Pfn(pte.soft_value());
+}
+}  // namespace
+
+void AddressSpace::set_leaf(Pte* slot, u64 va, Pte leaf) {
+  const Pfn frame = leaf.pfn();
+  *slot = leaf;
+  // The zero page is never counted or reverse-mapped (as in Linux).
+  if (frame != m_zero_page) m_mm.rmap().add(frame, this, va);
+}
+
+bool AddressSpace::drop_leaf(Pte* slot, u64 va) {
+  const Pte old = *slot;
+  *slot = Pte();
+  if (!maps_frame(old)) return false;
+  const Pfn frame = mapped_frame(old);
+  if (frame != m_zero_page) {
+    // A shared page's dirty bit belongs to its object: keep it before the entry goes.
+    if (old.present() && old.dirty()) {
+      PageFrame& record = m_mm.frame(frame);
+      if (record.owner) record.set(PG_dirty);
+    }
+    m_mm.rmap().remove(frame, this, va);
+    m_frames.put(frame);
+  }
+  return old.present();
+}
+
+void AddressSpace::unmap_page(u64 va, Pfn pfn) {
+  Pte* leaf = m_page_table.leaf_entry(va, x86_64::Allocate::No);
+  if (!leaf || !maps_frame(*leaf) || mapped_frame(*leaf) != pfn) return;
+  if (drop_leaf(leaf, va)) m_cpu.flush_tlb();
+}
+
+bool AddressSpace::page_resident(u64 va) {
+  const Vma* vma = find_vma(va);
+  if (!vma) return false;
+  if (!vma->anonymous()) return vma->object->find_page(vma->page_index(va)).has_value();
+  return m_page_table.lookup(va).pte.present();
+}
+
 void AddressSpace::zap_range(u64 start, u64 end) {
   bool flush = false;
   for (u64 va = start; va < end;) {
@@ -115,12 +164,7 @@ void AddressSpace::zap_range(u64 start, u64 end) {
     }
     Pte* leaf = m_page_table.leaf_entry(va, x86_64::Allocate::No);
     if (leaf && !leaf->none()) {
-      const Pte old = *leaf;
-      *leaf = Pte();
-      if (old.present() || old.soft_type() == Pte::SoftType::ProtNone) {
-        if (old.present()) flush = true;
-        if (old.pfn() != m_zero_page) m_frames.put(old.pfn());
-      }
+      if (drop_leaf(leaf, va)) flush = true;
     }
     va += kPageSize;
   }
@@ -152,6 +196,9 @@ Result<u64> AddressSpace::map(const MapRequest& req) {
     if (addr == 0) return abi::Errno::kENOMEM;
   }
 
+  std::shared_ptr<MemoryObject> object = req.object;
+  if (!object && req.file) object = TRY(req.file->memory_object(m_mm));
+
   if (req.placement == MapPlacement::Fixed) {
     zap_range(addr, addr + len);
     remove_vmas(addr, addr + len);
@@ -166,6 +213,7 @@ Result<u64> AddressSpace::map(const MapRequest& req) {
               (req.shared ? u64{VM_SHARED | VM_MAYSHARE} : 0);
   vma.role = req.role;
   vma.file = req.file;
+  vma.object = std::move(object);
   vma.file_offset = req.offset;
   auto [it, inserted] = m_vmas.emplace(addr, std::move(vma));
   VERIFY(inserted);
@@ -292,8 +340,12 @@ Result<u64> AddressSpace::remap(u64 old_addr, u64 old_length, u64 new_length, u6
     if (!from || from->none()) continue;
     Pte* to = m_page_table.leaf_entry(dest + off, x86_64::Allocate::Yes);
     if (!to) return abi::Errno::kENOMEM;
+    // The page table may have grown a level: the source slot is still where it was.
+    from = m_page_table.leaf_entry(old_addr + off, x86_64::Allocate::No);
     *to = *from;
     *from = Pte();
+    if (maps_frame(*to) && mapped_frame(*to) != m_zero_page)
+      m_mm.rmap().move(mapped_frame(*to), this, old_addr + off, dest + off);
   }
   m_cpu.flush_tlb();
   // What was not carried (a shrinking move) is dropped with the old range.

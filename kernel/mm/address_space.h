@@ -33,8 +33,9 @@ struct MapRequest {
   bool shared = false;
   MapPlacement placement = MapPlacement::Hint;
   std::shared_ptr<fs::File> file;
-  u64 offset = 0;       // page aligned
-  u64 extra_flags = 0;  // VmFlag bits (VM_GROWSDOWN, VM_NORESERVE ...)
+  std::shared_ptr<MemoryObject> object;  // what backs a file or shared mapping
+  u64 offset = 0;                        // page aligned
+  u64 extra_flags = 0;                   // VmFlag bits (VM_GROWSDOWN, VM_NORESERVE ...)
   VmaRole role = VmaRole::Mapping;
   bool may_write = true;  // VM_MAYWRITE: whether mprotect may add PROT_WRITE later
 };
@@ -77,6 +78,13 @@ class AddressSpace {
   const FaultCounters& fault_counters() const { return m_fault_counters; }
   void flush_tlb() { m_cpu.flush_tlb(); }
 
+  // Removes the entry at va if it maps `pfn` (the reverse map's unmap of one mapper):
+  // the reference it held is dropped and stale translations are flushed.
+  void unmap_page(u64 va, Pfn pfn);
+  // Whether the page at va counts as resident for mincore(): for object-backed memory,
+  // whether the object holds the page; for anonymous memory, whether it is mapped.
+  bool page_resident(u64 va);
+
   // The lowest free range of `length` bytes below `below`, searching top-down; 0 if none.
   u64 find_free_range(u64 length, u64 below) const;
   bool range_is_free(u64 start, u64 end) const;
@@ -97,8 +105,14 @@ class AddressSpace {
   void remove_vmas(u64 start, u64 end);
   bool try_grow_stack(u64 addr);
 
+  // Installs a leaf in an empty slot and records it in the reverse map.
+  void set_leaf(x86_64::Pte* slot, u64 va, x86_64::Pte leaf);
+  // Clears a slot that maps a frame (present or PROT_NONE), forgetting it in the reverse
+  // map and dropping its reference. Returns whether the entry was present (needs a flush).
+  bool drop_leaf(x86_64::Pte* slot, u64 va);
+
   FaultResult fault_anonymous(const Vma& vma, u64 page, u32 error_code);
-  FaultResult fault_file(const Vma& vma, u64 page);
+  FaultResult fault_object(const Vma& vma, u64 page, u32 error_code);
   FaultResult fault_write_protected(const Vma& vma, u64 page, x86_64::Pte* slot);
   x86_64::Pte leaf_for(const Vma& vma, Pfn frame, bool writable) const;
 

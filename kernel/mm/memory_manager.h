@@ -3,11 +3,18 @@
 // device and the reverse map hang off it as they arrive.
 #pragma once
 
+#include <map>
+#include <memory>
+#include <utility>
+
 #include "kernel/base/types.h"
 #include "kernel/hal.h"
 #include "kernel/mm/frame_allocator.h"
+#include "kernel/mm/rmap.h"
 
 namespace kernel::mm {
+
+class MemoryObject;
 
 class MemoryManager {
  public:
@@ -23,12 +30,26 @@ class MemoryManager {
   hal::Cpu& cpu() { return m_cpu; }
   Pfn zero_page() const { return m_zero_page; }
   u8* frame_bytes(Pfn pfn) const { return m_ram.frame(pfn); }
+  PageFrame& frame(Pfn pfn) { return m_frames.frame(pfn); }
+  ReverseMap& rmap() { return m_rmap; }
+
+  // Removes every page-table entry that maps pfn (Linux's try_to_unmap), dropping the
+  // mappers' references and flushing stale translations. Returns how many there were.
+  u32 unmap_everywhere(Pfn pfn);
+
+  // The page cache of host files, one object per (device, inode), alive while some file
+  // description or mapping holds it.
+  using FileKey = std::pair<u64, u64>;
+  std::shared_ptr<MemoryObject> cached_object(FileKey key) const;
+  void remember_object(FileKey key, const std::shared_ptr<MemoryObject>& object);
 
  private:
   hal::PhysMemory m_ram;
   hal::Cpu& m_cpu;
   FrameAllocator m_frames;
   Pfn m_zero_page;
+  ReverseMap m_rmap;
+  std::map<FileKey, std::weak_ptr<MemoryObject>> m_page_caches;
 };
 
 }  // namespace kernel::mm

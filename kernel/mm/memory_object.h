@@ -83,6 +83,8 @@ class MemoryObject : public std::enable_shared_from_this<MemoryObject> {
   std::optional<u64> next_page(u64 from) const;
 
  protected:
+  // For objects whose size comes from elsewhere (a host file's length).
+  void set_size(u64 size) { m_size = size; }
   // Fills a fresh frame for page `index` that holds no data yet: zeros by default; a page
   // cache reads the file. Errors become the fault's SIGBUS or the syscall's errno.
   virtual Result<void> fill(u64 index, u8* page);

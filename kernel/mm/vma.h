@@ -13,6 +13,8 @@ class File;
 
 namespace kernel::mm {
 
+class MemoryObject;
+
 // Linux's VM_* flag values, so /proc/self/smaps "VmFlags" and traces can name them alike.
 enum VmFlag : u64 {
   VM_READ = 0x1,
@@ -47,12 +49,18 @@ struct Vma {
   u64 end = 0;    // page aligned, exclusive
   u64 flags = 0;  // VmFlag bits
   VmaRole role = VmaRole::Mapping;
-  std::shared_ptr<fs::File> file;  // null for anonymous memory
-  u64 file_offset = 0;             // bytes; the file offset of `start`
+  std::shared_ptr<fs::File> file;  // the file mapped (for naming); null for anonymous memory
+  // The pages behind the range: a file's page cache, a tmpfs/memfd file, or the shared
+  // anonymous memory of MAP_SHARED|MAP_ANONYMOUS. Null for private anonymous memory.
+  std::shared_ptr<MemoryObject> object;
+  u64 file_offset = 0;  // bytes; the object offset of `start`
 
   u64 size() const { return end - start; }
   bool contains(u64 addr) const { return addr >= start && addr < end; }
-  bool anonymous() const { return file == nullptr; }
+  // Private anonymous memory (Linux's vma_is_anonymous): no object behind it.
+  bool anonymous() const { return object == nullptr; }
+  // The object page that backs addr.
+  u64 page_index(u64 addr) const { return offset_of(addr) >> kPageShift; }
   bool shared() const { return flags & VM_SHARED; }
   // The file offset that backs addr.
   u64 offset_of(u64 addr) const { return file_offset + (addr - start); }

@@ -2,7 +2,9 @@
 // address space.
 #include "kernel/abi/linux.h"
 #include "kernel/fs/file.h"
+#include "kernel/kernel.h"
 #include "kernel/mm/address_space.h"
+#include "kernel/mm/memory_object.h"
 #include "kernel/mm/uaccess.h"
 #include "kernel/proc/process.h"
 #include "kernel/syscalls/syscall.h"
@@ -88,12 +90,19 @@ Result<i64> sys_mmap(SyscallContext& ctx, const SyscallArgs& args) {
     if (!file->mappable()) return Errno::kENODEV;
     const u64 mode = file->status_flags & abi::kO_ACCMODE;
     if (mode == abi::kO_WRONLY) return Errno::kEACCES;
-    // The guest's files are read-only: a shared writable mapping could write them back.
-    if (req.shared && (prot & abi::kPROT_WRITE)) return Errno::kEACCES;
+    // A shared writable mapping writes the file: it must be open for writing.
+    if (req.shared && (prot & abi::kPROT_WRITE) && !file->writable()) return Errno::kEACCES;
     req.file = file;
     req.offset = offset;
-    // A shared mapping of a read-only file may never become writable (mprotect: EACCES).
-    req.may_write = !req.shared;
+    // A shared mapping of a file not open for writing may never become writable.
+    req.may_write = !req.shared || file->writable();
+  } else if (req.shared) {
+    // Shared anonymous memory is one object (shmem) the size of the mapping, so that
+    // its pages outlive MADV_DONTNEED and are shared with children across fork.
+    auto object =
+        std::make_shared<mm::MemoryObject>(ctx.kernel.memory(), mm::ObjectKind::SharedAnon);
+    TRY(object->resize(length));
+    req.object = std::move(object);
   }
   const u64 placed = TRY(ctx.process.address_space().map(req));
   if ((flags & abi::kMAP_POPULATE) && !(flags & abi::kMAP_NONBLOCK)) {
@@ -169,7 +178,7 @@ Result<i64> sys_mincore(SyscallContext& ctx, const SyscallArgs& args) {
     for (u64 i = 0; i < pages; ++i) {
       const u64 va = addr + done + (i << kPageShift);
       if (!as.find_vma(va)) return Errno::kENOMEM;
-      chunk[i] = as.page_table().lookup(va).pte.present() ? 1 : 0;
+      chunk[i] = as.page_resident(va) ? 1 : 0;
     }
     TRY(mm::copy_to_user(as, vec + (done >> kPageShift), chunk, pages));
     done += pages << kPageShift;
