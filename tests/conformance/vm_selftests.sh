@@ -12,10 +12,10 @@
 # Outcomes come from the exit status, the kselftest convention: 0 pass, 1 fail, 2 xfail,
 # 3 xpass, 4 skip; a run past the timeout is "timeout", one killed by a signal (status
 # 128+N for N up to 64, which emu also uses for a guest killed by a signal) is "crash"; any
-# other status (exit(-1) is 255) is "fail". Beside it, the kselftest counts when the test printed them ("# Totals:" or
-# its ok/not ok lines). The suite passes when every emu outcome equals the expected one;
-# native outcomes are recorded only: the host kernel's configuration (no reserved huge
-# pages, KSM, secretmem) decides some of them.
+# other status (exit(-1) is 255) is "fail". Beside it, the kselftest counts when the test
+# printed them ("# Totals:" or its ok/not ok lines). The suite passes when every emu
+# outcome equals the expected one; native outcomes are recorded only: the host kernel's
+# configuration (no reserved huge pages, KSM, secretmem) decides some of them.
 # Ends with "N passed, M failed".
 set -uo pipefail
 
