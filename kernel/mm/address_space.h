@@ -90,6 +90,7 @@ class AddressSpace {
   bool range_is_free(u64 start, u64 end) const;
 
  private:
+  friend struct AdviceOps;  // the madvise handlers (madvise.cpp)
   using VmaIterator = std::map<u64, Vma>::iterator;
 
   // The first VMA that ends above addr (the one containing it, or the next one).
@@ -113,6 +114,8 @@ class AddressSpace {
 
   FaultResult fault_anonymous(const Vma& vma, u64 page, u32 error_code);
   FaultResult fault_object(const Vma& vma, u64 page, u32 error_code);
+  // Reads file pages around a page-cache miss at `index` into the cache (readahead).
+  void read_around(const Vma& vma, u64 index);
   FaultResult fault_write_protected(const Vma& vma, u64 page, x86_64::Pte* slot);
   x86_64::Pte leaf_for(const Vma& vma, Pfn frame, bool writable) const;
 

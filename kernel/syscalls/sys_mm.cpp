@@ -4,6 +4,7 @@
 #include "kernel/fs/file.h"
 #include "kernel/kernel.h"
 #include "kernel/mm/address_space.h"
+#include "kernel/mm/advice.h"
 #include "kernel/mm/memory_object.h"
 #include "kernel/mm/uaccess.h"
 #include "kernel/proc/process.h"
@@ -20,39 +21,6 @@ constexpr u64 kKnownMapFlags =
     abi::kMAP_DENYWRITE | abi::kMAP_EXECUTABLE | abi::kMAP_LOCKED | abi::kMAP_NORESERVE |
     abi::kMAP_POPULATE | abi::kMAP_NONBLOCK | abi::kMAP_STACK | abi::kMAP_HUGETLB | abi::kMAP_SYNC |
     abi::kMAP_FIXED_NOREPLACE | (u64{0x3f} << 26);  // MAP_HUGE_SHIFT size bits
-
-bool madvise_behavior_valid(int advice) {
-  switch (advice) {
-    case abi::kMADV_NORMAL:
-    case abi::kMADV_RANDOM:
-    case abi::kMADV_SEQUENTIAL:
-    case abi::kMADV_WILLNEED:
-    case abi::kMADV_DONTNEED:
-    case abi::kMADV_FREE:
-    case abi::kMADV_REMOVE:
-    case abi::kMADV_DONTFORK:
-    case abi::kMADV_DOFORK:
-    case abi::kMADV_MERGEABLE:
-    case abi::kMADV_UNMERGEABLE:
-    case abi::kMADV_HUGEPAGE:
-    case abi::kMADV_NOHUGEPAGE:
-    case abi::kMADV_DONTDUMP:
-    case abi::kMADV_DODUMP:
-    case abi::kMADV_WIPEONFORK:
-    case abi::kMADV_KEEPONFORK:
-    case abi::kMADV_COLD:
-    case abi::kMADV_PAGEOUT:
-    case abi::kMADV_POPULATE_READ:
-    case abi::kMADV_POPULATE_WRITE:
-    case abi::kMADV_DONTNEED_LOCKED:
-    case abi::kMADV_COLLAPSE:
-    case abi::kMADV_HWPOISON:
-    case abi::kMADV_SOFT_OFFLINE:
-      return true;
-    default:
-      return false;
-  }
-}
 
 }  // namespace
 
@@ -189,7 +157,7 @@ Result<i64> sys_mincore(SyscallContext& ctx, const SyscallArgs& args) {
 Result<i64> sys_madvise(SyscallContext& ctx, const SyscallArgs& args) {
   const u64 start = args.a[0], len_in = args.a[1];
   const int advice = static_cast<int>(args.a[2]);
-  if (!madvise_behavior_valid(advice)) return Errno::kEINVAL;
+  if (!mm::find_advice(advice)) return Errno::kEINVAL;
   if (!page_aligned(start)) return Errno::kEINVAL;
   const u64 len = page_round_up(len_in);
   if (len_in != 0 && len == 0) return Errno::kEINVAL;  // rounding overflowed
