@@ -24,7 +24,8 @@ constexpr const char* kUsage =
     "  -m SIZE                emulated RAM (default 512M; K, M, G suffixes)\n"
     "  --root DIR             the host directory the guest sees as / (read-only)\n"
     "  --strace               print every syscall on stderr, in strace's format\n"
-    "  --trace=EVENTS         structured events: fault (comma-separated)\n"
+    "  --trace=EVENTS         structured events, comma-separated: fault, madvise,\n"
+    "                         reclaim, swap, tlb\n"
     "  --trace-file FILE      where events go (default stderr)\n"
     "  --trace-format FORMAT  text (default) or json\n"
     "  --stats                a summary on stderr at exit: faults by resolution, TLB\n"
@@ -160,6 +161,7 @@ int main(int argc, char** argv) {
     std::free(cwd);
   }
   kernel::Kernel kernel(machine.ram().memory(), machine, kopts, &tracer);
+  kernel.memory().set_tracing(&tracer, options.trace.kernel_events);
 
   std::vector<std::string> envp;
   for (char** e = environ; *e; ++e) envp.emplace_back(*e);

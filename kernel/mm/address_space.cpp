@@ -140,10 +140,14 @@ bool AddressSpace::drop_leaf(Pte* slot, u64 va) {
   return old.present();
 }
 
+void AddressSpace::flush_tlb(const char* reason, u64 start, u64 end) {
+  m_mm.flush_tlb(reason, start, end);
+}
+
 void AddressSpace::unmap_page(u64 va, Pfn pfn) {
   Pte* leaf = m_page_table.leaf_entry(va, x86_64::Allocate::No);
   if (!leaf || !maps_frame(*leaf) || mapped_frame(*leaf) != pfn) return;
-  if (drop_leaf(leaf, va)) m_cpu.flush_tlb();
+  if (drop_leaf(leaf, va)) m_mm.flush_tlb("rmap-unmap", va, va + kPageSize);
 }
 
 bool AddressSpace::page_resident(u64 va) {
@@ -168,7 +172,7 @@ void AddressSpace::zap_range(u64 start, u64 end) {
     }
     va += kPageSize;
   }
-  if (flush) m_cpu.flush_tlb();
+  if (flush) m_mm.flush_tlb("unmap", start, end);
 }
 
 void AddressSpace::remove_vmas(u64 start, u64 end) {
@@ -266,7 +270,7 @@ void AddressSpace::change_protection(u64 start, u64 end, u64 flags) {
     }
     va += kPageSize;
   }
-  if (flush) m_cpu.flush_tlb();
+  if (flush) m_mm.flush_tlb("protect", start, end);
 }
 
 Result<void> AddressSpace::protect(u64 addr, u64 length, u64 prot) {
@@ -347,7 +351,7 @@ Result<u64> AddressSpace::remap(u64 old_addr, u64 old_length, u64 new_length, u6
     if (maps_frame(*to) && mapped_frame(*to) != m_zero_page)
       m_mm.rmap().move(mapped_frame(*to), this, old_addr + off, dest + off);
   }
-  m_cpu.flush_tlb();
+  m_mm.flush_tlb("mremap", old_addr, old_addr + old_length);
   // What was not carried (a shrinking move) is dropped with the old range.
   zap_range(old_addr, old_addr + old_length);
   remove_vmas(old_addr, old_addr + old_length);

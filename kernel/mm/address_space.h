@@ -72,11 +72,13 @@ class AddressSpace {
   u64 set_brk(u64 requested);
 
   Result<void> madvise(u64 addr, u64 length, int advice);
+  // process_madvise and madvise share this walk; madvise adds the trace event.
+  Result<void> walk_advice(u64 addr, u64 length, int advice);
 
   // Resolves a fault at addr with the x86 error code; see FaultResult.
   FaultResult handle_fault(u64 addr, u32 error_code);
   const FaultCounters& fault_counters() const { return m_fault_counters; }
-  void flush_tlb() { m_cpu.flush_tlb(); }
+  void flush_tlb(const char* reason, u64 start, u64 end);
 
   // Removes the entry at va if it maps `pfn` (the reverse map's unmap of one mapper):
   // the reference it held is dropped and stale translations are flushed.
@@ -130,6 +132,7 @@ class AddressSpace {
   u64 m_brk = 0;
   u64 m_mmap_base = kStackTop - 128 * 1024 * 1024;  // below the stack's gap, as Linux
   FaultCounters m_fault_counters;
+  u64 m_advised_pages = 0;  // pages the current madvise call acted on (its trace event)
 };
 
 }  // namespace kernel::mm

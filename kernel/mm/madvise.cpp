@@ -98,6 +98,8 @@ struct AdviceOps {
 
   static Result<void> dontneed(AddressSpace& as, u64 start, u64 end, int) {
     // Private anonymous pages read back as zeros; object pages come back from the object.
+    if (as.m_mm.tracing(kTraceMadvise))
+      for_each_leaf(as, start, end, [&](Pte*, u64) { ++as.m_advised_pages; });
     as.zap_range(start, end);
     return {};
   }
@@ -118,8 +120,9 @@ struct AdviceOps {
       record->clear(PG_active);
       record->clear(PG_referenced);
       record->set(PG_lazyfree);
+      ++as.m_advised_pages;
     });
-    if (flush) as.m_cpu.flush_tlb();
+    if (flush) as.m_mm.flush_tlb("madvise-free", start, end);
     return {};
   }
 
@@ -141,8 +144,11 @@ struct AdviceOps {
     const u64 first = vma.page_index(start);
     const u64 last =
         std::min(vma.page_index(end - 1) + 1, page_round_up(object.size()) >> kPageShift);
-    for (u64 index = first; index < last; ++index)
+    for (u64 index = first; index < last; ++index) {
+      if (object.find_page(index)) continue;
       if (!object.get_page(index).ok()) break;  // a readahead that fails is no error
+      ++as.m_advised_pages;
+    }
     return {};
   }
 
@@ -158,8 +164,9 @@ struct AdviceOps {
       }
       record->clear(PG_active);
       record->clear(PG_referenced);
+      ++as.m_advised_pages;
     });
-    if (flush) as.m_cpu.flush_tlb();
+    if (flush) as.m_mm.flush_tlb("madvise-cold", start, end);
     return {};
   }
 
@@ -175,9 +182,9 @@ struct AdviceOps {
       MemoryObject* object = record->owner;
       const u64 index = record->index;
       if (as.drop_leaf(slot, va)) flush = true;
-      object->evict_clean(index);
+      if (object->evict_clean(index)) ++as.m_advised_pages;
     });
-    if (flush) as.m_cpu.flush_tlb();
+    if (flush) as.m_mm.flush_tlb("madvise-pageout", start, end);
     return {};
   }
 
@@ -192,7 +199,8 @@ struct AdviceOps {
       const Pte pte = as.m_page_table.lookup(page).pte;
       if (pte.present() && (!write || pte.writable())) continue;
       const FaultResult r = as.handle_fault(page, code | (pte.present() ? kFaultPresent : 0));
-      if (r.replaced_present) as.m_cpu.flush_tlb();
+      if (r.replaced_present) as.m_mm.flush_tlb("cow", page, page + kPageSize);
+      if (r.handled()) ++as.m_advised_pages;
       if (!r.handled()) {
         // SIGBUS or SIGSEGV from the fault is EFAULT; no memory is ENOMEM.
         return r.resolution == FaultResolution::OutOfMemory ? abi::Errno::kENOMEM
@@ -275,6 +283,22 @@ const AdviceInfo* find_advice(int advice) {
 }
 
 Result<void> AddressSpace::madvise(u64 start, u64 length, int advice) {
+  m_advised_pages = 0;
+  const Result<void> result = walk_advice(start, length, advice);
+  if (m_mm.tracing(kTraceMadvise)) {
+    const AdviceInfo* info = find_advice(advice);
+    m_mm.emit("madvise",
+              {TraceField::str("advice", info ? info->name : "?"), TraceField::hex("start", start),
+               TraceField::hex("end", start + length),
+               TraceField::str(
+                   "result", result.ok() ? "0" : abi::errno_name(static_cast<int>(result.error()))),
+               TraceField::dec("pages", m_advised_pages),
+               TraceField::str("effect", info ? info->effect : "")});
+  }
+  return result;
+}
+
+Result<void> AddressSpace::walk_advice(u64 start, u64 length, int advice) {
   const AdviceInfo* info = find_advice(advice);
   if (!info || !info->supported) return abi::Errno::kEINVAL;
   const u64 end = start + length;
