@@ -29,6 +29,7 @@ enum VmFlag : u64 {
   VM_RAND_READ = 0x10000,
   VM_DONTCOPY = 0x20000,
   VM_DONTEXPAND = 0x40000,
+  VM_LOCKONFAULT = 0x80000,
   VM_NORESERVE = 0x200000,
   VM_WIPEONFORK = 0x2000000,
   VM_DONTDUMP = 0x4000000,
@@ -38,6 +39,7 @@ enum VmFlag : u64 {
 };
 
 inline constexpr u64 kVmAccessFlags = VM_READ | VM_WRITE | VM_EXEC;
+inline constexpr u64 kVmLockedMask = VM_LOCKED | VM_LOCKONFAULT;
 
 // What a VMA is, for naming in /proc/self/maps and for the brk and stack rules.
 enum class VmaRole : u8 { Mapping, Heap, Stack };
