@@ -35,6 +35,8 @@ struct LockLimit {
   bool capable = true;
 
   bool allows(u64 pages) const { return capable || pages <= (bytes >> kPageShift); }
+  // can_do_mlock(): a zero limit forbids locking to the unprivileged.
+  bool may_lock() const { return capable || bytes != 0; }
 };
 
 enum class MapPlacement : u8 { Hint, Fixed, FixedNoReplace };
@@ -91,7 +93,11 @@ class AddressSpace {
   u64 brk() const { return m_brk; }
   u64 set_brk(u64 requested, LockLimit lock_limit = {});
 
-  // mlock family (mlock.cpp). lock_flags: 0 (munlock), VM_LOCKED, or with VM_LOCKONFAULT.
+  // mlock family (mlock.cpp). mlock and mlock2 take any start and length, as the syscalls
+  // do; lock_flags is VM_LOCKED, with VM_LOCKONFAULT for MLOCK_ONFAULT.
+  Result<void> mlock(u64 start, u64 len, u64 lock_flags, LockLimit limit);
+  Result<void> mlockall(int mcl_flags, LockLimit limit);
+  // Sets the lock flags (0 for munlock) of the page-aligned [start, end).
   Result<void> set_lock_flags(u64 start, u64 end, u64 lock_flags);
   // mlockall's flags (MCL_*) after validation; munlockall.
   void lock_all(int mcl_flags);

@@ -80,6 +80,37 @@ void AddressSpace::unlock_all() {
   }
 }
 
+Result<void> AddressSpace::mlock(u64 start, u64 len, u64 lock_flags, LockLimit limit) {
+  // do_mlock(): RLIMIT_MEMLOCK counts the pages already locked, less those of this range.
+  if (!limit.may_lock()) return abi::Errno::kEPERM;
+  const u64 offset = start & (kPageSize - 1);
+  const u64 length = page_round_up(len + offset);
+  start -= offset;
+  u64 locked = (length >> kPageShift) + locked_pages();
+  if (!limit.allows(locked)) {
+    // Clamped so that a range that wraps still reaches set_lock_flags()'s EINVAL.
+    locked -= locked_pages_in(start, start + length < start ? ~u64{0} : start + length);
+    if (!limit.allows(locked)) return abi::Errno::kENOMEM;
+  }
+  TRY(set_lock_flags(start, start + length, lock_flags));
+  // __mlock_posix_error_return(): EFAULT becomes ENOMEM and ENOMEM becomes EAGAIN.
+  const auto populated = populate(start, start + length);
+  if (!populated.ok())
+    return populated.error() == abi::Errno::kEFAULT ? abi::Errno::kENOMEM : abi::Errno::kEAGAIN;
+  return {};
+}
+
+Result<void> AddressSpace::mlockall(int flags, LockLimit limit) {
+  constexpr int kAll = abi::kMCL_CURRENT | abi::kMCL_FUTURE | abi::kMCL_ONFAULT;
+  if (flags == 0 || (flags & ~kAll) || flags == abi::kMCL_ONFAULT) return abi::Errno::kEINVAL;
+  if (!limit.may_lock()) return abi::Errno::kEPERM;
+  if ((flags & abi::kMCL_CURRENT) && !limit.allows(total_pages())) return abi::Errno::kENOMEM;
+  lock_all(flags);
+  // mm_populate(): errors are ignored.
+  if (flags & abi::kMCL_CURRENT) (void)populate(0, kTaskSize);
+  return {};
+}
+
 Result<void> AddressSpace::populate(u64 start, u64 end) {
   for (u64 cursor = start; cursor < end;) {
     auto it = vma_from(cursor);

@@ -24,11 +24,6 @@ mm::LockLimit lock_limit(const SyscallContext& ctx) {
   return {ctx.process.rlimits()[abi::kRLIMIT_MEMLOCK].cur, geteuid() == 0};
 }
 
-// can_do_mlock(): a zero RLIMIT_MEMLOCK forbids locking to the unprivileged.
-bool can_do_mlock(const mm::LockLimit& limit) {
-  return limit.bytes != 0 || limit.capable;
-}
-
 bool madvise_behavior_valid(int advice) {
   switch (advice) {
     case abi::kMADV_NORMAL:
@@ -95,7 +90,7 @@ Result<i64> sys_mmap(SyscallContext& ctx, const SyscallArgs& args) {
     hint = mm::kMmapMinAddr;  // round_hint_to_min()
   }
   const mm::LockLimit limit = lock_limit(ctx);
-  if ((flags & abi::kMAP_LOCKED) && !can_do_mlock(limit)) return Errno::kEPERM;
+  if ((flags & abi::kMAP_LOCKED) && !limit.may_lock()) return Errno::kEPERM;
 
   mm::MapRequest req;
   req.addr = hint;
@@ -228,40 +223,18 @@ Result<i64> sys_mincore(SyscallContext& ctx, const SyscallArgs& args) {
   return 0;
 }
 
-namespace {
-
-// do_mlock(): RLIMIT_MEMLOCK counts the pages already locked, less those of this range.
-Result<i64> do_mlock(SyscallContext& ctx, u64 start, u64 len, u64 lock_flags) {
-  const mm::LockLimit limit = lock_limit(ctx);
-  if (!can_do_mlock(limit)) return Errno::kEPERM;
-  auto& as = ctx.process.address_space();
-  const u64 offset = start & (kPageSize - 1);
-  const u64 length = page_round_up(len + offset);
-  start -= offset;
-  u64 locked = (length >> kPageShift) + as.locked_pages();
-  if (!limit.allows(locked)) {
-    // Clamped so that a range that wraps still reaches apply_vma_lock_flags()'s EINVAL.
-    locked -= as.locked_pages_in(start, start + length < start ? ~u64{0} : start + length);
-    if (!limit.allows(locked)) return Errno::kENOMEM;
-  }
-  TRY(as.set_lock_flags(start, start + length, lock_flags));
-  // __mlock_posix_error_return(): EFAULT becomes ENOMEM and ENOMEM becomes EAGAIN.
-  const auto populated = as.populate(start, start + length);
-  if (!populated.ok()) return populated.error() == Errno::kEFAULT ? Errno::kENOMEM : Errno::kEAGAIN;
-  return 0;
-}
-
-}  // namespace
-
 Result<i64> sys_mlock(SyscallContext& ctx, const SyscallArgs& args) {
-  return do_mlock(ctx, args.a[0], args.a[1], mm::VM_LOCKED);
+  TRY(ctx.process.address_space().mlock(args.a[0], args.a[1], mm::VM_LOCKED, lock_limit(ctx)));
+  return 0;
 }
 
 Result<i64> sys_mlock2(SyscallContext& ctx, const SyscallArgs& args) {
   const u64 flags = static_cast<u32>(args.a[2]);
   if (flags & ~abi::kMLOCK_ONFAULT) return Errno::kEINVAL;
-  return do_mlock(ctx, args.a[0], args.a[1],
-                  mm::VM_LOCKED | ((flags & abi::kMLOCK_ONFAULT) ? u64{mm::VM_LOCKONFAULT} : 0));
+  const u64 lock_flags =
+      mm::VM_LOCKED | ((flags & abi::kMLOCK_ONFAULT) ? u64{mm::VM_LOCKONFAULT} : 0);
+  TRY(ctx.process.address_space().mlock(args.a[0], args.a[1], lock_flags, lock_limit(ctx)));
+  return 0;
 }
 
 Result<i64> sys_munlock(SyscallContext& ctx, const SyscallArgs& args) {
@@ -274,15 +247,7 @@ Result<i64> sys_munlock(SyscallContext& ctx, const SyscallArgs& args) {
 }
 
 Result<i64> sys_mlockall(SyscallContext& ctx, const SyscallArgs& args) {
-  const int flags = static_cast<int>(args.a[0]);
-  constexpr int kAll = abi::kMCL_CURRENT | abi::kMCL_FUTURE | abi::kMCL_ONFAULT;
-  if (flags == 0 || (flags & ~kAll) || flags == abi::kMCL_ONFAULT) return Errno::kEINVAL;
-  const mm::LockLimit limit = lock_limit(ctx);
-  if (!can_do_mlock(limit)) return Errno::kEPERM;
-  auto& as = ctx.process.address_space();
-  if ((flags & abi::kMCL_CURRENT) && !limit.allows(as.total_pages())) return Errno::kENOMEM;
-  as.lock_all(flags);
-  if (flags & abi::kMCL_CURRENT) (void)as.populate(0, mm::kTaskSize);
+  TRY(ctx.process.address_space().mlockall(static_cast<int>(args.a[0]), lock_limit(ctx)));
   return 0;
 }
 
