@@ -287,6 +287,12 @@ Result<void> AddressSpace::protect(u64 addr, u64 length, u64 prot) {
     cursor = stop;
     if (cursor >= end) break;
     it = vma_from(cursor);
+    // The changed part may have merged with the VMA after it: go on past that one.
+    if (it != m_vmas.end() && it->second.start < cursor) {
+      cursor = it->second.end;
+      if (cursor >= end) break;
+      it = vma_from(cursor);
+    }
     if (it == m_vmas.end() || it->second.start != cursor) return abi::Errno::kENOMEM;
   }
   return {};

@@ -46,6 +46,12 @@ Result<void> AddressSpace::set_lock_flags(u64 start, u64 end, u64 lock_flags) {
     cursor = stop;
     if (cursor >= end) return {};
     it = vma_from(cursor);
+    // The changed part may have merged with the VMA after it: go on past that one.
+    if (it != m_vmas.end() && it->second.start < cursor) {
+      cursor = it->second.end;
+      if (cursor >= end) return {};
+      it = vma_from(cursor);
+    }
     if (it == m_vmas.end() || it->second.start != cursor) return abi::Errno::kENOMEM;
   }
 }

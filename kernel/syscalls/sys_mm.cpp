@@ -126,6 +126,9 @@ Result<i64> sys_mmap(SyscallContext& ctx, const SyscallArgs& args) {
       default:
         return Errno::kEINVAL;
     }
+    // file_mmap_ok(): the mapped range must end within the largest file size.
+    constexpr u64 kMaxFileSize = ~u64{0} >> 1;  // MAX_LFS_FILESIZE
+    if (offset > kMaxFileSize - length) return Errno::kEOVERFLOW;
     req.file = file;
     req.offset = offset;
   } else {

@@ -327,3 +327,16 @@ TEST_CASE("for_each_leaf visits exactly the filled leaves over a sparse terabyte
   REQUIRE(f.as.unmap(a, len).ok());
   REQUIRE(f.as.page_table().table_pages() == 1);
 }
+
+TEST_CASE("munlock and mprotect go on past a VMA the changed part merged into", "[mlock]") {
+  Fixture f;
+  const u64 a = f.map(4 * kPage);
+  REQUIRE(f.as.mlock(a, kPage, mm::VM_LOCKED, {}).ok());
+  REQUIRE(f.as.map_count() == 2);
+  // Unlocking the first page merges it with the rest; the walk continues after it.
+  REQUIRE(f.as.set_lock_flags(a, a + 4 * kPage, 0).ok());
+  REQUIRE(f.as.map_count() == 1);
+  REQUIRE(f.as.protect(a, kPage, abi::kPROT_READ).ok());
+  REQUIRE(f.as.protect(a, 4 * kPage, kRW).ok());
+  REQUIRE(f.as.map_count() == 1);
+}
