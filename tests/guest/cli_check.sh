@@ -117,6 +117,16 @@ out=$(timeout 300 "$emu" "$guests/musl/syscall_fuzz" 2>/dev/null)
 rc=$?
 [ "$rc" -eq 0 ] && [ "$out" = survived ] && pass syscall-fuzz || fail syscall-fuzz "status $rc, out '$out'"
 
+# Random arguments and pointers of every kind to the memory calls, for fixed seeds, in
+# both libcs: the emulator survives (no crash, no sanitizer report) and so does the guest.
+for libc in musl glibc; do
+  out=$(timeout 300 "$emu" "$guests/$libc/mm_fuzz" 2>/dev/null)
+  rc=$?
+  out=$(printf '%s\n' "$out" | tail -n 1)
+  [ "$rc" -eq 0 ] && [ "$out" = survived ] && pass "mm-fuzz/$libc" ||
+    fail "mm-fuzz/$libc" "status $rc, out '$out'"
+done
+
 # Fatal signals: the same exit status as the native run (the shell's 128+signal) and one
 # line naming the signal.
 for libc in musl glibc; do
