@@ -40,16 +40,30 @@ bool AddressSpace::range_is_free(u64 start, u64 end) const {
 
 u64 AddressSpace::find_free_range(u64 length, u64 below) const {
   // Walk the gaps from the top down, like Linux's unmapped_area_topdown(). `it` is the VMA
-  // just above the gap under consideration (or end()).
-  u64 gap_end = below;
-  auto it = m_vmas.lower_bound(below);
+  // just above the gap under consideration (or end()). Searches from mmap_base resume
+  // below the last range found while no gap skipped above it could hold the request
+  // (the free-area cache Linux had before its gap-augmented tree), so a long run of
+  // mmaps does not walk every earlier mapping again. Freeing a VMA resets the cache.
+  const bool from_base = below == m_mmap_base;
+  const bool resume = from_base && m_free_cache_below != 0 && length > m_free_cache_hole;
+  u64 gap_end = resume ? m_free_cache_below : below;
+  u64 largest_skipped = resume ? m_free_cache_hole : 0;
+  auto it = m_vmas.lower_bound(gap_end);
   while (true) {
     const u64 gap_start = it == m_vmas.begin() ? kMmapMinAddr : std::prev(it)->second.end;
     u64 limit = gap_end;
     // A stack that grows down keeps its guard gap free below it.
     if (it != m_vmas.end() && it->second.start == gap_end && (it->second.flags & VM_GROWSDOWN))
       limit = gap_end > kStackGuardGap ? gap_end - kStackGuardGap : 0;
-    if (limit > gap_start && limit - gap_start >= length) return limit - length;
+    const u64 usable = limit > gap_start ? limit - gap_start : 0;
+    if (usable >= length) {
+      if (from_base) {
+        m_free_cache_below = limit;
+        m_free_cache_hole = largest_skipped;
+      }
+      return limit - length;
+    }
+    largest_skipped = std::max(largest_skipped, usable);
     if (it == m_vmas.begin()) return 0;
     --it;
     gap_end = std::min(gap_end, it->second.start);
@@ -114,6 +128,7 @@ void AddressSpace::zap_range(u64 start, u64 end) {
 }
 
 void AddressSpace::remove_vmas(u64 start, u64 end) {
+  m_free_cache_below = 0;  // the freed range may be a gap above the cached search point
   split_at(start);
   split_at(end);
   for (auto it = m_vmas.lower_bound(start); it != m_vmas.end() && it->second.start < end;)

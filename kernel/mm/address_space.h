@@ -173,6 +173,9 @@ class AddressSpace {
   u64 m_brk = 0;
   u64 m_mmap_base = kStackTop - 128 * 1024 * 1024;  // below the stack's gap, as Linux
   u64 m_max_map_count = kDefaultMaxMapCount;
+  // find_free_range()'s resume point below mmap_base and the largest gap above it (0: none).
+  mutable u64 m_free_cache_below = 0;
+  mutable u64 m_free_cache_hole = 0;
   u64 m_def_flags = 0;
   FaultCounters m_fault_counters;
 };

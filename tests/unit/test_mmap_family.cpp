@@ -340,3 +340,21 @@ TEST_CASE("munlock and mprotect go on past a VMA the changed part merged into", 
   REQUIRE(f.as.protect(a, 4 * kPage, kRW).ok());
   REQUIRE(f.as.map_count() == 1);
 }
+
+TEST_CASE("top-down placement finds the highest gap after frees and skipped holes", "[mmap]") {
+  Fixture f;
+  const u64 a = f.map(kPage, abi::kPROT_READ);
+  const u64 b = f.map(kPage, kRW);
+  const u64 c = f.map(kPage, abi::kPROT_READ);
+  REQUIRE(b == a - kPage);
+  REQUIRE(c == b - kPage);
+  REQUIRE(f.as.unmap(b, kPage).ok());
+  // The freed page is the highest gap again.
+  REQUIRE(f.map(kPage, kRW) == b);
+  // A one-page hole is skipped by a two-page request, then found by a one-page one.
+  REQUIRE(f.as.unmap(b, kPage).ok());
+  const u64 d = f.map(2 * kPage, kRW);
+  REQUIRE(d == c - 2 * kPage);
+  REQUIRE(f.map(kPage, kRW) == b);
+  REQUIRE(f.map(kPage, abi::kPROT_READ) == d - kPage);
+}
