@@ -78,6 +78,7 @@ int parse_options(int argc, char** argv, Options& o) {
       if (!take(size)) return fail("-m needs a size");
       o.ram = emu::parse_ram_size(size);
       if (o.ram < (kernel::u64{4} << 20)) return fail("bad RAM size '" + size + "' (at least 4M)");
+      if (o.ram > emu::kMaxRamSize) return fail("bad RAM size '" + size + "' (at most 8T)");
     } else if (arg == "--root") {
       if (!take(o.root)) return fail("--root needs a directory");
     } else if (arg == "--stats") {

@@ -33,6 +33,7 @@ enum VmFlag : u64 {
   VM_RAND_READ = 0x10000,
   VM_DONTCOPY = 0x20000,
   VM_DONTEXPAND = 0x40000,
+  VM_LOCKONFAULT = 0x80000,
   VM_NORESERVE = 0x200000,
   VM_HUGETLB = 0x400000,
   VM_MIXEDMAP = 0x10000000,
@@ -41,10 +42,10 @@ enum VmFlag : u64 {
   VM_HUGEPAGE = 0x20000000,
   VM_NOHUGEPAGE = 0x40000000,
   VM_MERGEABLE = 0x80000000,
-  VM_LOCKONFAULT = u64{0x100000000},
 };
 
 inline constexpr u64 kVmAccessFlags = VM_READ | VM_WRITE | VM_EXEC;
+inline constexpr u64 kVmLockedMask = VM_LOCKED | VM_LOCKONFAULT;
 
 // What a VMA is, for naming in /proc/self/maps and for the brk and stack rules.
 enum class VmaRole : u8 { Mapping, Heap, Stack };
