@@ -46,7 +46,11 @@ bool peek_guest(void* ctx, u64 addr, void* dst, u64 len) {
 
 Kernel::Kernel(const hal::PhysMemory& ram, hal::Cpu& cpu, KernelOptions options, TraceSink* sink)
     : m_ram(ram), m_cpu(cpu), m_options(std::move(options)), m_sink(sink), m_memory(ram, cpu) {
-  m_vfs = std::make_unique<fs::Vfs>(m_options.root);
+  std::vector<fs::BindMount> binds;
+  for (const KernelOptions::Bind& b : m_options.binds)
+    binds.push_back({b.host_path, b.guest_path,
+                     b.writable ? fs::HostAccess::ReadWrite : fs::HostAccess::ReadOnly});
+  m_vfs = std::make_unique<fs::Vfs>(m_memory, m_options.root, binds);
 }
 
 Kernel::~Kernel() = default;

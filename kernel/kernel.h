@@ -26,6 +26,13 @@ class Process;
 
 struct KernelOptions {
   std::string root = "/";  // the host directory the guest sees as "/"
+  // Host directories shown at guest paths (`--bind HOST:GUEST[:rw]`).
+  struct Bind {
+    std::string host_path;
+    std::string guest_path;
+    bool writable = false;
+  };
+  std::vector<Bind> binds;
   std::string host_cwd;    // the guest's starting directory, when root is "/"
   bool strace = false;
   std::string release = "6.1.0-emu";  // what uname reports

@@ -17,6 +17,8 @@ class MemoryObject;
 
 namespace kernel::fs {
 
+class Inode;
+
 class File {
  public:
   virtual ~File() = default;
@@ -59,6 +61,10 @@ class File {
   }
   // The guest-visible path, for /proc/self/maps and strace (may be empty).
   virtual std::string path() const { return {}; }
+  // The inode behind the file, for files that live in a filesystem (fchmod, ftruncate,
+  // fstatfs, linkat(AT_EMPTY_PATH), reopening through /proc/self/fd); null for pipes,
+  // the inherited stdio and other anonymous files.
+  virtual std::shared_ptr<Inode> inode() const { return nullptr; }
 
   // Whether the description was opened for reading / writing (an O_PATH one is neither).
   bool readable() const {

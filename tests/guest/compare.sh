@@ -82,10 +82,11 @@ run_native() {
 }
 
 # run_emu CMD...: exit status in $emu_rc. If EMU itself dies of a signal, the braces keep
-# bash's job report off our stderr (the status still shows it).
+# bash's job report off our stderr (the status still shows it). The guest's /tmp is its own
+# tmpfs, so the fixtures (under the host's /tmp) are bound in, read-only, where they are.
 run_emu() {
   emu_rc=0
-  { timeout -k 5 "$timeout_s" "$emu" "$@" \
+  { timeout -k 5 "$timeout_s" "$emu" --bind "$fixtures:$fixtures" "$@" \
       < /dev/null > "$work/emu.out" 2> "$work/emu.err" || emu_rc=$?; } 2> /dev/null
 }
 
@@ -184,6 +185,26 @@ if [ -x "$busybox" ]; then
   check busybox/false exact "$bb" false
   # shellcheck disable=SC2016 # expanded by the guest's shell
   check busybox/sh-arith exact "$bb" sh -c 'x=6; echo "$((x * 7))"; exit 3'
+  # Applets that write, on /tmp: natively the host's (a fresh name, removed after each
+  # check), under emu its own tmpfs. emu runs one process per check (no fork yet), so each
+  # check is one applet, or sh builtins that write and read back.
+  u="/tmp/emu-bb-$$"
+  bb_write() {
+    check "$@"
+    rm -rf "$u" "$u".*
+  }
+  bb_write busybox/mkdir-p exact "$bb" mkdir -p "$u/a/b/c"
+  bb_write busybox/mkdir-exists exact "$bb" mkdir /tmp
+  bb_write busybox/touch exact "$bb" touch "$u.t"
+  bb_write busybox/cp exact "$bb" cp "$data" "$u.cp"
+  bb_write busybox/mv-missing exact "$bb" mv "$u.none" "$u.mv"
+  bb_write busybox/rm-r-missing exact "$bb" rm -r "$u"
+  bb_write busybox/ln-s exact "$bb" ln -sv target "$u.ln"
+  bb_write busybox/sort-o exact "$bb" sort -o "$u.sorted" "$dir/c_long.txt" "$dir/b.txt"
+  # shellcheck disable=SC2016 # expanded by the guest's shell
+  # (The file is read back by sourcing it: busybox's `read` needs poll, not emulated yet.)
+  bb_write busybox/sh-write exact "$bb" sh -c 'echo "echo one" > "$1"; echo "echo two" >> "$1"
+    . "$1"; cd /tmp && pwd; : > "$1"; . "$1"; echo "after truncation"' sh "$u.sh"
 else
   echo "NOTE: $busybox not found: busybox tests skipped" >&2
 fi
