@@ -43,6 +43,8 @@ class MemDevice final : public File {
   std::string path() const override { return m_path; }
   std::shared_ptr<Inode> inode() const override { return m_inode; }
   u32 minor() const { return m_minor; }
+  // Only /dev/zero maps (as anonymous memory); the others are ENODEV, as on Linux.
+  bool mappable() const override { return m_minor == kZeroMinor; }
 
  private:
   std::shared_ptr<Inode> m_inode;

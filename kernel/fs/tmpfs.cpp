@@ -74,6 +74,9 @@ class TmpfsFile final : public File {
     return {};
   }
   bool mappable() const override { return true; }
+  Result<std::shared_ptr<mm::MemoryObject>> memory_object(mm::MemoryManager&) override {
+    return m_inode->object();
+  }
   std::string path() const override {
     // As Linux's d_path of an unlinked file; a memfd's name already says "(deleted)".
     if (m_inode->nlink() == 0 && m_path.find(" (deleted)") == std::string::npos)

@@ -53,17 +53,22 @@ std::optional<Pfn> MemoryObject::find_page(u64 index) const {
 
 std::optional<u64> MemoryObject::next_page(u64 from) const {
   if (!m_pages) return std::nullopt;
-  const u64 end = kMaxObjectSize >> kPageShift;
-  constexpr u64 kPerTable = x86_64::kEntriesPerTable;
-  for (u64 index = from; index < end;) {
-    // Skip whole absent tables: the walk costs what the object holds.
-    if (!m_pages->entry(va_of(index), 2, x86_64::Allocate::No)) {
-      index = (index | (kPerTable - 1)) + 1;
-      continue;
+  // Absent tables are skipped at the full span of their level, so a sparse object costs
+  // what it holds, not the range of indices.
+  for (u64 va = va_of(from); va < kMaxObjectSize;) {
+    bool skipped = false;
+    for (int level = x86_64::kLevels; level >= 2; --level) {
+      const Pte* e = m_pages->entry(va, level, x86_64::Allocate::No);
+      if (!e || !e->present()) {
+        va = (va | (x86_64::level_span(level) - 1)) + 1;
+        skipped = true;
+        break;
+      }
     }
-    const Pte* slot = m_pages->leaf_entry(va_of(index), x86_64::Allocate::No);
-    if (slot && !slot->none()) return index;
-    ++index;
+    if (skipped) continue;
+    const Pte* slot = m_pages->leaf_entry(va, x86_64::Allocate::No);
+    if (slot && !slot->none()) return va >> kPageShift;
+    va += kPageSize;
   }
   return std::nullopt;
 }
@@ -161,10 +166,10 @@ void MemoryObject::zero_tail(u64 offset) {
 
 void MemoryObject::drop_pages(u64 first, u64 last) {
   if (!m_pages || first > last) return;
-  for (auto index = next_page(first); index && *index <= last; index = next_page(*index + 1)) {
-    Pte* slot = m_pages->leaf_entry(va_of(*index), x86_64::Allocate::No);
-    const Pte old = *slot;
-    *slot = Pte();
+  const u64 end = va_of(last) + kPageSize;
+  m_pages->for_each_leaf(va_of(first), end, [&](u64, Pte& slot) {
+    const Pte old = slot;
+    slot = Pte();
     if (old.present()) {
       // Every mapping goes first, so no page table keeps a frame the object gave up.
       m_mm.unmap_everywhere(old.pfn());
@@ -175,8 +180,8 @@ void MemoryObject::drop_pages(u64 first, u64 last) {
       --m_swapped;
     }
     if (m_budget) --m_budget->used;
-  }
-  m_pages->free_empty_tables(va_of(first), va_of(last) + kPageSize);
+  });
+  m_pages->free_empty_tables(va_of(first), end);
 }
 
 Result<void> MemoryObject::resize(u64 new_size) {

@@ -7,6 +7,7 @@
 
 #include "kernel/abi/linux.h"
 #include "kernel/fs/file.h"
+#include "kernel/fs/devices.h"
 #include "kernel/kernel.h"
 #include "kernel/mm/address_space.h"
 #include "kernel/mm/advice.h"
@@ -101,6 +102,19 @@ Result<i64> sys_mmap(SyscallContext& ctx, const SyscallArgs& args) {
     if (offset > kMaxFileSize - length) return Errno::kEOVERFLOW;
     req.file = file;
     req.offset = offset;
+    if (fs::is_dev_zero(*file)) {
+      // /dev/zero maps as anonymous memory: a shared mapping is a shmem object of its
+      // own (shmem_zero_setup), a private one plain private anonymous memory.
+      req.offset = 0;
+      if (req.shared) {
+        auto object =
+            std::make_shared<mm::MemoryObject>(ctx.kernel.memory(), mm::ObjectKind::SharedAnon);
+        TRY(object->resize(length));
+        req.object = std::move(object);
+      } else {
+        req.file = nullptr;
+      }
+    }
   } else {
     switch (type) {
       case abi::kMAP_SHARED:
