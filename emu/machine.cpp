@@ -55,6 +55,17 @@ constexpr kernel::u32 kMsrEfer = 0xc0000080, kMsrStar = 0xc0000081;
 constexpr u64 kEferSce = 1;  // SYSCALL/SYSRET enable
 constexpr u64 kStarUserBase = u64{0x23} << 48;
 
+// Unicorn's softmmu TLB (QEMU 5.0's) is direct-mapped, starts with 256 entries per MMU mode
+// and is resized only by a full flush: doubled when more than 70% of it was used since the
+// last resize, halved when less than 30% was used for 100 ms. A guest that touches more
+// pages than that between flushes (sort, sqlite, a shell) keeps evicting its own entries:
+// each conflict miss costs the victim-TLB search or a fill through our page walker. So when
+// the fills since the last flush exceed the TLB's size kTlbGrowthFills times, the machine
+// flushes once to let it grow, up to kTlbMaxEntries (48 bytes per entry on the host).
+constexpr u64 kTlbInitialEntries = 256;
+constexpr u64 kTlbMaxEntries = u64{1} << 16;
+constexpr u64 kTlbGrowthFills = 2;
+
 u64 now_ns() {
   return static_cast<u64>(std::chrono::duration_cast<std::chrono::nanoseconds>(
                               std::chrono::steady_clock::now().time_since_epoch())
@@ -63,7 +74,10 @@ u64 now_ns() {
 
 }  // namespace
 
-Machine::Machine(u64 ram_size) : m_ram(ram_size), m_mmu(m_ram.memory(), m_ram.poison_bits()) {
+Machine::Machine(u64 ram_size)
+    : m_ram(ram_size),
+      m_mmu(m_ram.memory(), m_ram.poison_bits()),
+      m_tlb_entries(kTlbInitialEntries) {
   if (!m_ram.ok()) {
     m_error = "cannot reserve " + std::to_string(ram_size >> 20) +
               " MiB of emulated RAM on this host (lower -m)";
@@ -201,7 +215,18 @@ void Machine::restore_fpu(const kernel::hal::FpuState& in) {
 
 void Machine::flush_tlb() {
   ++m_counters.tlb_flushes;
+  m_fills_since_flush = 0;
   uc_ctl_flush_tlb(m_uc);
+}
+
+void Machine::grow_tlb_if_thrashing() {
+  if (++m_fills_since_flush < kTlbGrowthFills * m_tlb_entries || m_tlb_entries >= kTlbMaxEntries)
+    return;
+  // Safe inside a fill: QEMU looks the entry up again after the fill hook returns, and the
+  // entry this fill makes goes into the new table.
+  ++m_counters.tlb_growth_flushes;
+  m_tlb_entries *= 2;
+  flush_tlb();
 }
 
 void Machine::request_stop() {
@@ -244,6 +269,7 @@ void Machine::on_interrupt(uc_struct* uc, kernel::u32 intno, void* self) {
 bool Machine::fill(u64 vaddr, Access access, void* out) {
   auto* entry = static_cast<uc_tlb_entry*>(out);
   ++m_counters.tlb_fills;
+  grow_tlb_if_thrashing();
   // After the process ended, Unicorn may still translate while it winds down.
   if (m_kernel->exited() || vaddr == kUntilPage) return false;
   if (vaddr == kTrampolinePage && !m_user_mode && access == Access::Fetch) {

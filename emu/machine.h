@@ -43,6 +43,7 @@ class Machine final : public kernel::hal::Cpu {
     u64 syscalls = 0;
     u64 tlb_fills = 0;
     u64 tlb_flushes = 0;
+    u64 tlb_growth_flushes = 0;  // of tlb_flushes, those that let the TLB grow
   };
   const Counters& counters() const { return m_counters; }
 
@@ -84,6 +85,9 @@ class Machine final : public kernel::hal::Cpu {
   static void on_port_out(uc_struct* uc, kernel::u32 port, int size, kernel::u32 value, void* self);
 
   bool fill(u64 vaddr, Access access, void* result);
+  // Called on every TLB fill: flushes when the fills show the TLB is too small to hold the
+  // guest's working set, so that it grows (see machine.cpp).
+  void grow_tlb_if_thrashing();
   void resolve_pending_fault();
   // The byte the faulting instruction touched inside `page`.
   u64 exact_address(u64 page, Access access) const;
@@ -113,6 +117,8 @@ class Machine final : public kernel::hal::Cpu {
   bool m_exception = false;
   kernel::u32 m_exception_no = 0;
   Counters m_counters;
+  u64 m_fills_since_flush = 0;
+  u64 m_tlb_entries = 0;  // what the softmmu TLB holds now, as far as fills tell
   std::string m_error;
 };
 
