@@ -178,6 +178,7 @@ void Kernel::exit_process(int status) {
   if (m_exit.exited) return;
   m_exit.exited = true;
   m_exit.status = status & 0xff;
+  m_memory.sync_page_caches();
   m_cpu.request_stop();
 }
 
@@ -187,6 +188,7 @@ void Kernel::kill_process(int signal, int si_code, u64 fault_addr) {
   m_exit.signal = signal;
   m_exit.si_code = si_code;
   m_exit.fault_addr = fault_addr;
+  m_memory.sync_page_caches();
   m_cpu.request_stop();
 }
 

@@ -1,5 +1,6 @@
 #include "kernel/fs/page_cache.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "kernel/mm/memory_manager.h"
@@ -24,14 +25,31 @@ Result<void> HostPageCache::fill(u64 index, u8* page) {
   return {};
 }
 
+Result<void> HostPageCache::write_back(u64 index, const u8* page) {
+  if (!m_writer.valid()) return abi::Errno::kEIO;
+  // Never past the end of the file: the tail of the last page is not file data.
+  const u64 offset = index << kPageShift;
+  if (offset >= size()) return {};
+  const u64 length = std::min<u64>(kPageSize, size() - offset);
+  for (u64 done = 0; done < length;)
+    done += TRY(host::pwrite(m_writer.get(), std::span<const u8>(page + done, length - done),
+                             offset + done));
+  return {};
+}
+
 Result<std::shared_ptr<mm::MemoryObject>> HostFile::memory_object(mm::MemoryManager& mm) {
   const abi::Stat st = TRY(host::stat(m_fd.get()));
   const mm::MemoryManager::FileKey key{st.st_dev, st.st_ino};
-  if (auto cached = mm.cached_object(key)) return cached;
-  HostFd own = TRY(host::duplicate(m_fd.get()));
-  auto object = std::make_shared<HostPageCache>(mm, std::move(own), static_cast<u64>(st.st_size));
-  mm.remember_object(key, object);
-  return std::shared_ptr<mm::MemoryObject>(std::move(object));
+  std::shared_ptr<mm::MemoryObject> object = mm.cached_object(key);
+  if (!object) {
+    HostFd own = TRY(host::duplicate(m_fd.get()));
+    object = std::make_shared<HostPageCache>(mm, std::move(own), static_cast<u64>(st.st_size));
+    mm.remember_object(key, object);
+  }
+  if (writable())
+    if (auto writer = host::duplicate(m_fd.get()); writer.ok())
+      static_cast<HostPageCache&>(*object).adopt_writer(writer.release_value());
+  return object;
 }
 
 }  // namespace kernel::fs

@@ -13,11 +13,19 @@ class HostPageCache final : public mm::MemoryObject {
   // `fd` is a descriptor of its own on the host file; `size` the file's length.
   HostPageCache(mm::MemoryManager& mm, HostFd fd, u64 size);
 
+  // A descriptor open for writing, from a writable description that mapped the file:
+  // what dirty pages are written back through.
+  void adopt_writer(HostFd fd) {
+    if (!m_writer.valid()) m_writer = std::move(fd);
+  }
+
  protected:
   Result<void> fill(u64 index, u8* page) override;
+  Result<void> write_back(u64 index, const u8* page) override;
 
  private:
   HostFd m_fd;
+  HostFd m_writer;
 };
 
 }  // namespace kernel::fs

@@ -25,10 +25,13 @@ AddressSpace::AddressSpace(MemoryManager& mm)
       m_frames(mm.frames()),
       m_zero_page(mm.zero_page()),
       m_cpu(mm.cpu()),
-      m_page_table(mm.ram(), mm.frames()) {}
+      m_page_table(mm.ram(), mm.frames()) {
+  m_mm.add_address_space(this);
+}
 
 AddressSpace::~AddressSpace() {
   for (const auto& [start, vma] : m_vmas) zap_range(vma.start, vma.end);
+  m_mm.remove_address_space(this);
 }
 
 const Vma* AddressSpace::find_vma(u64 addr) const {
@@ -163,6 +166,25 @@ void AddressSpace::unmap_page(u64 va, Pfn pfn) {
   Pte* leaf = m_page_table.leaf_entry(va, x86_64::Allocate::No);
   if (!leaf || !maps_frame(*leaf) || mapped_frame(*leaf) != pfn) return;
   if (drop_leaf(leaf, va)) m_mm.flush_tlb("rmap-unmap", va, va + kPageSize);
+}
+
+void AddressSpace::zap_object_range(const MemoryObject* object, u64 first, u64 last) {
+  for (const auto& [start, vma] : m_vmas) {
+    if (vma.object.get() != object) continue;
+    const u64 vma_first = vma.page_index(vma.start);
+    const u64 vma_last = vma.page_index(vma.end - 1);
+    if (last < vma_first || first > vma_last) continue;
+    const u64 from = vma.start + ((std::max(first, vma_first) - vma_first) << kPageShift);
+    const u64 to = vma.start + ((std::min(last, vma_last) - vma_first + 1) << kPageShift);
+    zap_range(from, to);
+  }
+}
+
+bool AddressSpace::clean_entry(u64 va) {
+  Pte* leaf = m_page_table.leaf_entry(va, x86_64::Allocate::No);
+  if (!leaf || !leaf->present() || !leaf->dirty()) return false;
+  *leaf = leaf->without(Pte::kDirty);
+  return true;
 }
 
 bool AddressSpace::page_resident(u64 va) {

@@ -130,6 +130,10 @@ class AddressSpace {
   // Removes the entry at va if it maps `pfn` (the reverse map's unmap of one mapper):
   // the reference it held is dropped and stale translations are flushed.
   void unmap_page(u64 va, Pfn pfn);
+  // Clears every entry of VMAs mapping `object` that covers object pages [first, last].
+  void zap_object_range(const MemoryObject* object, u64 first, u64 last);
+  // Clears the dirty bit of the present entry at va; returns whether it was set.
+  bool clean_entry(u64 va);
   // Whether the page at va counts as resident for mincore(): for object-backed memory,
   // whether the object holds the page; for anonymous memory, whether it is mapped.
   bool page_resident(u64 va);

@@ -4,6 +4,7 @@
 
 #include "kernel/base/result.h"
 #include "kernel/mm/address_space.h"
+#include "kernel/mm/memory_object.h"
 
 namespace kernel::mm {
 
@@ -28,6 +29,15 @@ u32 MemoryManager::unmap_everywhere(Pfn pfn) {
 std::shared_ptr<MemoryObject> MemoryManager::cached_object(FileKey key) const {
   auto it = m_page_caches.find(key);
   return it == m_page_caches.end() ? nullptr : it->second.lock();
+}
+
+void MemoryManager::zap_object_range(const MemoryObject* object, u64 first, u64 last) {
+  for (AddressSpace* as : m_spaces) as->zap_object_range(object, first, last);
+}
+
+void MemoryManager::sync_page_caches() {
+  for (auto& [key, weak] : m_page_caches)
+    if (auto object = weak.lock()) (void)object->sync(0, (kMaxObjectSize >> kPageShift) - 1);
 }
 
 void MemoryManager::remember_object(FileKey key, const std::shared_ptr<MemoryObject>& object) {

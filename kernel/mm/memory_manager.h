@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <utility>
+#include <vector>
 
 #include "kernel/base/types.h"
 #include "kernel/hal.h"
@@ -58,11 +59,22 @@ class MemoryManager {
   // mappers' references and flushing stale translations. Returns how many there were.
   u32 unmap_everywhere(Pfn pfn);
 
+  // Every live address space (they register themselves), for work that must reach all
+  // mappings of an object, private copies included.
+  void add_address_space(AddressSpace* as) { m_spaces.push_back(as); }
+  void remove_address_space(AddressSpace* as) { std::erase(m_spaces, as); }
+  // Truncation (unmap_mapping_range with even_cows): every entry mapping object pages
+  // [first, last], the private copies of private mappings included, goes.
+  void zap_object_range(const MemoryObject* object, u64 first, u64 last);
+
   // The page cache of host files, one object per (device, inode), alive while some file
   // description or mapping holds it.
   using FileKey = std::pair<u64, u64>;
   std::shared_ptr<MemoryObject> cached_object(FileKey key) const;
   void remember_object(FileKey key, const std::shared_ptr<MemoryObject>& object);
+  // Writes every dirty page-cache page back to its file (the guest is exiting: Linux's
+  // writeback would get there on its own).
+  void sync_page_caches();
 
  private:
   hal::PhysMemory m_ram;
@@ -71,6 +83,7 @@ class MemoryManager {
   Pfn m_zero_page;
   ReverseMap m_rmap;
   std::map<FileKey, std::weak_ptr<MemoryObject>> m_page_caches;
+  std::vector<AddressSpace*> m_spaces;
   TraceSink* m_trace_sink = nullptr;
   u32 m_trace_classes = 0;
   u64 m_tlb_flushes = 0;

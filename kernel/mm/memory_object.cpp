@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "kernel/mm/address_space.h"
 #include "kernel/mm/memory_manager.h"
 
 namespace kernel::mm {
@@ -103,6 +104,33 @@ Result<Pfn> MemoryObject::get_page(u64 index) {
   return add_page(index);
 }
 
+Result<void> MemoryObject::sync(u64 first, u64 last) {
+  if (m_kind != ObjectKind::PageCache || !m_pages) return {};
+  Result<void> result;
+  m_pages->for_each_leaf(va_of(first), va_of(last) + kPageSize, [&](u64 va, Pte& slot) {
+    if (!slot.present()) return;
+    const Pfn pfn = slot.pfn();
+    PageFrame& record = m_mm.frame(pfn);
+    // A write through a mapping shows only in that entry's dirty bit: clean the entries
+    // (so the next write marks them again) and move the bit to the page.
+    bool flush = false;
+    m_mm.rmap().for_each(pfn, [&](ReverseMap::Mapping m) {
+      if (m.as->clean_entry(m.va)) {
+        record.set(PG_dirty);
+        flush = true;
+      }
+    });
+    if (flush) m_mm.flush_tlb("writeback", va, va + kPageSize);
+    if (!record.test(PG_dirty)) return;
+    if (auto w = write_back(va >> kPageShift, m_mm.frame_bytes(pfn)); !w.ok()) {
+      result = w;
+      return;
+    }
+    record.clear(PG_dirty);
+  });
+  return result;
+}
+
 bool MemoryObject::evict_clean(u64 index) {
   if (m_kind != ObjectKind::PageCache) return false;
   auto pfn = find_page(index);
@@ -188,7 +216,12 @@ Result<void> MemoryObject::resize(u64 new_size) {
   if (new_size > kMaxObjectSize) return abi::Errno::kEFBIG;
   if (new_size < m_size) {
     zero_tail(new_size);
-    drop_pages(page_round_up(new_size) >> kPageShift, (kMaxObjectSize >> kPageShift) - 1);
+    const u64 first = page_round_up(new_size) >> kPageShift;
+    const u64 last = (page_round_up(m_size) >> kPageShift) - 1;
+    // Truncation takes private copies of the lost pages too (unmap_mapping_range with
+    // even_cows): a mapping past the new end faults SIGBUS, as on Linux.
+    if (first <= last) m_mm.zap_object_range(this, first, last);
+    drop_pages(first, (kMaxObjectSize >> kPageShift) - 1);
   }
   m_size = new_size;
   return {};

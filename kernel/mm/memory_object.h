@@ -78,6 +78,10 @@ class MemoryObject : public std::enable_shared_from_this<MemoryObject> {
   // Drops page `index` if it is a clean page-cache page nobody maps (reclaim, PAGEOUT):
   // its file still holds the data. Returns whether it was dropped.
   bool evict_clean(u64 index);
+  // msync / exit: writes the dirty pages of [first, last] to the backing file, if the
+  // object has one (a page cache); memory in RAM only (tmpfs, shmem) has nothing to do.
+  // Dirty bits of the page-table entries mapping the pages are collected first.
+  Result<void> sync(u64 first, u64 last);
   // Marks a resident page dirty (written through a mapping or write()).
   void mark_dirty(u64 index);
 
@@ -86,6 +90,11 @@ class MemoryObject : public std::enable_shared_from_this<MemoryObject> {
   std::optional<u64> next_page(u64 from) const;
 
  protected:
+  // Writes one dirty page back to the backing store (the page cache's file).
+  virtual Result<void> write_back(u64 index, const u8* page) {
+    (void)index, (void)page;
+    return {};
+  }
   // For objects whose size comes from elsewhere (a host file's length).
   void set_size(u64 size) { m_size = size; }
   // Fills a fresh frame for page `index` that holds no data yet: zeros by default; a page

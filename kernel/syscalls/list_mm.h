@@ -7,6 +7,7 @@
   X(11, munmap, Ret, Ptr, UInt)                          \
   X(12, brk, RetHex, Ptr)                                \
   X(25, mremap, RetHex, Ptr, UInt, UInt, Hex, Ptr)       \
+  X(26, msync, Ret, Ptr, UInt, Hex)                      \
   X(27, mincore, Ret, Ptr, UInt, Ptr)                    \
   X(28, madvise, Ret, Ptr, UInt, Madvise)                \
   X(149, mlock, Ret, Ptr, UInt)                          \

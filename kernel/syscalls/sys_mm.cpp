@@ -6,8 +6,8 @@
 #include <cstring>
 
 #include "kernel/abi/linux.h"
-#include "kernel/fs/file.h"
 #include "kernel/fs/devices.h"
+#include "kernel/fs/file.h"
 #include "kernel/kernel.h"
 #include "kernel/mm/address_space.h"
 #include "kernel/mm/advice.h"
@@ -271,6 +271,47 @@ Result<i64> sys_madvise(SyscallContext& ctx, const SyscallArgs& args) {
   const u64 clipped = std::min(end, mm::kTaskSize);
   TRY(ctx.process.address_space().madvise(start, clipped - start, advice));
   if (clipped != end) return Errno::kENOMEM;
+  return 0;
+}
+
+Result<i64> sys_msync(SyscallContext& ctx, const SyscallArgs& args) {
+  constexpr u64 kMsAsync = 1, kMsInvalidate = 2, kMsSync = 4;
+  const u64 addr = args.a[0], len = args.a[1], flags = args.a[2];
+  if (flags & ~(kMsAsync | kMsInvalidate | kMsSync)) return Errno::kEINVAL;
+  if (!page_aligned(addr)) return Errno::kEINVAL;
+  if ((flags & kMsAsync) && (flags & kMsSync)) return Errno::kEINVAL;
+  const u64 length = page_round_up(len);
+  u64 start = addr;
+  const u64 end = start + length;
+  if (end < start || (len != 0 && length == 0)) return Errno::kENOMEM;
+  if (end == start) return 0;
+  // Linux's msync(): VMA by VMA; a hole is ENOMEM at once for a plain MS_SYNC, else at
+  // the end. MS_SYNC writes a shared file mapping's dirty pages to the file; memory in
+  // RAM only (tmpfs, shmem, anonymous) has nothing to write.
+  auto& as = ctx.process.address_space();
+  bool unmapped = false;
+  while (true) {
+    auto it = as.vmas().upper_bound(start);
+    const mm::Vma* vma = nullptr;
+    if (it != as.vmas().begin() && std::prev(it)->second.end > start)
+      vma = &std::prev(it)->second;
+    else if (it != as.vmas().end())
+      vma = &it->second;
+    if (!vma) return Errno::kENOMEM;
+    if (start < vma->start) {
+      if (flags == kMsSync) return Errno::kENOMEM;
+      start = vma->start;
+      if (start >= end) return Errno::kENOMEM;
+      unmapped = true;
+    }
+    if ((flags & kMsInvalidate) && (vma->flags & mm::VM_LOCKED)) return Errno::kEBUSY;
+    const u64 stop = std::min(end, vma->end);
+    if ((flags & kMsSync) && vma->shared() && vma->object)
+      TRY(vma->object->sync(vma->page_index(start), vma->page_index(stop - 1)));
+    start = stop;
+    if (start >= end) break;
+  }
+  if (unmapped) return Errno::kENOMEM;
   return 0;
 }
 
