@@ -24,7 +24,8 @@ enum PageFlag : u32 {
   PG_reserved = 1u << 11,   // the zero page, firmware: never freed
   PG_lazyfree = 1u << 12,   // MADV_FREE: may be discarded while clean
   PG_unevictable = 1u << 13,
-  PG_pagetable = 1u << 14,  // a page-table or page-list node
+  PG_pagetable = 1u << 14,   // a page-table or page-list node
+  PG_swapbacked = 1u << 15,  // anonymous or shmem: reclaim writes it to swap (anon LRU lists)
 };
 
 struct PageFrame {
