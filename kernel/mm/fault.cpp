@@ -192,6 +192,7 @@ FaultResult AddressSpace::fault_object(const Vma& vma, u64 page, u32 error_code)
     return result;
   }
   const bool had_page = object.find_page(index).has_value();
+  const bool swapped = !had_page && object.page_swapped(index);
   auto got = object.get_page(index);
   if (!got.ok()) {
     result.resolution = got.error() == abi::Errno::kENOMEM ? FaultResolution::OutOfMemory
@@ -199,7 +200,10 @@ FaultResult AddressSpace::fault_object(const Vma& vma, u64 page, u32 error_code)
     return result;
   }
   const Pfn frame = got.value();
-  result.resolution = had_page                                 ? FaultResolution::CacheHit
+  result.major = swapped;
+  if (swapped) ++m_mm.stats().pgmajfault;
+  result.resolution = swapped                                  ? FaultResolution::SwapIn
+                      : had_page                               ? FaultResolution::CacheHit
                       : object.kind() == ObjectKind::PageCache ? FaultResolution::FileRead
                                                                : FaultResolution::ShmemPage;
   Pte* slot = m_page_table.leaf_entry(page, x86_64::Allocate::No);

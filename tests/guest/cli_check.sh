@@ -57,6 +57,7 @@ fi
 expect_error no-program 2 'no program' -- "$emu"
 expect_error bad-option 2 'unknown option' -- "$emu" --bogus "$hello"
 expect_error bad-ram-size 2 'bad RAM size' -- "$emu" -m 12Q "$hello"
+expect_error bad-swap-size 2 'bad swap size' -- "$emu" --swap 12Q "$hello"
 expect_error bad-trace-event 2 'unknown trace event' -- "$emu" --trace=nonsense "$hello"
 if "$emu" --help >/dev/null 2>&1; then pass help; else fail help "--help did not exit 0"; fi
 
