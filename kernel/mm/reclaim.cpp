@@ -110,6 +110,10 @@ bool Reclaimer::pinned(Pfn pfn) {
 
 Reclaimer::Verdict Reclaimer::check_references(Pfn pfn) {
   PageFrame& record = m_mm.frame(pfn);
+  // A lazily freed page written since the advice goes straight to discard_lazyfree(),
+  // which takes it back as ordinary anonymous memory.
+  if (record.test(PG_lazyfree) && (record.test(PG_dirty) || mapped_dirty(pfn)))
+    return Verdict::Freed;
   bool exec = false;
   const u32 referenced_ptes = harvest_referenced(pfn, exec);
   const bool referenced_page = record.test(PG_referenced);
