@@ -26,7 +26,8 @@ constexpr const char* kUsage =
     "  --swap SIZE            emulated swap device (default: the size of RAM; 0: none)\n"
     "  --root DIR             the host directory the guest sees as / (read-only)\n"
     "  --strace               print every syscall on stderr, in strace's format\n"
-    "  --trace=EVENTS         structured events: fault (comma-separated)\n"
+    "  --trace=EVENTS         structured events, comma-separated: fault, madvise,\n"
+    "                         reclaim, swap, tlb\n"
     "  --trace-file FILE      where events go (default stderr)\n"
     "  --trace-format FORMAT  text (default) or json\n"
     "  --stats                a summary on stderr at exit: faults by resolution, TLB\n"
@@ -82,6 +83,7 @@ int parse_options(int argc, char** argv, Options& o) {
       if (!take(size)) return fail("-m needs a size");
       o.ram = emu::parse_ram_size(size);
       if (o.ram < (kernel::u64{4} << 20)) return fail("bad RAM size '" + size + "' (at least 4M)");
+      if (o.ram > emu::kMaxRamSize) return fail("bad RAM size '" + size + "' (at most 8T)");
     } else if (arg == "--swap") {
       std::string size;
       if (!take(size)) return fail("--swap needs a size");
@@ -185,6 +187,7 @@ int main(int argc, char** argv) {
     std::free(cwd);
   }
   kernel::Kernel kernel(machine.ram().memory(), machine, kopts, &tracer);
+  kernel.memory().set_tracing(&tracer, options.trace.kernel_events);
 
   std::vector<std::string> envp;
   for (char** e = environ; *e; ++e) envp.emplace_back(*e);

@@ -123,7 +123,7 @@ void AddressSpace::deactivate_range(u64 start, u64 end) {
     m_mm.lru().deactivate(pfn);
     ++m_mm.stats().pgdeactivate;
   });
-  if (flush) m_cpu.flush_tlb();
+  if (flush) m_mm.flush_tlb("madvise-cold", start, end);
 }
 
 u64 AddressSpace::pageout_range(u64 start, u64 end) {
@@ -165,7 +165,7 @@ void AddressSpace::lazyfree_range(u64 start, u64 end) {
     m_mm.lru().mark_lazyfree(pfn);
     (void)va;
   });
-  if (flush) m_cpu.flush_tlb();
+  if (flush) m_mm.flush_tlb("madvise-free", start, end);
 }
 
 Result<void> AddressSpace::willneed_range(u64 start, u64 end) {

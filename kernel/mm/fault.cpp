@@ -182,6 +182,19 @@ FaultResult AddressSpace::fault_anonymous(const Vma& vma, u64 page, u32 error_co
   return result;
 }
 
+void AddressSpace::read_around(const Vma& vma, u64 index) {
+  // Linux's do_sync_mmap_readahead with the default 128 KiB window (32 pages): none for
+  // MADV_RANDOM, the window ahead of the fault for MADV_SEQUENTIAL, and the window around
+  // it otherwise. Pages read ahead join the page cache unmapped (mincore shows them).
+  constexpr u64 kWindow = 32;
+  if (vma.flags & VM_RAND_READ) return;
+  MemoryObject& object = *vma.object;
+  const u64 first = (vma.flags & VM_SEQ_READ) ? index : index - std::min(index, kWindow / 2);
+  const u64 last = std::min(first + kWindow, page_round_up(object.size()) >> kPageShift);
+  for (u64 i = first; i < last; ++i)
+    if (!object.find_page(i) && !object.get_page(i).ok()) break;
+}
+
 FaultResult AddressSpace::fault_object(const Vma& vma, u64 page, u32 error_code) {
   FaultResult result;
   MemoryObject& object = *vma.object;
@@ -200,6 +213,7 @@ FaultResult AddressSpace::fault_object(const Vma& vma, u64 page, u32 error_code)
     return result;
   }
   const Pfn frame = got.value();
+  if (!had_page && !swapped && object.kind() == ObjectKind::PageCache) read_around(vma, index);
   result.major = swapped;
   if (swapped) ++m_mm.stats().pgmajfault;
   result.resolution = swapped                                  ? FaultResolution::SwapIn

@@ -14,9 +14,25 @@ LruLists::LruLists(FrameAllocator& frames) : m_frames(frames) {
 LruList LruLists::list_of(Pfn pfn) const {
   const PageFrame& f = m_frames.frame(pfn);
   VERIFY(f.test(PG_lru));
-  const bool active = f.test(PG_active);
-  if (f.test(PG_swapbacked)) return active ? LruList::ActiveAnon : LruList::InactiveAnon;
+  const bool active = f.test(PG_lru_active);
+  if (!f.test(PG_lru_file)) return active ? LruList::ActiveAnon : LruList::InactiveAnon;
   return active ? LruList::ActiveFile : LruList::InactiveFile;
+}
+
+// Sets the page's bookkeeping bits (and the public flags they mirror) for `active`, on the
+// list its PG_swapbacked names.
+static void set_list_bits(PageFrame& f, bool active) {
+  if (active) {
+    f.set(PG_active);
+    f.set(PG_lru_active);
+  } else {
+    f.clear(PG_active);
+    f.clear(PG_lru_active);
+  }
+  if (f.test(PG_swapbacked))
+    f.clear(PG_lru_file);
+  else
+    f.set(PG_lru_file);
 }
 
 std::optional<Pfn> LruLists::newer(Pfn pfn) const {
@@ -61,7 +77,7 @@ void LruLists::add(Pfn pfn) {
     f.clear(PG_swapbacked);
   else
     f.set(PG_swapbacked);
-  f.clear(PG_active);
+  set_list_bits(f, false);
   f.set(PG_lru);
   link_head(pfn, list_of(pfn));
 }
@@ -72,19 +88,21 @@ void LruLists::remove(Pfn pfn) {
   unlink(pfn, list_of(pfn));
   f.clear(PG_lru);
   f.clear(PG_active);
+  f.clear(PG_lru_active);
+  f.clear(PG_lru_file);
 }
 
 void LruLists::activate(Pfn pfn) {
   PageFrame& f = m_frames.frame(pfn);
   unlink(pfn, list_of(pfn));
-  f.set(PG_active);
+  set_list_bits(f, true);
   link_head(pfn, list_of(pfn));
 }
 
 void LruLists::deactivate(Pfn pfn) {
   PageFrame& f = m_frames.frame(pfn);
   unlink(pfn, list_of(pfn));
-  f.clear(PG_active);
+  set_list_bits(f, false);
   f.clear(PG_referenced);
   link_head(pfn, list_of(pfn));
 }
@@ -101,7 +119,7 @@ void LruLists::mark_lazyfree(Pfn pfn) {
   f.set(PG_lru);
   f.set(PG_lazyfree);
   f.clear(PG_swapbacked);
-  f.clear(PG_active);
+  set_list_bits(f, false);
   f.clear(PG_referenced);
   link_head(pfn, list_of(pfn));
 }

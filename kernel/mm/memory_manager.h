@@ -15,6 +15,7 @@
 #include "kernel/mm/reclaim.h"
 #include "kernel/mm/rmap.h"
 #include "kernel/mm/swap.h"
+#include "kernel/trace_sink.h"
 
 namespace kernel::mm {
 
@@ -62,6 +63,26 @@ class MemoryManager final : private FrameClient {
   // Frames set aside at start-up for the kernel's records.
   u64 record_frames() const { return m_record_frames; }
 
+  // Structured events: which classes are on (kTrace* bits) and where they go.
+  void set_tracing(TraceSink* sink, u32 classes) {
+    m_trace_sink = sink;
+    m_trace_classes = sink ? classes : 0;
+  }
+  bool tracing(u32 event_class) const { return m_trace_classes & event_class; }
+  void emit(const char* name, std::initializer_list<TraceField> fields) {
+    m_trace_sink->event(name, std::span<const TraceField>(fields.begin(), fields.size()));
+  }
+  // Drops every cached translation because entries in [start, end) lost a permission,
+  // changed frame or went away (`reason` names the operation, for the tlb event).
+  void flush_tlb(const char* reason, u64 start, u64 end) {
+    ++m_tlb_flushes;
+    if (tracing(kTraceTlb))
+      emit("tlb-flush", {TraceField::str("reason", reason), TraceField::hex("start", start),
+                         TraceField::hex("end", end)});
+    m_cpu.flush_tlb();
+  }
+  u64 tlb_flushes() const { return m_tlb_flushes; }
+
   // Removes every page-table entry that maps pfn (Linux's try_to_unmap), dropping the
   // mappers' references and flushing stale translations. Returns how many there were.
   u32 unmap_everywhere(Pfn pfn);
@@ -106,6 +127,9 @@ class MemoryManager final : private FrameClient {
   u64 m_high_watermark = 0;
   u64 m_balance_backoff = 0;  // faults to skip balancing after a pass that freed nothing
   std::map<FileKey, std::weak_ptr<MemoryObject>> m_page_caches;
+  TraceSink* m_trace_sink = nullptr;
+  u32 m_trace_classes = 0;
+  u64 m_tlb_flushes = 0;
 };
 
 }  // namespace kernel::mm

@@ -155,6 +155,16 @@ void MemoryObject::evict_page(u64 index, std::optional<u64> swap_slot) {
   m_mm.frames().put(pfn);
 }
 
+bool MemoryObject::evict_clean(u64 index) {
+  if (m_kind != ObjectKind::PageCache) return false;
+  auto pfn = find_page(index);
+  if (!pfn) return false;
+  const PageFrame& record = m_mm.frame(*pfn);
+  if (record.mapcount != 0 || record.test(PG_dirty)) return false;
+  drop_pages(index, index);
+  return true;
+}
+
 void MemoryObject::mark_dirty(u64 index) {
   if (!m_pages) return;
   Pte* slot = m_pages->leaf_entry(va_of(index), x86_64::Allocate::No);

@@ -75,6 +75,9 @@ class MemoryObject : public std::enable_shared_from_this<MemoryObject> {
   // The frame stays owned by the object: a mapper takes its own reference.
   std::optional<Pfn> find_page(u64 index) const;
   Result<Pfn> get_page(u64 index);
+  // Drops page `index` if it is a clean page-cache page nobody maps (reclaim, PAGEOUT):
+  // its file still holds the data. Returns whether it was dropped.
+  bool evict_clean(u64 index);
   // Marks a resident page dirty (written through a mapping or write()).
   void mark_dirty(u64 index);
   // Whether page `index` is in swap (in the list as a swap entry).

@@ -37,8 +37,9 @@ u64 Reclaimer::shrink_inactive(LruList list, Pass pass, u64 target) {
     const Pfn pfn = *next;
     next = lru.newer(pfn);
     PageFrame& record = m_mm.frame(pfn);
-    // The lazy-free pass takes only MADV_FREE'd pages; the file pass leaves them be.
-    if ((pass == Pass::LazyFree) != record.test(PG_lazyfree)) continue;
+    // On the file lists the lazy-free pass takes only MADV_FREE'd pages and the file pass
+    // leaves them be; a lazily freed page still on an anon list is taken where it is.
+    if (pass != Pass::Anon && (pass == Pass::LazyFree) != record.test(PG_lazyfree)) continue;
     ++m_mm.stats().pgscan;
     Verdict verdict = pinned(pfn) ? Verdict::Keep : check_references(pfn);
     if (verdict == Verdict::Freed) verdict = free_page(pfn);
@@ -91,7 +92,7 @@ u32 Reclaimer::harvest_referenced(Pfn pfn, bool& exec) {
     }
   });
   // A cleared Accessed bit only counts once the MMU sees it: drop cached translations.
-  if (referenced > 0) m_mm.cpu().flush_tlb();
+  if (referenced > 0) m_mm.flush_tlb("reclaim", 0, kTaskSize);
   return referenced;
 }
 
@@ -212,7 +213,7 @@ Reclaimer::Verdict Reclaimer::swap_out_anon_page(Pfn pfn) {
     dirty |= was.dirty;
     flush |= was.present;
   });
-  if (flush) m_mm.cpu().flush_tlb();
+  if (flush) m_mm.flush_tlb("reclaim", 0, kTaskSize);
   if (dirty) {
     swap.write(slot, m_mm.frame_bytes(pfn));
     ++m_mm.stats().pswpout;

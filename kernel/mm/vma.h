@@ -26,12 +26,17 @@ enum VmFlag : u64 {
   VM_MAYEXEC = 0x40,
   VM_MAYSHARE = 0x80,
   VM_GROWSDOWN = 0x100,
+  VM_PFNMAP = 0x400,  // raw frames without page records (device memory): none in emu yet
   VM_LOCKED = 0x2000,
+  VM_IO = 0x4000,
   VM_SEQ_READ = 0x8000,
   VM_RAND_READ = 0x10000,
   VM_DONTCOPY = 0x20000,
   VM_DONTEXPAND = 0x40000,
+  VM_LOCKONFAULT = 0x80000,
   VM_NORESERVE = 0x200000,
+  VM_HUGETLB = 0x400000,
+  VM_MIXEDMAP = 0x10000000,
   VM_WIPEONFORK = 0x2000000,
   VM_DONTDUMP = 0x4000000,
   VM_HUGEPAGE = 0x20000000,
@@ -40,6 +45,7 @@ enum VmFlag : u64 {
 };
 
 inline constexpr u64 kVmAccessFlags = VM_READ | VM_WRITE | VM_EXEC;
+inline constexpr u64 kVmLockedMask = VM_LOCKED | VM_LOCKONFAULT;
 
 // What a VMA is, for naming in /proc/self/maps and for the brk and stack rules.
 enum class VmaRole : u8 { Mapping, Heap, Stack };

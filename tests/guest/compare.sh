@@ -150,8 +150,7 @@ for libc in musl glibc glibc-pie; do
   for prog in "${programs[@]}"; do
     name=$(basename "$prog")
     if [ ! -f "$prog" ] || [ ! -x "$prog" ]; then continue; fi
-    # pressure needs a small -m to mean anything: tests/guest/pressure_check.sh runs it.
-    case $name in bench_* | crash | syscall_fuzz | pressure | *.tmp.*) continue ;; esac
+    case $name in bench_* | crash | syscall_fuzz | mm_fuzz | pressure | *.tmp.*) continue ;; esac
     guest_args "$name"
     if [ "$name" = segv ]; then
       check "$libc/$name" segv "$prog" ${args[@]+"${args[@]}"}
