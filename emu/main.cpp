@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,7 @@ namespace {
 constexpr const char* kUsage =
     "usage: emu [options] PROGRAM [ARGS...]\n"
     "  -m SIZE                emulated RAM (default 512M; K, M, G suffixes)\n"
+    "  --swap SIZE            emulated swap device (default: the size of RAM; 0: none)\n"
     "  --root DIR             the host directory the guest sees as / (read-only)\n"
     "  --bind HOST:GUEST[:rw] show the host directory HOST at GUEST, read-only unless\n"
     "                         :rw (repeatable)\n"
@@ -32,11 +34,14 @@ constexpr const char* kUsage =
     "  --trace-file FILE      where events go (default stderr)\n"
     "  --trace-format FORMAT  text (default) or json\n"
     "  --stats                a summary on stderr at exit: faults by resolution, TLB\n"
-    "                         fills and flushes, syscalls, frames in use\n"
+    "                         fills and flushes, syscalls, frames in use, reclaim and swap\n"
     "  -h, --help             this text\n";
+
+constexpr kernel::u64 kMaxSwap = kernel::u64{64} << 30;
 
 struct Options {
   kernel::u64 ram = kernel::u64{512} << 20;
+  std::optional<kernel::u64> swap;  // default: the size of RAM
   std::string root = "/";
   std::vector<kernel::KernelOptions::Bind> binds;
   emu::trace::TraceOptions trace;
@@ -83,6 +88,14 @@ int parse_options(int argc, char** argv, Options& o) {
       o.ram = emu::parse_ram_size(size);
       if (o.ram < (kernel::u64{4} << 20)) return fail("bad RAM size '" + size + "' (at least 4M)");
       if (o.ram > emu::kMaxRamSize) return fail("bad RAM size '" + size + "' (at most 8T)");
+    } else if (arg == "--swap") {
+      std::string size;
+      if (!take(size)) return fail("--swap needs a size");
+      // parse_ram_size answers 0 for what it cannot read; "0" itself turns swap off.
+      const kernel::u64 bytes = size == "0" ? 0 : emu::parse_ram_size(size);
+      if (size != "0" && bytes < kernel::kPageSize) return fail("bad swap size '" + size + "'");
+      if (bytes > kMaxSwap) return fail("swap size '" + size + "' above the 64G limit");
+      o.swap = bytes;
     } else if (arg == "--root") {
       if (!take(o.root)) return fail("--root needs a directory");
     } else if (arg == "--bind") {
@@ -154,6 +167,17 @@ void print_stats(emu::Machine& machine, kernel::Kernel& kernel) {
                static_cast<unsigned long long>(frames.total_frames() - frames.free_frames()),
                static_cast<unsigned long long>(frames.total_frames()),
                static_cast<unsigned long long>((frames.total_frames() - frames.free_frames()) * 4));
+  const auto& vm = kernel.memory().stats();
+  const auto& swap = kernel.memory().swap();
+  std::fprintf(
+      stderr,
+      "emu: reclaim: pgscan %llu, pgsteal %llu, pglazyfreed %llu; swap: pswpin %llu, "
+      "pswpout %llu, pgmajfault %llu, slots in use %llu of %llu\n",
+      static_cast<unsigned long long>(vm.pgscan), static_cast<unsigned long long>(vm.pgsteal),
+      static_cast<unsigned long long>(vm.pglazyfreed), static_cast<unsigned long long>(vm.pswpin),
+      static_cast<unsigned long long>(vm.pswpout), static_cast<unsigned long long>(vm.pgmajfault),
+      static_cast<unsigned long long>(swap.total_slots() - swap.free_slots()),
+      static_cast<unsigned long long>(swap.total_slots()));
 }
 
 // Ends emu once the guest is gone, with `status`. Nothing the kernel still holds is
@@ -192,6 +216,7 @@ int main(int argc, char** argv) {
   kopts.root = options.root;
   kopts.binds = options.binds;
   kopts.strace = options.trace.strace;
+  kopts.swap_bytes = options.swap;
   if (char* cwd = getcwd(nullptr, 0)) {
     kopts.host_cwd = cwd;
     std::free(cwd);

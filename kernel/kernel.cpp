@@ -45,7 +45,7 @@ bool peek_guest(void* ctx, u64 addr, void* dst, u64 len) {
 }  // namespace
 
 Kernel::Kernel(const hal::PhysMemory& ram, hal::Cpu& cpu, KernelOptions options, TraceSink* sink)
-    : m_ram(ram), m_cpu(cpu), m_options(std::move(options)), m_sink(sink), m_memory(ram, cpu) {
+    : m_ram(ram), m_cpu(cpu), m_options(std::move(options)), m_sink(sink), m_memory(ram, cpu, mm::MemoryOptions{m_options.swap_bytes}) {
   std::vector<fs::BindMount> binds;
   for (const KernelOptions::Bind& b : m_options.binds)
     binds.push_back({b.host_path, b.guest_path,
@@ -140,8 +140,7 @@ mm::FaultResult Kernel::page_fault(u64 addr, u32 error_code) {
 void Kernel::fault_signal(const mm::FaultResult& fault, u64 addr, u32 error_code) {
   if (m_exit.exited) return;
   if (fault.resolution == mm::FaultResolution::OutOfMemory) {
-    m_exit.out_of_memory = true;
-    kill_process(fault.signal(), fault.si_code(), addr);
+    out_of_memory(addr);
     return;
   }
   // set_signal_archinfo(): what the frame shows as trapno, err and cr2. Addresses in the

@@ -4,6 +4,7 @@
 
 #include <bitset>
 #include <memory>
+#include <optional>
 #include <set>
 #include <span>
 #include <string>
@@ -36,6 +37,7 @@ struct KernelOptions {
   std::string host_cwd;    // the guest's starting directory, when root is "/"
   bool strace = false;
   std::string release = "6.1.0-emu";  // what uname reports
+  std::optional<u64> swap_bytes;      // the swap device (--swap); nullopt: the size of RAM
 };
 
 // How the process ended.
@@ -45,7 +47,7 @@ struct ExitState {
   int signal = 0;  // fatal signal, or 0
   int si_code = 0;
   u64 fault_addr = 0;          // si_addr for SIGSEGV / SIGBUS
-  bool out_of_memory = false;  // killed because no frame could be had
+  bool out_of_memory = false;  // killed by the OOM killer: no frame could be had
 };
 
 class Kernel {
@@ -101,6 +103,11 @@ class Kernel {
   // Scratch memory for moving data between files and guest memory (1 MiB), so the
   // syscall path never allocates. One guest thread runs at a time.
   std::span<u8> bounce_buffer() { return {m_bounce.get(), kBounceSize}; }
+
+  // The OOM killer: nothing could be reclaimed for a fault at fault_addr. Ends the
+  // process with the largest memory footprint (Linux's oom_badness: RSS, swap entries and
+  // page tables) with SIGKILL, saying so as Linux's oom_kill_process does.
+  void out_of_memory(u64 fault_addr);
 
   // Logs once per syscall number that emu does not implement.
   void warn_unimplemented(u64 nr);

@@ -138,12 +138,19 @@ void AddressSpace::set_leaf(Pte* slot, u64 va, Pte leaf) {
   const Pfn frame = leaf.pfn();
   *slot = leaf;
   // The zero page is never counted or reverse-mapped (as in Linux).
-  if (frame != m_zero_page) m_mm.rmap().add(frame, this, va);
+  if (frame == m_zero_page) return;
+  m_mm.rmap().add(frame, this, va);
+  // A page joins the LRU lists when first mapped (object pages when added to the object).
+  if (!m_mm.frame(frame).test(PG_lru)) m_mm.lru().add(frame);
 }
 
 bool AddressSpace::drop_leaf(Pte* slot, u64 va) {
   const Pte old = *slot;
   *slot = Pte();
+  if (old.soft_type() == Pte::SoftType::Swap) {
+    m_mm.free_swap_entry(old.soft_value());
+    return false;
+  }
   if (!maps_frame(old)) return false;
   const Pfn frame = mapped_frame(old);
   if (frame != m_zero_page) {
@@ -191,7 +198,11 @@ bool AddressSpace::page_resident(u64 va) {
   const Vma* vma = find_vma(va);
   if (!vma) return false;
   if (!vma->anonymous()) return vma->object->find_page(vma->page_index(va)).has_value();
-  return m_page_table.lookup(va).pte.present();
+  const Pte pte = m_page_table.lookup(va).pte;
+  // A swapped page counts while the swap cache holds it in RAM (as Linux's mincore).
+  if (pte.soft_type() == Pte::SoftType::Swap)
+    return m_mm.swap().cached(pte.soft_value()).has_value();
+  return pte.present();
 }
 
 void AddressSpace::zap_range(u64 start, u64 end) {

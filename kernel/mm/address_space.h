@@ -138,6 +138,46 @@ class AddressSpace {
   // whether the object holds the page; for anonymous memory, whether it is mapped.
   bool page_resident(u64 va);
 
+  // Reclaim's view of one mapping, reached through the reverse map. Each acts only when the
+  // entry at va still maps pfn. clear_young leaves the TLB flush to its caller (one per
+  // page, after every mapper is looked at).
+  bool clear_young(u64 va, Pfn pfn);
+  bool pte_dirty(u64 va, Pfn pfn);
+  // Replaces the entry with a swap entry for `slot` (taking a slot reference) and drops
+  // its reference to pfn. Reports whether it was present and whether it was dirty.
+  struct SwappedEntry {
+    bool present = false;
+    bool dirty = false;
+  };
+  SwappedEntry swap_out_entry(u64 va, Pfn pfn, u64 slot);
+
+  // The page-level work of madvise advice on [start, end) (page aligned, inside VMAs the
+  // caller has checked). Pages mapped by more than this one entry are left alone, as
+  // Linux's walkers skip folios with a mapcount other than 1.
+  // MADV_COLD: pages go to their inactive list, Accessed bits and PG_referenced cleared.
+  void deactivate_range(u64 start, u64 end);
+  // MADV_PAGEOUT: reclaimed now. Anonymous and shmem pages go to swap (and stay when there
+  // is no swap or it is full); clean file pages are dropped. Returns the pages freed.
+  u64 pageout_range(u64 start, u64 end);
+  // MADV_FREE on private anonymous memory: each page's entry is made clean and old and
+  // the page lazily freed (reclaim discards it unless written again); swap entries in
+  // the range are dropped at once (those pages read back as zeros).
+  void lazyfree_range(u64 start, u64 end);
+  // MADV_WILLNEED: swapped anonymous pages are read into the swap cache (mincore then
+  // counts them), swapped or absent shmem pages read into their object.
+  Result<void> willneed_range(u64 start, u64 end);
+
+  // What the address space holds, for the OOM killer and /proc (pages).
+  struct Usage {
+    u64 total_vm = 0;
+    u64 anon_rss = 0;   // private anonymous frames mapped
+    u64 file_rss = 0;   // page-cache frames mapped
+    u64 shmem_rss = 0;  // shmem/tmpfs/memfd frames mapped
+    u64 swap_entries = 0;
+    u64 page_tables = 0;
+  };
+  Usage usage();
+
   // The lowest free range of `length` bytes below `below`, searching top-down; 0 if none.
   u64 find_free_range(u64 length, u64 below) const;
   // The lowest free range of `length` bytes inside [low, high), searching bottom-up; 0 if none.
@@ -185,6 +225,10 @@ class AddressSpace {
   // Reads file pages around a page-cache miss at `index` into the cache (readahead).
   void read_around(const Vma& vma, u64 index);
   FaultResult fault_write_protected(const Vma& vma, u64 page, x86_64::Pte* slot);
+  FaultResult fault_swap(const Vma& vma, u64 page, u32 error_code);
+  // Calls fn(va, slot) for every non-empty leaf in [start, end), skipping absent tables.
+  template <typename Fn>
+  void for_each_leaf(u64 start, u64 end, Fn&& fn);
   x86_64::Pte leaf_for(const Vma& vma, Pfn frame, bool writable) const;
 
   MemoryManager& m_mm;

@@ -38,6 +38,8 @@ const char* fault_resolution_name(FaultResolution r) {
       return "cow-file";
     case FaultResolution::WriteShared:
       return "write-shared";
+    case FaultResolution::SwapIn:
+      return "swap-in";
     case FaultResolution::Spurious:
       return "spurious";
     case FaultResolution::SegvMapErr:
@@ -126,6 +128,8 @@ FaultResult AddressSpace::handle_fault(u64 addr, u32 error_code) {
     vma = find_vma(addr);
   }
   if (!access_permitted(*vma, error_code)) return unresolved(FaultResolution::SegvAccErr);
+  // Free frames below the low watermark: reclaim now, before any entry is held.
+  m_mm.balance();
   const u64 page = page_round_down(addr);
   Pte* slot = m_page_table.leaf_entry(page, x86_64::Allocate::Yes);
   if (!slot) return unresolved(FaultResolution::OutOfMemory);
@@ -143,13 +147,15 @@ FaultResult AddressSpace::handle_fault(u64 addr, u32 error_code) {
     *slot = leaf_for(*vma, Pfn(pte.soft_value()), false);
     outcome.resolution = FaultResolution::Spurious;
     if (error_code & kFaultWrite) outcome = fault_write_protected(*vma, page, slot);
+  } else if (pte.soft_type() == Pte::SoftType::Swap) {
+    outcome = fault_swap(*vma, page, error_code);
   } else if (vma->anonymous()) {
     outcome = fault_anonymous(*vma, page, error_code);
   } else {
     outcome = fault_object(*vma, page, error_code);
   }
   outcome.stack_grown = result.stack_grown;
-  if (outcome.handled()) ++m_fault_counters.minor;
+  if (outcome.handled()) ++(outcome.major ? m_fault_counters.major : m_fault_counters.minor);
   ++m_fault_counters.by_resolution[static_cast<int>(outcome.resolution)];
   return outcome;
 }
@@ -199,6 +205,7 @@ FaultResult AddressSpace::fault_object(const Vma& vma, u64 page, u32 error_code)
     return result;
   }
   const bool had_page = object.find_page(index).has_value();
+  const bool swapped = !had_page && object.page_swapped(index);
   auto got = object.get_page(index);
   if (!got.ok()) {
     result.resolution = got.error() == abi::Errno::kENOMEM ? FaultResolution::OutOfMemory
@@ -206,20 +213,27 @@ FaultResult AddressSpace::fault_object(const Vma& vma, u64 page, u32 error_code)
     return result;
   }
   const Pfn frame = got.value();
-  if (!had_page && object.kind() == ObjectKind::PageCache) read_around(vma, index);
-  result.resolution = had_page                                 ? FaultResolution::CacheHit
+  if (!had_page && !swapped && object.kind() == ObjectKind::PageCache) read_around(vma, index);
+  result.major = swapped;
+  if (swapped) ++m_mm.stats().pgmajfault;
+  result.resolution = swapped                                  ? FaultResolution::SwapIn
+                      : had_page                               ? FaultResolution::CacheHit
                       : object.kind() == ObjectKind::PageCache ? FaultResolution::FileRead
                                                                : FaultResolution::ShmemPage;
   Pte* slot = m_page_table.leaf_entry(page, x86_64::Allocate::No);
   const bool write = error_code & kFaultWrite;
   if (!vma.shared() && write) {
     // A private mapping's first write copies the object's page into a frame of its own.
+    // The object's page is pinned meanwhile: the allocation may reclaim.
+    m_frames.get(frame);
     auto copy = m_frames.allocate();
     if (!copy) {
+      m_frames.put(frame);
       result.resolution = FaultResolution::OutOfMemory;
       return result;
     }
     std::memcpy(m_ram.frame(*copy), m_ram.frame(frame), kPageSize);
+    m_frames.put(frame);
     m_mm.frame(*copy).set(PG_anon);
     set_leaf(slot, page, leaf_for(vma, *copy, true).with(Pte::kDirty));
     result.resolution = FaultResolution::CowFile;
@@ -257,15 +271,20 @@ FaultResult AddressSpace::fault_write_protected(const Vma& vma, u64 page, Pte* s
     result.resolution = FaultResolution::CowReuse;
     return result;
   }
+  // The frame being copied is pinned while the allocation may reclaim.
+  if (record) m_frames.get(old_frame);
   auto frame = m_frames.allocate();
   if (!frame) {
+    if (record) m_frames.put(old_frame);
     result.resolution = FaultResolution::OutOfMemory;
     return result;
   }
-  if (record)
+  if (record) {
     std::memcpy(m_ram.frame(*frame), m_ram.frame(old_frame), kPageSize);
-  else
+    m_frames.put(old_frame);
+  } else {
     std::memset(m_ram.frame(*frame), 0, kPageSize);
+  }
   m_mm.frame(*frame).set(PG_anon);
   drop_leaf(slot, page);
   set_leaf(slot, page, leaf_for(vma, *frame, true).with(Pte::kDirty));

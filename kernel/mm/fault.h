@@ -23,6 +23,7 @@ enum class FaultResolution : u8 {
   ShmemPage,    // a fresh zero-filled page added to a shared memory object
   CowFile,      // write to a private file mapping: the object page copied into an own frame
   WriteShared,  // write to a read-only entry of a shared mapping: made writable in place
+  SwapIn,       // a swap entry: the page read back from swap (or found in the swap cache)
   Spurious,     // the entry already allowed the access (a stale translation)
   SegvMapErr,   // no mapping there: SIGSEGV SEGV_MAPERR
   SegvAccErr,   // mapping forbids the access: SIGSEGV SEGV_ACCERR
@@ -36,6 +37,7 @@ struct FaultResult {
   FaultResolution resolution = FaultResolution::SegvMapErr;
   bool stack_grown = false;       // the stack VMA was extended down to the address
   bool replaced_present = false;  // a present entry changed: stale translations must go
+  bool major = false;             // the page had to be read from swap (a major fault)
 
   bool handled() const { return resolution <= FaultResolution::Spurious; }
   int signal() const;  // the signal a failed fault raises (0 when handled)

@@ -63,6 +63,15 @@ void FrameAllocator::remove_free(u64 idx, unsigned order) {
 }
 
 std::optional<Pfn> FrameAllocator::allocate(unsigned order) {
+  auto block = take_block(order);
+  if (block || !m_client || m_reclaiming || order > kMaxOrder) return block;
+  m_reclaiming = true;
+  m_client->reclaim_frames(u64{1} << order);
+  m_reclaiming = false;
+  return take_block(order);
+}
+
+std::optional<Pfn> FrameAllocator::take_block(unsigned order) {
   if (order > kMaxOrder) return std::nullopt;
   unsigned k = order;
   while (k <= kMaxOrder && m_free_head[k] == kNone) ++k;
@@ -97,6 +106,9 @@ void FrameAllocator::free(Pfn pfn, unsigned order) {
   u64 idx = index(pfn);
   VERIFY(!(m_frames[idx].flags & PG_free));
   VERIFY(m_frames[idx].mapcount == 0);
+  VERIFY(!(m_frames[idx].flags & PG_swapcache));
+  if ((m_frames[idx].flags & PG_lru) && m_client) m_client->frame_released(pfn);
+  VERIFY(!(m_frames[idx].flags & PG_lru));
   m_frames[idx].refcount = 0;
   m_free_frames += u64{1} << order;
   // Merge with the buddy while it is a free block of the same order.

@@ -20,6 +20,17 @@ namespace kernel::mm {
 
 inline constexpr unsigned kMaxOrder = 10;
 
+// What the allocator asks of the layer above it: take a frame being freed off the reclaim
+// lists, and free some frames when a request cannot be met.
+class FrameClient {
+ public:
+  virtual void frame_released(Pfn pfn) = 0;
+  virtual void reclaim_frames(u64 wanted) = 0;
+
+ protected:
+  ~FrameClient() = default;
+};
+
 class FrameAllocator {
  public:
   // Manages frames [first, first + count). Frames below `first` are never handed out.
@@ -29,8 +40,9 @@ class FrameAllocator {
   FrameAllocator& operator=(const FrameAllocator&) = delete;
 
   // A block of 2^order frames aligned to its size, with reference count 1; nullopt when
-  // no block that large is free.
+  // no block that large is free, even after the client reclaimed what it could.
   std::optional<Pfn> allocate(unsigned order = 0);
+  void set_client(FrameClient* client) { m_client = client; }
   // Returns a block (reference count must have dropped to zero, or be 1 and owned).
   void free(Pfn pfn, unsigned order = 0);
 
@@ -63,6 +75,7 @@ class FrameAllocator {
   u64 index(Pfn pfn) const { return pfn.value - m_first.value; }
   void push_free(u64 idx, unsigned order);
   void remove_free(u64 idx, unsigned order);
+  std::optional<Pfn> take_block(unsigned order);
 
   Pfn m_first;
   u64 m_count;
@@ -73,6 +86,8 @@ class FrameAllocator {
   Frame* m_frames;  // calloc'd: untouched records cost no host memory
   u32 m_free_head[kMaxOrder + 1];
   u64 m_free_count[kMaxOrder + 1] = {};
+  FrameClient* m_client = nullptr;
+  bool m_reclaiming = false;  // reclaim itself never recurses into reclaim
 };
 
 }  // namespace kernel::mm

@@ -96,6 +96,13 @@ struct AdviceOps {
     return record.mapcount == 1 ? &record : nullptr;
   }
 
+  // Counts the pages an advice acts on (mapped by this entry alone), for its trace event.
+  static void count_exclusive(AddressSpace& as, u64 start, u64 end) {
+    for_each_leaf(as, start, end, [&](Pte* slot, u64) {
+      if (exclusive_frame(as, *slot)) ++as.m_advised_pages;
+    });
+  }
+
   static Result<void> dontneed(AddressSpace& as, u64 start, u64 end, int) {
     // Private anonymous pages read back as zeros; object pages come back from the object.
     if (as.m_mm.tracing(kTraceMadvise))
@@ -108,21 +115,9 @@ struct AdviceOps {
     if (!as.find_vma(start)->anonymous()) return abi::Errno::kEINVAL;
     // Lazy free: the pages stay, clean and old, until reclaim discards them; a write
     // before that dirties the entry again and keeps the page (madvise_free_pte_range).
-    bool flush = false;
-    for_each_leaf(as, start, end, [&](Pte* slot, u64) {
-      PageFrame* record = exclusive_frame(as, *slot);
-      if (!record || record->owner) return;
-      if (slot->dirty() || slot->accessed()) {
-        *slot = slot->without(Pte::kDirty | Pte::kAccessed);
-        flush = true;
-      }
-      record->clear(PG_dirty);
-      record->clear(PG_active);
-      record->clear(PG_referenced);
-      record->set(PG_lazyfree);
-      ++as.m_advised_pages;
-    });
-    if (flush) as.m_mm.flush_tlb("madvise-free", start, end);
+    // Swapped pages in the range are dropped at once.
+    if (as.m_mm.tracing(kTraceMadvise)) count_exclusive(as, start, end);
+    as.lazyfree_range(start, end);
     return {};
   }
 
@@ -137,8 +132,10 @@ struct AdviceOps {
 
   static Result<void> willneed(AddressSpace& as, u64 start, u64 end, int) {
     const Vma& vma = *as.find_vma(start);
-    // Anonymous and shared memory: only swapped pages have anything to start reading.
-    if (vma.anonymous() || vma.object->kind() != ObjectKind::PageCache) return {};
+    // Anonymous and shared memory: swapped pages are read back (into the swap cache for
+    // anonymous memory, into the object for shmem).
+    if (vma.anonymous() || vma.object->kind() != ObjectKind::PageCache)
+      return as.willneed_range(start, end);
     // A file: read the range into the page cache now (POSIX_FADV_WILLNEED).
     MemoryObject& object = *vma.object;
     const u64 first = vma.page_index(start);
@@ -153,38 +150,16 @@ struct AdviceOps {
   }
 
   static Result<void> cold(AddressSpace& as, u64 start, u64 end, int) {
-    // Deactivate: the pages look unused to reclaim (old entries, off the active list).
-    bool flush = false;
-    for_each_leaf(as, start, end, [&](Pte* slot, u64) {
-      PageFrame* record = exclusive_frame(as, *slot);
-      if (!record) return;
-      if (slot->accessed()) {
-        *slot = slot->without(Pte::kAccessed);
-        flush = true;
-      }
-      record->clear(PG_active);
-      record->clear(PG_referenced);
-      ++as.m_advised_pages;
-    });
-    if (flush) as.m_mm.flush_tlb("madvise-cold", start, end);
+    // Deactivate: the pages look unused to reclaim (old entries, on the inactive list).
+    if (as.m_mm.tracing(kTraceMadvise)) count_exclusive(as, start, end);
+    as.deactivate_range(start, end);
     return {};
   }
 
   static Result<void> pageout(AddressSpace& as, u64 start, u64 end, int) {
-    // Reclaim now the pages only this mapping uses. A clean page-cache page is dropped
-    // (the next access reads the file again); anonymous and shared-memory pages need the
-    // swap device, and stay without one, as on Linux.
-    bool flush = false;
-    for_each_leaf(as, start, end, [&](Pte* slot, u64 va) {
-      PageFrame* record = exclusive_frame(as, *slot);
-      if (!record || !record->owner || record->owner->kind() != ObjectKind::PageCache) return;
-      if (record->test(PG_dirty) || slot->dirty()) return;
-      MemoryObject* object = record->owner;
-      const u64 index = record->index;
-      if (as.drop_leaf(slot, va)) flush = true;
-      if (object->evict_clean(index)) ++as.m_advised_pages;
-    });
-    if (flush) as.m_mm.flush_tlb("madvise-pageout", start, end);
+    // Reclaim now the pages only this mapping uses: anonymous and shared-memory pages to
+    // swap (they stay without a swap device, as on Linux), clean page-cache pages dropped.
+    as.m_advised_pages += as.pageout_range(start, end);
     return {};
   }
 

@@ -1,5 +1,6 @@
 #include "kernel/mm/memory_manager.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "kernel/base/result.h"
@@ -8,13 +9,70 @@
 
 namespace kernel::mm {
 
-MemoryManager::MemoryManager(const hal::PhysMemory& ram, hal::Cpu& cpu)
-    : m_ram(ram), m_cpu(cpu), m_frames(Pfn(1), ram.frame_count() - 1), m_rmap(m_frames) {
+namespace {
+
+// Frames the kernel's records take: a PageFrame and one reverse-map item per frame (the
+// pool's initial size), and a count and a swap-cache link per swap slot.
+u64 record_frames_for(u64 frame_count, u64 swap_bytes) {
+  constexpr u64 kRmapItem = 24;
+  const u64 bytes = frame_count * (sizeof(PageFrame) + kRmapItem) + (swap_bytes >> kPageShift) * 8;
+  return page_round_up(bytes) >> kPageShift;
+}
+
+}  // namespace
+
+MemoryManager::MemoryManager(const hal::PhysMemory& ram, hal::Cpu& cpu, MemoryOptions options)
+    : m_ram(ram),
+      m_cpu(cpu),
+      m_record_frames(record_frames_for(ram.frame_count(), options.swap_bytes.value_or(ram.size))),
+      m_frames(Pfn(1 + m_record_frames), ram.frame_count() - 1 - m_record_frames),
+      m_rmap(m_frames),
+      m_lru(m_frames),
+      m_swap(options.swap_bytes.value_or(ram.size)),
+      m_reclaimer(*this) {
   auto zero = m_frames.allocate();
   VERIFY(zero.has_value());
   m_zero_page = *zero;
   std::memset(m_ram.frame(m_zero_page), 0, kPageSize);
   m_frames.frame(m_zero_page).set(PG_reserved);
+  // Linux scales min_free_kbytes with the square root of RAM; a fixed fraction with a
+  // floor is close enough at emu's sizes.
+  m_low_watermark = std::clamp<u64>(m_frames.total_frames() / 64, 16, 4096);
+  m_high_watermark = m_low_watermark + m_low_watermark / 2;
+  m_frames.set_client(this);
+}
+
+void MemoryManager::frame_released(Pfn pfn) {
+  m_lru.remove(pfn);
+}
+
+void MemoryManager::reclaim_frames(u64 wanted) {
+  // Some headroom beyond the request, so the next allocations do not each reclaim.
+  m_reclaimer.reclaim(std::max<u64>(wanted, kReclaimBatch));
+}
+
+void MemoryManager::balance_slow() {
+  if (m_balance_backoff > 0) {
+    --m_balance_backoff;
+    return;
+  }
+  const u64 free = m_frames.free_frames();
+  if (m_reclaimer.reclaim(m_high_watermark - free) == 0) m_balance_backoff = 64;
+}
+
+void MemoryManager::free_swap_entry(u64 slot) {
+  if (m_swap.put(slot) == 1 && m_swap.cached(slot)) drop_swap_cache(slot);
+}
+
+void MemoryManager::drop_swap_cache(u64 slot) {
+  const Pfn pfn = *m_swap.cached(slot);
+  PageFrame& record = frame(pfn);
+  m_swap.uncache(slot);
+  record.clear(PG_swapcache);
+  // What is in RAM is now the only copy.
+  record.set(PG_dirty);
+  m_swap.put(slot);
+  m_frames.put(pfn);
 }
 
 u32 MemoryManager::unmap_everywhere(Pfn pfn) {

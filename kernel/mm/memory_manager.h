@@ -1,28 +1,50 @@
 // The machine-wide memory state every address space and memory object shares: emulated
-// RAM, the frame allocator and the shared zero page. Reclaim, the LRU lists, the swap
-// device and the reverse map hang off it as they arrive.
+// RAM, the frame allocator, the shared zero page, the reverse map, the LRU lists, the swap
+// device with its swap cache, and reclaim.
 #pragma once
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <utility>
 #include <vector>
 
 #include "kernel/base/types.h"
 #include "kernel/hal.h"
 #include "kernel/mm/frame_allocator.h"
+#include "kernel/mm/lru.h"
+#include "kernel/mm/reclaim.h"
 #include "kernel/mm/rmap.h"
+#include "kernel/mm/swap.h"
 #include "kernel/trace_sink.h"
 
 namespace kernel::mm {
 
 class MemoryObject;
 
-class MemoryManager {
+struct MemoryOptions {
+  std::optional<u64> swap_bytes;  // the swap device's size; nullopt: the size of RAM
+};
+
+// Event counters, as /proc/vmstat names them.
+struct VmStats {
+  u64 pgscan = 0;        // pages reclaim looked at on inactive lists
+  u64 pgsteal = 0;       // pages reclaim freed
+  u64 pgactivate = 0;    // moved to an active list
+  u64 pgdeactivate = 0;  // moved to an inactive list
+  u64 pswpin = 0;        // pages read from swap
+  u64 pswpout = 0;       // pages written to swap
+  u64 pgmajfault = 0;    // faults that had to read swap
+  u64 pglazyfreed = 0;   // MADV_FREE'd pages discarded
+  u64 oom_kill = 0;
+};
+
+class MemoryManager final : private FrameClient {
  public:
-  // Frame 0 is never handed out (a zero PTE can never map real memory); the zero page is
-  // the first frame allocated.
-  MemoryManager(const hal::PhysMemory& ram, hal::Cpu& cpu);
+  // Frame 0 is never handed out (a zero PTE can never map real memory). The frames after
+  // it hold the kernel's per-frame and per-slot records (Linux's mem_map), so they count
+  // against RAM as on Linux; the zero page is the first frame allocated.
+  MemoryManager(const hal::PhysMemory& ram, hal::Cpu& cpu, MemoryOptions options = {});
   MemoryManager(const MemoryManager&) = delete;
   MemoryManager& operator=(const MemoryManager&) = delete;
 
@@ -34,6 +56,13 @@ class MemoryManager {
   u8* frame_bytes(Pfn pfn) const { return m_ram.frame(pfn); }
   PageFrame& frame(Pfn pfn) { return m_frames.frame(pfn); }
   ReverseMap& rmap() { return m_rmap; }
+  LruLists& lru() { return m_lru; }
+  SwapDevice& swap() { return m_swap; }
+  Reclaimer& reclaimer() { return m_reclaimer; }
+  VmStats& stats() { return m_stats; }
+  const VmStats& stats() const { return m_stats; }
+  // Frames set aside at start-up for the kernel's records.
+  u64 record_frames() const { return m_record_frames; }
 
   // Structured events: which classes are on (kTrace* bits) and where they go.
   void set_tracing(TraceSink* sink, u32 classes) {
@@ -67,6 +96,21 @@ class MemoryManager {
   // [first, last], the private copies of private mappings included, goes.
   void zap_object_range(const MemoryObject* object, u64 first, u64 last);
 
+  // Free frames below which reclaim runs before a fault is handled, and the level it
+  // restores (Linux's low and high watermarks).
+  u64 low_watermark() const { return m_low_watermark; }
+  u64 high_watermark() const { return m_high_watermark; }
+  void balance() {
+    if (m_frames.free_frames() < m_low_watermark) [[unlikely]]
+      balance_slow();
+  }
+
+  // A swap entry (in a page table or an object's page list) goes away: its slot reference
+  // is dropped, and a swap-cache frame nobody else names is let go.
+  void free_swap_entry(u64 slot);
+  // The swap cache gives up slot's frame: the slot keeps its data while entries name it.
+  void drop_swap_cache(u64 slot);
+
   // The page cache of host files, one object per (device, inode), alive while some file
   // description or mapping holds it.
   using FileKey = std::pair<u64, u64>;
@@ -77,11 +121,23 @@ class MemoryManager {
   void sync_page_caches();
 
  private:
+  void frame_released(Pfn pfn) override;
+  void reclaim_frames(u64 wanted) override;
+  void balance_slow();
+
   hal::PhysMemory m_ram;
   hal::Cpu& m_cpu;
+  u64 m_record_frames;
   FrameAllocator m_frames;
   Pfn m_zero_page;
   ReverseMap m_rmap;
+  LruLists m_lru;
+  SwapDevice m_swap;
+  VmStats m_stats;
+  Reclaimer m_reclaimer;
+  u64 m_low_watermark = 0;
+  u64 m_high_watermark = 0;
+  u64 m_balance_backoff = 0;  // faults to skip balancing after a pass that freed nothing
   std::map<FileKey, std::weak_ptr<MemoryObject>> m_page_caches;
   std::vector<AddressSpace*> m_spaces;
   TraceSink* m_trace_sink = nullptr;

@@ -90,17 +90,43 @@ Result<Pfn> MemoryObject::add_page(u64 index) {
     frames.put(*frame);
     return filled.error();
   }
+  // The allocation may have reclaimed, but never frees page-list tables: `slot` stands.
   *slot = Pte::leaf(PhysAddr(*frame), 0);
   PageFrame& record = m_mm.frame(*frame);
   record.owner = this;
   record.index = index;
+  m_mm.lru().add(*frame);
   ++m_resident;
   if (m_budget) ++m_budget->used;
   return *frame;
 }
 
+Result<Pfn> MemoryObject::swap_in(u64 index, Pte entry) {
+  const u64 swap_slot = entry.soft_value();
+  auto frame = m_mm.frames().allocate();
+  if (!frame) return abi::Errno::kENOMEM;
+  m_mm.swap().read(swap_slot, m_mm.frame_bytes(*frame));
+  ++m_mm.stats().pswpin;
+  Pte* slot = m_pages->leaf_entry(va_of(index), x86_64::Allocate::No);
+  VERIFY(slot && *slot == entry);
+  *slot = Pte::leaf(PhysAddr(*frame), 0);
+  m_mm.free_swap_entry(swap_slot);
+  PageFrame& record = m_mm.frame(*frame);
+  record.owner = this;
+  record.index = index;
+  record.set(PG_dirty);  // RAM holds the only copy now
+  m_mm.lru().add(*frame);
+  --m_swapped;
+  ++m_resident;
+  return *frame;
+}
+
 Result<Pfn> MemoryObject::get_page(u64 index) {
-  if (auto pfn = find_page(index)) return *pfn;
+  if (m_pages && index < (kMaxObjectSize >> kPageShift)) {
+    const Pte* slot = m_pages->leaf_entry(va_of(index), x86_64::Allocate::No);
+    if (slot && slot->present()) return slot->pfn();
+    if (slot && slot->soft_type() == Pte::SoftType::Swap) return swap_in(index, *slot);
+  }
   return add_page(index);
 }
 
@@ -131,6 +157,37 @@ Result<void> MemoryObject::sync(u64 first, u64 last) {
   return result;
 }
 
+Result<std::optional<Pfn>> MemoryObject::page_with_data(u64 index) {
+  if (auto pfn = find_page(index)) return std::optional<Pfn>(*pfn);
+  if (!page_swapped(index)) return std::optional<Pfn>();
+  return std::optional<Pfn>(TRY(get_page(index)));
+}
+
+bool MemoryObject::page_swapped(u64 index) const {
+  if (!m_pages || index >= (kMaxObjectSize >> kPageShift)) return false;
+  const Pte* slot = m_pages->leaf_entry(va_of(index), x86_64::Allocate::No);
+  return slot && slot->soft_type() == Pte::SoftType::Swap;
+}
+
+void MemoryObject::evict_page(u64 index, std::optional<u64> swap_slot) {
+  Pte* slot = m_pages->leaf_entry(va_of(index), x86_64::Allocate::No);
+  VERIFY(slot && slot->present());
+  const Pfn pfn = slot->pfn();
+  PageFrame& record = m_mm.frame(pfn);
+  VERIFY(record.mapcount == 0 && record.owner == this);
+  --m_resident;
+  if (swap_slot) {
+    *slot = Pte::soft(Pte::SoftType::Swap, *swap_slot);
+    ++m_swapped;
+  } else {
+    *slot = Pte();
+    if (m_budget) --m_budget->used;
+  }
+  record.owner = nullptr;
+  record.clear(PG_dirty);
+  m_mm.frames().put(pfn);
+}
+
 bool MemoryObject::evict_clean(u64 index) {
   if (m_kind != ObjectKind::PageCache) return false;
   auto pfn = find_page(index);
@@ -154,8 +211,14 @@ Result<u64> MemoryObject::read(std::span<u8> out, u64 offset) {
     const u64 pos = offset + done;
     const u64 in_page = pos & kPageMask;
     const u64 chunk = std::min(total - done, kPageSize - in_page);
-    if (auto pfn = find_page(pos >> kPageShift))
-      std::memcpy(out.data() + done, m_mm.frame_bytes(*pfn) + in_page, chunk);
+    // A swapped page comes back into RAM to be read, as shmem_file_read_iter does.
+    auto page = page_with_data(pos >> kPageShift);
+    if (!page.ok()) {
+      if (done == 0) return page.error();
+      return done;
+    }
+    if (page.value())
+      std::memcpy(out.data() + done, m_mm.frame_bytes(*page.value()) + in_page, chunk);
     else
       std::memset(out.data() + done, 0, chunk);
     done += chunk;
@@ -188,8 +251,9 @@ Result<u64> MemoryObject::write(std::span<const u8> in, u64 offset) {
 void MemoryObject::zero_tail(u64 offset) {
   const u64 in_page = offset & kPageMask;
   if (in_page == 0) return;
-  if (auto pfn = find_page(offset >> kPageShift))
-    std::memset(m_mm.frame_bytes(*pfn) + in_page, 0, kPageSize - in_page);
+  auto page = page_with_data(offset >> kPageShift);
+  if (page.ok() && page.value())
+    std::memset(m_mm.frame_bytes(*page.value()) + in_page, 0, kPageSize - in_page);
 }
 
 void MemoryObject::drop_pages(u64 first, u64 last) {
@@ -205,6 +269,8 @@ void MemoryObject::drop_pages(u64 first, u64 last) {
       m_mm.frames().put(old.pfn());
       --m_resident;
     } else {
+      VERIFY(old.soft_type() == Pte::SoftType::Swap);
+      m_mm.free_swap_entry(old.soft_value());
       --m_swapped;
     }
     if (m_budget) --m_budget->used;
@@ -235,8 +301,9 @@ Result<void> MemoryObject::punch_hole(u64 offset, u64 length) {
   // Partial pages at either edge keep their frame and are zeroed in place.
   auto zero_range = [&](u64 from, u64 to) {
     if (from >= to) return;
-    if (auto pfn = find_page(from >> kPageShift))
-      std::memset(m_mm.frame_bytes(*pfn) + (from & kPageMask), 0, to - from);
+    auto page = page_with_data(from >> kPageShift);
+    if (page.ok() && page.value())
+      std::memset(m_mm.frame_bytes(*page.value()) + (from & kPageMask), 0, to - from);
   };
   if (first_whole > end_whole) {
     zero_range(offset, end);  // inside one page

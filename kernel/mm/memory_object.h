@@ -84,6 +84,13 @@ class MemoryObject : public std::enable_shared_from_this<MemoryObject> {
   Result<void> sync(u64 first, u64 last);
   // Marks a resident page dirty (written through a mapping or write()).
   void mark_dirty(u64 index);
+  // Whether page `index` is in swap (in the list as a swap entry).
+  bool page_swapped(u64 index) const;
+
+  // Reclaim takes resident page `index` (already unmapped everywhere) out of RAM: its entry
+  // becomes the swap entry for `swap_slot` (whose reference the list now holds), or a
+  // hole for a page that can be read again from its backing file. The frame is let go.
+  void evict_page(u64 index, std::optional<u64> swap_slot);
 
   // The first page index >= `from` that holds data (in RAM or swap), or nullopt: for
   // SEEK_DATA / SEEK_HOLE and walks that must cost what is there, not the range named.
@@ -105,6 +112,9 @@ class MemoryObject : public std::enable_shared_from_this<MemoryObject> {
   // Drops pages [first, last] from the list (unmapping them first).
   void drop_pages(u64 first, u64 last);
   Result<Pfn> add_page(u64 index);
+  Result<Pfn> swap_in(u64 index, x86_64::Pte entry);
+  // The resident frame of page `index`, swapping it in when it is in swap; nullopt for a hole.
+  Result<std::optional<Pfn>> page_with_data(u64 index);
   void zero_tail(u64 offset);
 
   MemoryManager& m_mm;

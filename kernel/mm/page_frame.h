@@ -24,7 +24,12 @@ enum PageFlag : u32 {
   PG_reserved = 1u << 11,   // the zero page, firmware: never freed
   PG_lazyfree = 1u << 12,   // MADV_FREE: may be discarded while clean
   PG_unevictable = 1u << 13,
-  PG_pagetable = 1u << 14,  // a page-table or page-list node
+  PG_pagetable = 1u << 14,   // a page-table or page-list node
+  PG_swapbacked = 1u << 15,  // anonymous or shmem: reclaim writes it to swap (anon LRU lists)
+  // Which LRU list the page is on: the lists' own bookkeeping (lru.cpp alone sets them), so
+  // a list stays intact whatever else changes PG_active or PG_swapbacked.
+  PG_lru_active = 1u << 16,
+  PG_lru_file = 1u << 17,
 };
 
 struct PageFrame {

@@ -61,6 +61,7 @@ fi
 expect_error no-program 2 'no program' -- "$emu"
 expect_error bad-option 2 'unknown option' -- "$emu" --bogus "$hello"
 expect_error bad-ram-size 2 'bad RAM size' -- "$emu" -m 12Q "$hello"
+expect_error bad-swap-size 2 'bad swap size' -- "$emu" --swap 12Q "$hello"
 expect_error ram-too-large 2 'bad RAM size .*at most' -- "$emu" -m 9T "$hello"
 # RAM the host cannot reserve (here under a 2 GB address-space limit): one line, status 1,
 # never an abort inside the kernel. A sanitizer build cannot start under such a limit.

@@ -140,7 +140,8 @@ PY
   fi
 
   # --trace=madvise,tlb: the demo's madvise calls, in order, with their results and the
-  # pages each acted on, and a TLB flush for the range MADV_DONTNEED unmapped.
+  # pages each acted on (PAGEOUT swaps the 16 pages out: swap defaults to the size of
+  # RAM), and a TLB flush for the range MADV_DONTNEED unmapped.
   name="trace/$libc/madvise-events"
   bin="$guest_dir/$libc/demo"
   rm -f "$work/trace"
@@ -154,7 +155,7 @@ PY
       "madvise advice=MADV_DONTNEED result=0 pages=16" \
       "madvise advice=MADV_WILLNEED result=0 pages=0" \
       "madvise advice=MADV_COLD result=0 pages=16" \
-      "madvise advice=MADV_PAGEOUT result=0 pages=0")
+      "madvise advice=MADV_PAGEOUT result=0 pages=16")
     dontneed=$(grep '^madvise advice=MADV_DONTNEED' "$work/trace" | grep -oE 'start=[^ ]+ end=[^ ]+')
     if [ "$got" != "$want" ]; then
       fail "$name" "madvise events differ"
