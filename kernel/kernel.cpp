@@ -1,5 +1,6 @@
 #include "kernel/kernel.h"
 
+#include <time.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -42,6 +43,12 @@ bool peek_guest(void* ctx, u64 addr, void* dst, u64 len) {
   return true;
 }
 
+u64 boot_clock_ns() {
+  timespec now{};
+  clock_gettime(CLOCK_BOOTTIME, &now);
+  return static_cast<u64>(now.tv_sec) * 1'000'000'000 + static_cast<u64>(now.tv_nsec);
+}
+
 }  // namespace
 
 Kernel::Kernel(const hal::PhysMemory& ram, hal::Cpu& cpu, KernelOptions options, TraceSink* sink)
@@ -49,6 +56,7 @@ Kernel::Kernel(const hal::PhysMemory& ram, hal::Cpu& cpu, KernelOptions options,
       m_cpu(cpu),
       m_options(std::move(options)),
       m_sink(sink),
+      m_tunables(Tunables::for_ram(ram.size)),
       // Frame 0 is never handed out, so a zero PTE can never map real memory.
       m_frames(Pfn(1), ram.frame_count() - 1) {
   auto zero = m_frames.allocate();
@@ -80,8 +88,27 @@ Result<void> Kernel::start(const std::string& path, const std::vector<std::strin
   proc::ExecRequest request{opened.value(), path, argv, envp};
   auto& address_space = m_process->address_space();
   m_cpu.set_page_table_root(address_space.page_table().root());
-  TRY(proc::load_program(address_space, m_cpu, request, why));
+  TRY(proc::load_program(address_space, m_cpu, request, why, &m_process->layout()));
+  m_process->start_time_ns() = boot_clock_ns();
   return {};
+}
+
+Process* Kernel::find_process(int pid) {
+  if (m_process && m_process->pid() == pid) return m_process.get();
+  return nullptr;
+}
+
+std::vector<Process*> Kernel::processes() {
+  if (!m_process) return {};
+  return {m_process.get()};
+}
+
+int Kernel::last_pid() const {
+  return m_process ? m_process->pid() : 0;
+}
+
+u64 Kernel::processes_created() const {
+  return m_process ? 1 : 0;
 }
 
 void Kernel::warn_unimplemented(u64 nr) {

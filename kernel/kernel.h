@@ -15,6 +15,7 @@
 #include "kernel/mm/frame_allocator.h"
 #include "kernel/proc/signal_frame.h"
 #include "kernel/trace_sink.h"
+#include "kernel/tunables.h"
 
 namespace kernel {
 
@@ -77,6 +78,17 @@ class Kernel {
   mm::FrameAllocator& frames() { return m_frames; }
   const KernelOptions& options() const { return m_options; }
   TraceSink* sink() const { return m_sink; }
+  // Kernel-wide settings (/proc/sys, /sys/kernel/mm).
+  Tunables& tunables() { return m_tunables; }
+  const Tunables& tunables() const { return m_tunables; }
+  // The process with this pid, or nullptr.
+  Process* find_process(int pid);
+  // Every live process, in pid order.
+  std::vector<Process*> processes();
+  // The most recently allocated pid (/proc/loadavg), and how many processes were created
+  // since boot (/proc/stat "processes").
+  int last_pid() const;
+  u64 processes_created() const;
 
   // Ends the current process with an exit code / a fatal signal.
   void exit_process(int status);
@@ -119,6 +131,7 @@ class Kernel {
   hal::Cpu& m_cpu;
   KernelOptions m_options;
   TraceSink* m_sink;
+  Tunables m_tunables;
   mm::FrameAllocator m_frames;
   Pfn m_zero_page;
   std::unique_ptr<fs::Vfs> m_vfs;

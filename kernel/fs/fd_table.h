@@ -49,6 +49,8 @@ class FdTable {
   void set_limit(u64 limit) { m_limit = limit; }
   // How many descriptors are open.
   int open_count() const;
+  // The open descriptors, in increasing order.
+  std::vector<int> open_fds() const;
 
  private:
   struct Slot {

@@ -117,6 +117,22 @@ Result<abi::Winsize> window_size(int fd);
 // Fills buf from the host's random source.
 Result<void> random_bytes(std::span<u8> buf);
 
+// The identity the guest runs with: emu's own (uids, gids, supplementary groups).
+struct Identity {
+  u32 uid = 0, euid = 0, suid = 0, fsuid = 0;
+  u32 gid = 0, egid = 0, sgid = 0, fsgid = 0;
+  std::vector<u32> groups;
+};
+Identity identity();
+// The clocks /proc reports: CLOCK_BOOTTIME and CLOCK_REALTIME in nanoseconds, and the CPU
+// time emu has used (user and system, nanoseconds): the guest's instructions run on it.
+u64 boot_time_ns();
+// The name of the host filesystem type `path` lies on ("ext4", "overlay" ...), from
+// statfs's magic number; "unknown" when it is none of the common ones.
+std::string filesystem_type(const std::string& path);
+u64 real_time_ns();
+void cpu_time_ns(u64& user, u64& system);
+
 }  // namespace host
 
 // A host regular file, opened read-only. Reads go through pread() at our own offset, so the

@@ -67,6 +67,7 @@ class AddressSpace {
   // The program break. set_brk_start is called once by the loader.
   void set_brk_start(u64 addr) { m_brk_start = m_brk = addr; }
   u64 brk() const { return m_brk; }
+  u64 brk_start() const { return m_brk_start; }
   u64 set_brk(u64 requested);
 
   Result<void> madvise(u64 addr, u64 length, int advice);
