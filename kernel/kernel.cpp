@@ -10,6 +10,7 @@
 
 #include "kernel/abi/linux.h"
 #include "kernel/fs/file.h"
+#include "kernel/fs/procfs/procfs.h"
 #include "kernel/fs/vfs.h"
 #include "kernel/mm/address_space.h"
 #include "kernel/proc/exec.h"
@@ -64,6 +65,9 @@ Kernel::Kernel(const hal::PhysMemory& ram, hal::Cpu& cpu, KernelOptions options,
   m_zero_page = *zero;
   std::memset(m_ram.frame(m_zero_page), 0, kPageSize);
   m_vfs = std::make_unique<fs::Vfs>(m_options.root);
+  m_procfs = std::make_unique<fs::procfs::ProcFs>(*this);
+  m_sysfs = std::make_unique<fs::procfs::SysFs>(*this);
+  m_vfs->mount_pseudo({m_procfs.get(), m_sysfs.get()});
 }
 
 Kernel::~Kernel() = default;

@@ -21,7 +21,8 @@ namespace kernel {
 
 namespace fs {
 class Vfs;
-}
+class PseudoFs;
+}  // namespace fs
 class Process;
 
 struct KernelOptions {
@@ -135,6 +136,8 @@ class Kernel {
   mm::FrameAllocator m_frames;
   Pfn m_zero_page;
   std::unique_ptr<fs::Vfs> m_vfs;
+  std::unique_ptr<fs::PseudoFs> m_procfs;
+  std::unique_ptr<fs::PseudoFs> m_sysfs;
   std::unique_ptr<Process> m_process;
   ExitState m_exit;
   std::bitset<1024> m_warned;

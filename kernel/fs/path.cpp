@@ -38,7 +38,19 @@ struct Step {
   abi::Stat stat{};
   EmulatedNode emulated = EmulatedNode::None;
   int pid = 0;
+  PseudoFs* pseudo = nullptr;
+  PseudoNode pseudo_node;
 };
+
+Step pseudo_step(std::string name, PseudoFs& tree, PseudoNode node) {
+  Step step;
+  step.name = std::move(name);
+  step.stat = tree.stat(node);
+  step.emulated = EmulatedNode::Pseudo;
+  step.pseudo = &tree;
+  step.pseudo_node = std::move(node);
+  return step;
+}
 
 Step emulated_step(std::string name, EmulatedNode node, int pid) {
   Step step;
@@ -51,7 +63,8 @@ Step emulated_step(std::string name, EmulatedNode node, int pid) {
 
 class Walker {
  public:
-  Walker(int root_fd, const Caller& caller) : m_root_fd(root_fd), m_caller(caller) {}
+  Walker(int root_fd, const Caller& caller, const PseudoMounts* mounts)
+      : m_root_fd(root_fd), m_caller(caller), m_mounts(mounts) {}
 
   Result<Resolved> run(std::string_view base, std::string_view path, FollowSymlinks follow);
 
@@ -72,6 +85,7 @@ class Walker {
 
   int m_root_fd;
   const Caller& m_caller;
+  const PseudoMounts* m_mounts;
   std::vector<Step> m_stack;           // the directories walked so far below the root
   std::vector<std::string> m_pending;  // components still to walk; the next one is last
 };
@@ -107,6 +121,10 @@ Result<Step> Walker::lookup(const std::string& name) const {
   if (name.size() > kNameMax) return abi::Errno::kENAMETOOLONG;
   if (at_emulated()) return lookup_emulated(m_stack.back(), name);
   if (m_stack.empty()) {
+    if (m_mounts && m_mounts->proc && name == "proc")
+      return pseudo_step(name, *m_mounts->proc, m_mounts->proc->root());
+    if (m_mounts && m_mounts->sys && name == "sys")
+      return pseudo_step(name, *m_mounts->sys, m_mounts->sys->root());
     if (name == "proc") return emulated_step(name, EmulatedNode::ProcDir, 0);
     if (name == "sys") return emulated_step(name, EmulatedNode::SysDir, 0);
     if (name == "dev") return emulated_step(name, EmulatedNode::DevDir, 0);
@@ -120,6 +138,11 @@ Result<Step> Walker::lookup(const std::string& name) const {
 
 Result<Step> Walker::lookup_emulated(const Step& dir, const std::string& name) const {
   switch (dir.emulated) {
+    case EmulatedNode::Pseudo: {
+      if ((dir.stat.st_mode & abi::kS_IFMT) != abi::kS_IFDIR) return abi::Errno::kENOTDIR;
+      PseudoNode node = TRY(dir.pseudo->lookup(dir.pseudo_node, name, m_caller));
+      return pseudo_step(name, *dir.pseudo, std::move(node));
+    }
     case EmulatedNode::ProcDir:
       if (m_caller.pid <= 0) return abi::Errno::kENOENT;
       if (name == "self") return emulated_step(name, EmulatedNode::ProcSelf, m_caller.pid);
@@ -144,6 +167,8 @@ Result<Step> Walker::lookup_emulated(const Step& dir, const std::string& name) c
 }
 
 Result<std::string> Walker::link_target(const Step& step) const {
+  if (step.emulated == EmulatedNode::Pseudo)
+    return step.pseudo->link_target(step.pseudo_node, m_caller);
   if (step.emulated != EmulatedNode::None) return emulated_link_target(step.emulated, m_caller);
   return host::read_link(step.fd.get());
 }
@@ -179,6 +204,8 @@ Result<Resolved> Walker::finish() {
   r.stat = top.stat;
   r.emulated = top.emulated;
   r.pid = top.pid;
+  r.pseudo = top.pseudo;
+  r.pseudo_node = std::move(top.pseudo_node);
   if (top.emulated == EmulatedNode::None) {
     r.node = std::move(top.fd);
     r.parent = TRY(take_directory_handle());
@@ -227,8 +254,9 @@ Result<Resolved> Walker::run(std::string_view base, std::string_view path, Follo
 }  // namespace
 
 Result<Resolved> resolve_path(int root_fd, const Caller& caller, std::string_view base,
-                              std::string_view path, FollowSymlinks follow) {
-  Walker walker(root_fd, caller);
+                              std::string_view path, FollowSymlinks follow,
+                              const PseudoMounts* mounts) {
+  Walker walker(root_fd, caller, mounts);
   return walker.run(base, path, follow);
 }
 
@@ -256,6 +284,7 @@ abi::Stat emulated_stat(EmulatedNode node, int pid) {
   const u64 pid_ino = 0x1000 + static_cast<u64>(pid) * 16;
   switch (node) {
     case EmulatedNode::None:
+    case EmulatedNode::Pseudo:
       break;
     case EmulatedNode::ProcDir:
       dir(kProcDev, 1, 0555);

@@ -22,6 +22,7 @@
 
 #include "kernel/fs/fs_context.h"
 #include "kernel/fs/host_file.h"
+#include "kernel/fs/pseudo_fs.h"
 
 namespace kernel::fs {
 
@@ -43,6 +44,7 @@ enum class EmulatedNode : u8 {
   DevZero,
   DevRandom,
   DevUrandom,
+  Pseudo,  // an entry of a PseudoFs mounted at /proc or /sys
 };
 
 // Who is looking a path up: the filesystem context relative paths start from, and the
@@ -60,7 +62,9 @@ struct Resolved {
   // then `parent` and `name` say where it would be created (O_CREAT gives EROFS there).
   bool exists = true;
   EmulatedNode emulated = EmulatedNode::None;
-  int pid = 0;       // for ProcPidDir / ProcPidExe
+  int pid = 0;                 // for ProcPidDir / ProcPidExe
+  PseudoFs* pseudo = nullptr;  // for Pseudo: the tree and its node
+  PseudoNode pseudo_node;
   HostFd parent;     // host entries: O_PATH handle on the containing directory (none at "/")
   HostFd node;       // existing host entries: O_PATH|O_NOFOLLOW handle on the entry
   std::string name;  // the last component; "" for "/"
@@ -75,9 +79,11 @@ struct Resolved {
 // Resolves `path` below the host directory handle `root_fd` (the guest's "/"). A relative
 // path starts at `base`, an absolute guest path (normally the cwd or a dirfd's path). A
 // symlink in the last component is followed only with FollowSymlinks::Yes; any other is
-// always followed, and a trailing slash requires a directory.
+// always followed, and a trailing slash requires a directory. With `mounts`, /proc and /sys
+// are the trees it names instead of the fixed emulated nodes.
 Result<Resolved> resolve_path(int root_fd, const Caller& caller, std::string_view base,
-                              std::string_view path, FollowSymlinks follow);
+                              std::string_view path, FollowSymlinks follow,
+                              const PseudoMounts* mounts = nullptr);
 
 // What an emulated node looks like to stat(); `pid` is the one the node belongs to.
 abi::Stat emulated_stat(EmulatedNode node, int pid);

@@ -147,7 +147,7 @@ Result<Resolved> Vfs::resolve(const Caller& caller, File* at, std::string_view p
   TRY(root_status());
   std::string base = "/";
   if (!path.empty() && path[0] != '/') base = at ? TRY(directory_path_of(*at)) : caller.fs.cwd;
-  return resolve_path(m_root.get(), caller, base, path, follow);
+  return resolve_path(m_root.get(), caller, base, path, follow, &m_pseudo);
 }
 
 Result<std::shared_ptr<File>> Vfs::open(const Caller& caller, File* at, std::string_view path,
@@ -169,6 +169,7 @@ Result<std::shared_ptr<File>> Vfs::open(const Caller& caller, File* at, std::str
   Resolved entry = TRY(resolve(caller, at, path, follow));
   if (!entry.exists) return creating ? abi::Errno::kEROFS : abi::Errno::kENOENT;
   if (exclusive) return abi::Errno::kEEXIST;
+  if (entry.emulated == EmulatedNode::Pseudo) return open_pseudo(caller, entry, flags);
   if (entry.emulated != EmulatedNode::None) return open_emulated(caller, entry, flags);
   return open_host(entry, flags);
 }
@@ -230,6 +231,36 @@ Result<std::shared_ptr<File>> Vfs::open_emulated(const Caller& caller, const Res
   return file;
 }
 
+Result<std::shared_ptr<File>> Vfs::open_pseudo(const Caller& caller, const Resolved& entry,
+                                               u64 flags) {
+  const bool is_dir = entry.is_directory();
+  std::shared_ptr<File> file;
+  if (flags & abi::kO_PATH) {
+    if ((flags & abi::kO_DIRECTORY) && !is_dir) return abi::Errno::kENOTDIR;
+    std::string target;
+    if (entry.is_symlink()) target = TRY(entry.pseudo->link_target(entry.pseudo_node, caller));
+    file = std::make_shared<PseudoPathFile>(entry.stat, entry.path, std::move(target));
+  } else {
+    if ((flags & abi::kO_CREAT) && is_dir) return abi::Errno::kEISDIR;
+    if ((flags & abi::kO_DIRECTORY) && !is_dir) return abi::Errno::kENOTDIR;
+    if (entry.is_symlink()) return abi::Errno::kELOOP;  // O_NOFOLLOW met a symlink
+    if (is_dir) {
+      if (wants_write(flags)) return abi::Errno::kEISDIR;
+      auto entries = TRY(entry.pseudo->list(entry.pseudo_node, caller));
+      file = std::make_shared<PseudoDirectory>(entry.stat, entry.path, std::move(entries));
+    } else {
+      // may_open(): the mode bits decide, with the owner's bits for the owner (every
+      // process owns its /proc entries; the guest owns the machine's).
+      const u32 owner = (entry.stat.st_mode >> 6) & 07;
+      if ((flags & abi::kO_ACCMODE) != abi::kO_WRONLY && !(owner & 04)) return abi::Errno::kEACCES;
+      if (wants_write(flags) && !(owner & 02)) return abi::Errno::kEACCES;
+      file = TRY(entry.pseudo->open_file(entry.pseudo_node, flags, entry.path, caller));
+    }
+  }
+  file->status_flags = status_flags_for(flags);
+  return file;
+}
+
 Result<abi::Stat> Vfs::stat(const Caller& caller, File* at, std::string_view path,
                             FollowSymlinks follow) {
   Resolved entry = TRY(resolve(caller, at, path, follow));
@@ -242,17 +273,24 @@ Result<std::string> Vfs::readlink(const Caller& caller, File* at, std::string_vi
     // readlinkat(fd, "", ...) reads the symlink an O_PATH|O_NOFOLLOW fd names.
     if (auto* host_link = dynamic_cast<HostPathFile*>(at)) return host_link->link_target();
     if (auto* emulated = dynamic_cast<EmulatedNodeFile*>(at)) return emulated->link_target();
+    if (auto* pseudo = dynamic_cast<PseudoPathFile*>(at)) return pseudo->link_target();
     return abi::Errno::kENOENT;
   }
   Resolved entry = TRY(resolve(caller, at, path, FollowSymlinks::No));
   if (!entry.exists) return abi::Errno::kENOENT;
   if (!entry.is_symlink()) return abi::Errno::kEINVAL;
+  if (entry.emulated == EmulatedNode::Pseudo)
+    return entry.pseudo->link_target(entry.pseudo_node, caller);
   if (entry.emulated != EmulatedNode::None) return emulated_link_target(entry.emulated, caller);
   return host::read_link(entry.node.get());
 }
 
 Result<void> Vfs::access_entry(const Resolved& entry, int mode) {
   if (mode == kF_OK) return {};
+  if (entry.emulated == EmulatedNode::Pseudo) {
+    if (static_cast<u32>(mode) & ~(entry.stat.st_mode >> 6) & 07) return abi::Errno::kEACCES;
+    return {};
+  }
   if (entry.emulated != EmulatedNode::None) return emulated_access(entry.stat, mode);
   const u32 type = entry.type();
   // The read-only mount answers first, for the kinds of file it covers (sb_permission).

@@ -31,6 +31,9 @@ class Vfs {
   Vfs& operator=(const Vfs&) = delete;
 
   Result<void> root_status() const;
+  // Serves /proc and /sys from these trees (which must outlive the Vfs) instead of the
+  // fixed emulated nodes.
+  void mount_pseudo(PseudoMounts mounts) { m_pseudo = mounts; }
   const std::string& host_root() const { return m_host_root; }
 
   // open / openat. `flags` are the guest's O_* bits (O_CLOEXEC is the caller's business:
@@ -69,12 +72,14 @@ class Vfs {
   Result<std::shared_ptr<File>> open_host(Resolved& entry, u64 flags);
   Result<std::shared_ptr<File>> open_emulated(const Caller& caller, const Resolved& entry,
                                               u64 flags);
+  Result<std::shared_ptr<File>> open_pseudo(const Caller& caller, const Resolved& entry, u64 flags);
   Result<void> access_entry(const Resolved& entry, int mode);
 
   std::string m_host_root;
   std::string m_canonical_root;  // realpath of m_host_root, for guest_path_of_host()
   HostFd m_root;
   abi::Errno m_root_error = abi::Errno::None;
+  PseudoMounts m_pseudo;
 };
 
 }  // namespace kernel::fs

@@ -83,8 +83,8 @@ std::string render_meminfo(const MeminfoInputs& in) {
   kb("WritebackTmp:   ", 0);
   kb("CommitLimit:    ", in.commit_limit_pages);
   kb("Committed_AS:   ", t.committed);
-  // VMALLOC_TOTAL with 4-level paging: 32 TiB.
-  m.dec("VmallocTotal:   ", (u64{32} << 40) >> 10, 8).puts(" kB\n");
+  // VMALLOC_TOTAL with 4-level paging: 32 TiB, less one byte (VMALLOC_END is inclusive).
+  m.dec("VmallocTotal:   ", ((u64{32} << 40) - 1) >> 10, 8).puts(" kB\n");
   kb("VmallocUsed:    ", 0);
   kb("VmallocChunk:   ", 0);
   kb("Percpu:         ", 0);

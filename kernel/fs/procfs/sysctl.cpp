@@ -1,4 +1,5 @@
 // /proc/sys: the kernel's sysctl table (kernel/sysctl.c, mm/util.c, kernel/utsname_sysctl.c).
+#include <algorithm>
 #include <climits>
 
 #include "kernel/fs/procfs/setting_file.h"
@@ -163,7 +164,13 @@ bool sysfs_streq(std::string_view a, std::string_view b) {
 }
 
 const std::vector<SettingFile>& sysctl_files() {
-  static const std::vector<SettingFile> files = build();
+  static const std::vector<SettingFile> files = [] {
+    std::vector<SettingFile> sorted = build();
+    // Directory listings walk the table in order: a directory's entries must be adjacent.
+    std::sort(sorted.begin(), sorted.end(),
+              [](const SettingFile& a, const SettingFile& b) { return a.path < b.path; });
+    return sorted;
+  }();
   return files;
 }
 

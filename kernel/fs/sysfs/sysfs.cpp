@@ -1,6 +1,7 @@
 // /sys: the attributes guests read about memory management and CPUs
 // (mm/huge_memory.c, mm/ksm.c, drivers/base/cpu.c). Values come from the kernel's
 // tunables; KSM's counters are zero because no ksmd has merged anything.
+#include <algorithm>
 #include <climits>
 
 #include "kernel/fs/procfs/setting_file.h"
@@ -109,7 +110,13 @@ std::vector<SettingFile> build() {
 }  // namespace
 
 const std::vector<SettingFile>& sysfs_files() {
-  static const std::vector<SettingFile> files = build();
+  static const std::vector<SettingFile> files = [] {
+    std::vector<SettingFile> sorted = build();
+    // Directory listings walk the table in order: a directory's entries must be adjacent.
+    std::sort(sorted.begin(), sorted.end(),
+              [](const SettingFile& a, const SettingFile& b) { return a.path < b.path; });
+    return sorted;
+  }();
   return files;
 }
 
