@@ -58,12 +58,7 @@ Kernel::Kernel(const hal::PhysMemory& ram, hal::Cpu& cpu, KernelOptions options,
       m_options(std::move(options)),
       m_sink(sink),
       m_tunables(Tunables::for_ram(ram.size)),
-      // Frame 0 is never handed out, so a zero PTE can never map real memory.
-      m_frames(Pfn(1), ram.frame_count() - 1) {
-  auto zero = m_frames.allocate();
-  VERIFY(zero.has_value());
-  m_zero_page = *zero;
-  std::memset(m_ram.frame(m_zero_page), 0, kPageSize);
+      m_memory(ram, cpu) {
   m_vfs = std::make_unique<fs::Vfs>(m_options.root);
   m_procfs = std::make_unique<fs::procfs::ProcFs>(*this);
   m_sysfs = std::make_unique<fs::procfs::SysFs>(*this);
@@ -74,7 +69,7 @@ Kernel::~Kernel() = default;
 
 Result<void> Kernel::start(const std::string& path, const std::vector<std::string>& argv,
                            const std::vector<std::string>& envp, std::string& why) {
-  auto as = std::make_unique<mm::AddressSpace>(m_ram, m_frames, m_zero_page, m_cpu);
+  auto as = std::make_unique<mm::AddressSpace>(m_memory);
   m_process = std::make_unique<Process>(kFirstPid, std::move(as));
   // The guest starts where emu was started, seen through its root ("/" when that lies
   // outside the root).

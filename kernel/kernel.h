@@ -13,6 +13,7 @@
 #include "kernel/hal.h"
 #include "kernel/mm/fault.h"
 #include "kernel/mm/frame_allocator.h"
+#include "kernel/mm/memory_manager.h"
 #include "kernel/proc/signal_frame.h"
 #include "kernel/trace_sink.h"
 #include "kernel/tunables.h"
@@ -76,7 +77,8 @@ class Kernel {
   fs::Vfs& vfs() { return *m_vfs; }
   hal::Cpu& cpu() { return m_cpu; }
   const hal::PhysMemory& ram() const { return m_ram; }
-  mm::FrameAllocator& frames() { return m_frames; }
+  mm::FrameAllocator& frames() { return m_memory.frames(); }
+  mm::MemoryManager& memory() { return m_memory; }
   const KernelOptions& options() const { return m_options; }
   TraceSink* sink() const { return m_sink; }
   // Kernel-wide settings (/proc/sys, /sys/kernel/mm).
@@ -133,8 +135,7 @@ class Kernel {
   KernelOptions m_options;
   TraceSink* m_sink;
   Tunables m_tunables;
-  mm::FrameAllocator m_frames;
-  Pfn m_zero_page;
+  mm::MemoryManager m_memory;
   std::unique_ptr<fs::Vfs> m_vfs;
   std::unique_ptr<fs::PseudoFs> m_procfs;
   std::unique_ptr<fs::PseudoFs> m_sysfs;

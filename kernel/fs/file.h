@@ -3,6 +3,7 @@
 // an operation the kind does not support.
 #pragma once
 
+#include <memory>
 #include <span>
 #include <string>
 
@@ -10,6 +11,8 @@
 #include "kernel/base/result.h"
 
 namespace kernel::fs {
+
+class Inode;
 
 class File {
  public:
@@ -47,6 +50,10 @@ class File {
   virtual bool mappable() const { return false; }
   // The guest-visible path, for /proc/self/maps and strace (may be empty).
   virtual std::string path() const { return {}; }
+  // The inode behind the file, for files that live in a filesystem (fchmod, ftruncate,
+  // fstatfs, linkat(AT_EMPTY_PATH), reopening through /proc/self/fd); null for pipes,
+  // the inherited stdio and other anonymous files.
+  virtual std::shared_ptr<Inode> inode() const { return nullptr; }
 
   // Whether the description was opened for reading / writing (an O_PATH one is neither).
   bool readable() const {

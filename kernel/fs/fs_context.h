@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "kernel/base/types.h"
 
@@ -13,6 +14,25 @@ struct FsContext {
   // repeated slashes. chdir() stores what the Vfs resolved, so lookups can start from it.
   std::string cwd = "/";
   u32 umask = 022;
+};
+
+class FdTable;
+
+// Whose rights a request carries. The guest runs as root for now; check_permission()
+// (filesystem.h) is the one place that reads these.
+struct Credentials {
+  u32 uid = 0;
+  u32 gid = 0;
+};
+
+// Who is looking a path up: the filesystem context relative paths start from, and the
+// process that /proc/self names (pid 0: none, so /proc/self does not exist).
+struct Caller {
+  const FsContext& fs;
+  int pid = 0;
+  std::string_view exe_path;     // what /proc/<pid>/exe reads; should be a canonical guest path
+  const FdTable* fds = nullptr;  // what /proc/<pid>/fd lists; null: no descriptors
+  Credentials cred{};
 };
 
 }  // namespace kernel::fs

@@ -47,14 +47,6 @@ enum class EmulatedNode : u8 {
   Pseudo,  // an entry of a PseudoFs mounted at /proc or /sys
 };
 
-// Who is looking a path up: the filesystem context relative paths start from, and the
-// process that /proc/self names (pid 0: none, so /proc/self does not exist).
-struct Caller {
-  const FsContext& fs;
-  int pid = 0;
-  std::string_view exe_path;  // what /proc/<pid>/exe reads; should be a canonical guest path
-};
-
 // The entry a path names.
 struct Resolved {
   std::string path;  // canonical guest path: absolute, no symlinks, ".", ".." or "//"

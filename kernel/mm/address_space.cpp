@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "kernel/mm/frame_allocator.h"
+#include "kernel/mm/memory_manager.h"
 
 namespace kernel::mm {
 
@@ -16,9 +17,13 @@ u64 vm_flags_from_prot(u64 prot) {
   return flags;
 }
 
-AddressSpace::AddressSpace(const hal::PhysMemory& ram, FrameAllocator& frames, Pfn zero_page,
-                           hal::Cpu& cpu)
-    : m_ram(ram), m_frames(frames), m_zero_page(zero_page), m_cpu(cpu), m_page_table(ram, frames) {}
+AddressSpace::AddressSpace(MemoryManager& mm)
+    : m_mm(mm),
+      m_ram(mm.ram()),
+      m_frames(mm.frames()),
+      m_zero_page(mm.zero_page()),
+      m_cpu(mm.cpu()),
+      m_page_table(mm.ram(), mm.frames()) {}
 
 AddressSpace::~AddressSpace() {
   for (const auto& [start, vma] : m_vmas) zap_range(vma.start, vma.end);

@@ -15,6 +15,7 @@
 namespace kernel::mm {
 
 class FrameAllocator;
+class MemoryManager;
 
 // Where things go without address-space randomisation, as on Linux with ASLR off.
 inline constexpr u64 kTaskSize = 0x7fff'ffff'f000;
@@ -46,8 +47,7 @@ struct FaultCounters {
 
 class AddressSpace {
  public:
-  // zero_page: the shared, always-zero frame read faults on anonymous memory map.
-  AddressSpace(const hal::PhysMemory& ram, FrameAllocator& frames, Pfn zero_page, hal::Cpu& cpu);
+  explicit AddressSpace(MemoryManager& mm);
   ~AddressSpace();
   AddressSpace(const AddressSpace&) = delete;
   AddressSpace& operator=(const AddressSpace&) = delete;
@@ -55,6 +55,7 @@ class AddressSpace {
   x86_64::PageTable& page_table() { return m_page_table; }
   const hal::PhysMemory& ram() const { return m_ram; }
   FrameAllocator& frames() { return m_frames; }
+  MemoryManager& memory() { return m_mm; }
   Pfn zero_page() const { return m_zero_page; }
   const std::map<u64, Vma>& vmas() const { return m_vmas; }
   const Vma* find_vma(u64 addr) const;
@@ -102,6 +103,7 @@ class AddressSpace {
   FaultResult fault_write_protected(const Vma& vma, u64 page, x86_64::Pte* slot);
   x86_64::Pte leaf_for(const Vma& vma, Pfn frame, bool writable) const;
 
+  MemoryManager& m_mm;
   hal::PhysMemory m_ram;
   FrameAllocator& m_frames;
   Pfn m_zero_page;

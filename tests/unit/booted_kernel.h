@@ -14,24 +14,27 @@
 #include "kernel/kernel.h"
 #include "kernel/mm/address_space.h"
 #include "kernel/mm/frame_allocator.h"
+#include "kernel/mm/memory_manager.h"
 #include "kernel/proc/process.h"
 
 namespace test {
 
-// Frames, a zeroed zero page and a CPU, for building address spaces.
+// RAM, a CPU and the memory manager over them (frames, the zero page), for building
+// address spaces and memory objects.
 struct MemoryFixture {
   explicit MemoryFixture(u64 ram_size = 16 << 20)
-      : ram(ram_size), frames(Pfn(1), ram_size / kPageSize - 1) {
-    zero = *frames.allocate();
-    std::memset(ram.memory().frame(zero), 0, kPageSize);
-  }
+      : ram(ram_size),
+        memory(ram.memory(), cpu),
+        frames(memory.frames()),
+        zero(memory.zero_page()) {}
   std::unique_ptr<mm::AddressSpace> new_address_space() {
-    return std::make_unique<mm::AddressSpace>(ram.memory(), frames, zero, cpu);
+    return std::make_unique<mm::AddressSpace>(memory);
   }
 
   FakeRam ram;
-  mm::FrameAllocator frames;
   FakeCpu cpu;
+  mm::MemoryManager memory;
+  mm::FrameAllocator& frames;
   Pfn zero;
 };
 

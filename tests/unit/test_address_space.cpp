@@ -17,7 +17,7 @@ constexpr u32 kRead = mm::kFaultUser;
 constexpr u32 kWrite = mm::kFaultUser | mm::kFaultWrite;
 
 struct Fixture : test::MemoryFixture {
-  mm::AddressSpace as{ram.memory(), frames, zero, cpu};
+  mm::AddressSpace as{memory};
 
   u64 map_anon(u64 len, u64 prot = abi::kPROT_READ | abi::kPROT_WRITE, u64 addr = 0,
                mm::MapPlacement placement = mm::MapPlacement::Hint) {
@@ -270,14 +270,11 @@ TEST_CASE("copy_string_from_user stops at NUL and bounds the length", "[as]") {
 }
 
 TEST_CASE("destroying an address space returns every frame", "[as]") {
-  test::FakeRam ram{4 << 20};
-  mm::FrameAllocator frames{Pfn(1), (4 << 20) / kPageSize - 1};
-  test::FakeCpu cpu;
-  Pfn zero = *frames.allocate();
-  std::memset(ram.memory().frame(zero), 0, kPageSize);
+  test::MemoryFixture m{4 << 20};
+  mm::FrameAllocator& frames = m.frames;
   const u64 before = frames.free_frames();
   {
-    mm::AddressSpace as{ram.memory(), frames, zero, cpu};
+    mm::AddressSpace as{m.memory};
     mm::MapRequest req;
     req.length = 64 * kPageSize;
     req.prot = abi::kPROT_READ | abi::kPROT_WRITE;
@@ -285,5 +282,5 @@ TEST_CASE("destroying an address space returns every frame", "[as]") {
     for (int i = 0; i < 64; ++i) (void)as.handle_fault(a + i * kPageSize, i % 2 ? kWrite : kRead);
   }
   REQUIRE(frames.free_frames() == before);
-  REQUIRE(frames.refcount(zero) == 1);
+  REQUIRE(frames.refcount(m.zero) == 1);
 }

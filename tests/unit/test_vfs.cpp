@@ -352,13 +352,7 @@ struct Guest {
   test::FakeRam ram{16 << 20};
   test::FakeCpu cpu;
   Kernel kernel{ram.memory(), cpu, options(tree.root()), nullptr};
-  Pfn zero = [this] {
-    Pfn z = *kernel.frames().allocate();
-    std::memset(ram.memory().frame(z), 0, kPageSize);
-    return z;
-  }();
-  Process process{100,
-                  std::make_unique<mm::AddressSpace>(ram.memory(), kernel.frames(), zero, cpu)};
+  Process process{100, std::make_unique<mm::AddressSpace>(kernel.memory())};
   syscalls::SyscallContext ctx{kernel, process, cpu};
   u64 mem = map(16 * kPageSize);
 
