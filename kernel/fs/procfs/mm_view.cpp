@@ -170,7 +170,8 @@ MmCounters MmView::counters() const {
   // values are what it would show for a process whose usage never shrank.
   c.hiwater_vm = c.total_vm;
   c.hiwater_rss = c.rss();
-  c.page_table_bytes = m_as.page_table().table_pages() * kPageSize;
+  // Linux counts the tables below the top level (mm_pgtables_bytes leaves out the PGD).
+  c.page_table_bytes = (m_as.page_table().table_pages() - 1) * kPageSize;
   return c;
 }
 
