@@ -23,6 +23,8 @@ constexpr const char* kUsage =
     "usage: emu [options] PROGRAM [ARGS...]\n"
     "  -m SIZE                emulated RAM (default 512M; K, M, G suffixes)\n"
     "  --root DIR             the host directory the guest sees as / (read-only)\n"
+    "  --bind HOST:GUEST[:rw] show the host directory HOST at GUEST, read-only unless\n"
+    "                         :rw (repeatable)\n"
     "  --strace               print every syscall on stderr, in strace's format\n"
     "  --trace=EVENTS         structured events: fault (comma-separated)\n"
     "  --trace-file FILE      where events go (default stderr)\n"
@@ -34,6 +36,7 @@ constexpr const char* kUsage =
 struct Options {
   kernel::u64 ram = kernel::u64{512} << 20;
   std::string root = "/";
+  std::vector<kernel::KernelOptions::Bind> binds;
   emu::trace::TraceOptions trace;
   bool stats = false;
   std::vector<std::string> argv;  // the program and its arguments
@@ -79,6 +82,23 @@ int parse_options(int argc, char** argv, Options& o) {
       if (o.ram < (kernel::u64{4} << 20)) return fail("bad RAM size '" + size + "' (at least 4M)");
     } else if (arg == "--root") {
       if (!take(o.root)) return fail("--root needs a directory");
+    } else if (arg == "--bind") {
+      std::string spec;
+      if (!take(spec)) return fail("--bind needs HOST:GUEST[:rw]");
+      kernel::KernelOptions::Bind bind;
+      if (spec.size() > 3 && spec.compare(spec.size() - 3, 3, ":rw") == 0) {
+        bind.writable = true;
+        spec.resize(spec.size() - 3);
+      } else if (spec.size() > 3 && spec.compare(spec.size() - 3, 3, ":ro") == 0) {
+        spec.resize(spec.size() - 3);
+      }
+      const auto colon = spec.rfind(':');
+      if (colon == std::string::npos || colon == 0 || colon + 1 >= spec.size() ||
+          spec[colon + 1] != '/')
+        return fail("bad --bind '" + spec + "' (HOST:GUEST[:rw], GUEST absolute)");
+      bind.host_path = spec.substr(0, colon);
+      bind.guest_path = spec.substr(colon + 1);
+      o.binds.push_back(std::move(bind));
     } else if (arg == "--stats") {
       o.stats = true;
     } else if (arg == "--strace") {
@@ -154,6 +174,7 @@ int main(int argc, char** argv) {
 
   kernel::KernelOptions kopts;
   kopts.root = options.root;
+  kopts.binds = options.binds;
   kopts.strace = options.trace.strace;
   if (char* cwd = getcwd(nullptr, 0)) {
     kopts.host_cwd = cwd;

@@ -10,7 +10,7 @@
 
 #include "kernel/abi/linux.h"
 #include "kernel/fs/file.h"
-#include "kernel/fs/procfs/procfs.h"
+#include "kernel/fs/procfs/pseudo_filesystem.h"
 #include "kernel/fs/vfs.h"
 #include "kernel/mm/address_space.h"
 #include "kernel/proc/exec.h"
@@ -59,10 +59,14 @@ Kernel::Kernel(const hal::PhysMemory& ram, hal::Cpu& cpu, KernelOptions options,
       m_sink(sink),
       m_tunables(Tunables::for_ram(ram.size)),
       m_memory(ram, cpu) {
-  m_vfs = std::make_unique<fs::Vfs>(m_options.root);
-  m_procfs = std::make_unique<fs::procfs::ProcFs>(*this);
-  m_sysfs = std::make_unique<fs::procfs::SysFs>(*this);
-  m_vfs->mount_pseudo({m_procfs.get(), m_sysfs.get()});
+  std::vector<fs::BindMount> binds;
+  for (const KernelOptions::Bind& b : m_options.binds)
+    binds.push_back({b.host_path, b.guest_path,
+                     b.writable ? fs::HostAccess::ReadWrite : fs::HostAccess::ReadOnly});
+  m_vfs = std::make_unique<fs::Vfs>(m_memory, m_options.root, binds);
+  // procfs and sysfs show this kernel's state: mounted over the Vfs's default /proc, /sys.
+  (void)m_vfs->mount("/proc", fs::procfs::make_procfs(*this));
+  (void)m_vfs->mount("/sys", fs::procfs::make_sysfs(*this));
 }
 
 Kernel::~Kernel() = default;

@@ -22,13 +22,19 @@ namespace kernel {
 
 namespace fs {
 class Vfs;
-class PseudoFs;
 }  // namespace fs
 class Process;
 
 struct KernelOptions {
   std::string root = "/";  // the host directory the guest sees as "/"
-  std::string host_cwd;    // the guest's starting directory, when root is "/"
+  // Host directories shown at guest paths (`--bind HOST:GUEST[:rw]`).
+  struct Bind {
+    std::string host_path;
+    std::string guest_path;
+    bool writable = false;
+  };
+  std::vector<Bind> binds;
+  std::string host_cwd;  // the guest's starting directory, when root is "/"
   bool strace = false;
   std::string release = "6.1.0-emu";  // what uname reports
 };
@@ -137,8 +143,6 @@ class Kernel {
   Tunables m_tunables;
   mm::MemoryManager m_memory;
   std::unique_ptr<fs::Vfs> m_vfs;
-  std::unique_ptr<fs::PseudoFs> m_procfs;
-  std::unique_ptr<fs::PseudoFs> m_sysfs;
   std::unique_ptr<Process> m_process;
   ExitState m_exit;
   std::bitset<1024> m_warned;

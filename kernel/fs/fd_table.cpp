@@ -101,9 +101,8 @@ int FdTable::open_count() const {
 
 std::vector<int> FdTable::open_fds() const {
   std::vector<int> out;
-  for (size_t fd = 0; fd < m_slots.size(); ++fd) {
+  for (size_t fd = 0; fd < m_slots.size(); ++fd)
     if (m_slots[fd].file) out.push_back(static_cast<int>(fd));
-  }
   return out;
 }
 

@@ -49,7 +49,7 @@ class FdTable {
   void set_limit(u64 limit) { m_limit = limit; }
   // How many descriptors are open.
   int open_count() const;
-  // The open descriptors, in increasing order.
+  // The open descriptors, ascending (for /proc/<pid>/fd).
   std::vector<int> open_fds() const;
 
  private:

@@ -7,8 +7,8 @@
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
-#include <sys/vfs.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -18,6 +18,7 @@
 #include <climits>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 #include <vector>
 
 namespace kernel::fs {
@@ -428,10 +429,109 @@ Result<void> random_bytes(std::span<u8> buf) {
   return {};
 }
 
+namespace {
+
+std::string proc_fd_path(int fd) {
+  return "/proc/self/fd/" + std::to_string(fd);
+}
+
+Result<void> check(int rc) {
+  if (rc != 0) return last_error();
+  return {};
+}
+
+}  // namespace
+
+Result<void> make_entry(int dir_fd, const std::string& name, u32 mode) {
+  const mode_t perms = mode & 07777;
+  if ((mode & abi::kS_IFMT) == abi::kS_IFDIR) {
+    TRY(check(::mkdirat(dir_fd, name.c_str(), 0700)));
+  } else if ((mode & abi::kS_IFMT) == abi::kS_IFREG) {
+    const int fd =
+        ::openat(dir_fd, name.c_str(), O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_WRONLY, 0600);
+    if (fd < 0) return last_error();
+    ::close(fd);
+  } else {
+    return abi::Errno::kEPERM;
+  }
+  // The host's umask must not apply: set exactly what the guest asked for.
+  HostFd handle = TRY(open_at(dir_fd, name, OpenMode::Handle));
+  return change_mode(handle.get(), perms);
+}
+
+Result<void> make_symlink(int dir_fd, const std::string& name, const std::string& target) {
+  return check(::symlinkat(target.c_str(), dir_fd, name.c_str()));
+}
+
+Result<void> make_link(int handle, int dir_fd, const std::string& name) {
+  // AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; the handle's /proc/self/fd entry does not, and
+  // names exactly the inode the walk found.
+  return check(
+      ::linkat(AT_FDCWD, proc_fd_path(handle).c_str(), dir_fd, name.c_str(), AT_SYMLINK_FOLLOW));
+}
+
+Result<void> remove(int dir_fd, const std::string& name, RemoveKind kind) {
+  return check(::unlinkat(dir_fd, name.c_str(), kind == RemoveKind::Directory ? AT_REMOVEDIR : 0));
+}
+
+Result<void> rename(int dir_fd, const std::string& name, int new_dir_fd,
+                    const std::string& new_name, u32 flags) {
+  return check(static_cast<int>(
+      ::syscall(SYS_renameat2, dir_fd, name.c_str(), new_dir_fd, new_name.c_str(), flags)));
+}
+
+Result<HostFd> reopen(int handle, bool write) {
+  const int fd =
+      ::open(proc_fd_path(handle).c_str(), (write ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return last_error();
+  HostFd owned(fd);
+  struct ::stat st;
+  if (::fstat(fd, &st) != 0) return last_error();
+  if (!S_ISREG(st.st_mode)) return abi::Errno::kEACCES;
+  return owned;
+}
+
+Result<void> change_mode(int handle, u32 mode) {
+  return check(::chmod(proc_fd_path(handle).c_str(), mode & 07777));
+}
+
+Result<void> change_owner(int handle, u32 uid, u32 gid) {
+  return check(::fchownat(handle, "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW));
+}
+
+Result<void> change_times(int handle, const abi::Timespec* atime, const abi::Timespec* mtime) {
+  struct timespec times[2];
+  times[0] = atime ? timespec{atime->tv_sec, atime->tv_nsec} : timespec{0, UTIME_OMIT};
+  times[1] = mtime ? timespec{mtime->tv_sec, mtime->tv_nsec} : timespec{0, UTIME_OMIT};
+  return check(::utimensat(AT_FDCWD, proc_fd_path(handle).c_str(), times, 0));
+}
+
+Result<void> truncate(int fd, u64 size) {
+  if (size > static_cast<u64>(INT64_MAX)) return abi::Errno::kEINVAL;
+  return check(::ftruncate(fd, static_cast<off_t>(size)));
+}
+
+Result<StatfsFields> statfs(int fd) {
+  struct ::statfs st;
+  if (::fstatfs(fd, &st) != 0) return last_error();
+  StatfsFields out{};
+  out.type = st.f_type;
+  out.bsize = st.f_bsize;
+  out.frsize = st.f_frsize;
+  out.namelen = st.f_namelen;
+  out.flags = st.f_flags;
+  out.blocks = st.f_blocks;
+  out.bfree = st.f_bfree;
+  out.bavail = st.f_bavail;
+  out.files = st.f_files;
+  out.ffree = st.f_ffree;
+  return out;
+}
+
 }  // namespace host
 
-HostFile::HostFile(HostFd fd, std::string guest_path)
-    : m_fd(std::move(fd)), m_path(std::move(guest_path)) {
+HostFile::HostFile(HostFd fd, std::string guest_path, std::shared_ptr<Inode> inode)
+    : m_fd(std::move(fd)), m_path(std::move(guest_path)), m_inode(std::move(inode)) {
   status_flags = abi::kO_RDONLY | abi::kO_LARGEFILE;
 }
 
@@ -443,6 +543,18 @@ Result<u64> HostFile::read(std::span<u8> buf) {
 
 Result<u64> HostFile::pread(std::span<u8> buf, u64 offset) {
   return host::pread(m_fd.get(), buf, offset);
+}
+
+Result<u64> HostFile::write(std::span<const u8> buf) {
+  if (status_flags & abi::kO_APPEND)
+    m_offset = static_cast<u64>(TRY(host::stat(m_fd.get())).st_size);
+  const u64 n = TRY(host::pwrite(m_fd.get(), buf, m_offset));
+  m_offset += n;
+  return n;
+}
+
+Result<u64> HostFile::pwrite(std::span<const u8> buf, u64 offset) {
+  return host::pwrite(m_fd.get(), buf, offset);
 }
 
 Result<u64> HostFile::seek(i64 offset, int whence) {
@@ -479,79 +591,6 @@ Result<void> HostFile::stat(abi::Stat& out) {
   return {};
 }
 
-HostDirectory::HostDirectory(HostFd fd, std::string guest_path, bool is_root)
-    : m_fd(std::move(fd)), m_path(std::move(guest_path)), m_is_root(is_root) {
-  status_flags = abi::kO_RDONLY | abi::kO_LARGEFILE | abi::kO_DIRECTORY;
-}
-
-Result<u64> HostDirectory::read(std::span<u8>) {
-  return abi::Errno::kEISDIR;
-}
-
-Result<u64> HostDirectory::pread(std::span<u8>, u64) {
-  return abi::Errno::kEISDIR;
-}
-
-Result<u64> HostDirectory::seek(i64 offset, int whence) {
-  i64 target;
-  switch (whence) {
-    case abi::kSEEK_SET:
-      target = offset;
-      break;
-    case abi::kSEEK_CUR:
-      if (__builtin_add_overflow(static_cast<i64>(m_position), offset, &target))
-        return abi::Errno::kEINVAL;
-      break;
-    default:
-      return abi::Errno::kEINVAL;
-  }
-  if (target < 0) return abi::Errno::kEINVAL;
-  // rewinddir(): the next getdents64 sees the directory as it is now.
-  if (target == 0) m_loaded = false;
-  m_position = static_cast<u64>(target);
-  return m_position;
-}
-
-Result<void> HostDirectory::stat(abi::Stat& out) {
-  out = TRY(host::stat(m_fd.get()));
-  return {};
-}
-
-Result<u64> HostDirectory::getdents64(std::span<u8> buf) {
-  if (!m_loaded) TRY(load_entries());
-  return encode_dirents(buf, m_entries, m_position);
-}
-
-Result<void> HostDirectory::load_entries() {
-  m_entries = TRY(host::list_directory(m_fd.get()));
-  if (m_is_root) {
-    // At the guest's "/", ".." is "/" itself, as on Linux; the host's parent stays hidden.
-    u64 self_ino = 0;
-    for (const DirEntry& e : m_entries)
-      if (e.name == ".") self_ino = e.ino;
-    for (DirEntry& e : m_entries)
-      if (e.name == "..") e.ino = self_ino;
-  }
-  m_loaded = true;
-  return {};
-}
-
-HostPathFile::HostPathFile(HostFd fd, std::string guest_path)
-    : m_fd(std::move(fd)), m_path(std::move(guest_path)) {
-  status_flags = abi::kO_PATH;
-}
-
-Result<void> HostPathFile::stat(abi::Stat& out) {
-  out = TRY(host::stat(m_fd.get()));
-  return {};
-}
-
-Result<std::string> HostPathFile::link_target() const {
-  const abi::Stat st = TRY(host::stat(m_fd.get()));
-  if ((st.st_mode & abi::kS_IFMT) != abi::kS_IFLNK) return abi::Errno::kENOENT;
-  return host::read_link(m_fd.get());
-}
-
 namespace host {
 
 Identity identity() {
@@ -578,37 +617,6 @@ u64 clock_ns(clockid_t clock) {
   return static_cast<u64>(now.tv_sec) * 1'000'000'000 + static_cast<u64>(now.tv_nsec);
 }
 }  // namespace
-
-std::string filesystem_type(const std::string& path) {
-  struct ::statfs st {};
-  if (::statfs(path.c_str(), &st) != 0) return "unknown";
-  switch (static_cast<u64>(st.f_type)) {
-    case 0xef53:
-      return "ext4";
-    case 0x794c7630:
-      return "overlay";
-    case 0x01021994:
-      return "tmpfs";
-    case 0x9123683e:
-      return "btrfs";
-    case 0x58465342:
-      return "xfs";
-    case 0x01021997:
-      return "9p";
-    case 0x65735546:
-      return "fuse";
-    case 0x2fc12fc1:
-      return "zfs";
-    case 0x6969:
-      return "nfs";
-    case 0x73717368:
-      return "squashfs";
-    case 0xf2f52010:
-      return "f2fs";
-    default:
-      return "unknown";
-  }
-}
 
 u64 boot_time_ns() {
   return clock_ns(CLOCK_BOOTTIME);

@@ -127,73 +127,59 @@ Identity identity();
 // The clocks /proc reports: CLOCK_BOOTTIME and CLOCK_REALTIME in nanoseconds, and the CPU
 // time emu has used (user and system, nanoseconds): the guest's instructions run on it.
 u64 boot_time_ns();
-// The name of the host filesystem type `path` lies on ("ext4", "overlay" ...), from
-// statfs's magic number; "unknown" when it is none of the common ones.
-std::string filesystem_type(const std::string& path);
 u64 real_time_ns();
 void cpu_time_ns(u64& user, u64& system);
 
+// --- Changes, for a writable (`--bind ...:rw`) host view. Each works on one name in the
+// directory a handle names, or on the entry a handle names, never following a symlink. ---
+
+// Creates `name` in `dir_fd` with exactly `mode`'s permission bits (the host's umask does
+// not apply): a regular file (kS_IFREG) or a directory (kS_IFDIR); EPERM for other types.
+Result<void> make_entry(int dir_fd, const std::string& name, u32 mode);
+Result<void> make_symlink(int dir_fd, const std::string& name, const std::string& target);
+// A new name `name` in `dir_fd` for the entry `handle` names.
+Result<void> make_link(int handle, int dir_fd, const std::string& name);
+enum class RemoveKind : u8 { File, Directory };
+Result<void> remove(int dir_fd, const std::string& name, RemoveKind kind);
+Result<void> rename(int dir_fd, const std::string& name, int new_dir_fd,
+                    const std::string& new_name, u32 flags);
+// Reopens the regular file an O_PATH `handle` names for reading and/or writing.
+Result<HostFd> reopen(int handle, bool write);
+Result<void> change_mode(int handle, u32 mode);
+Result<void> change_owner(int handle, u32 uid, u32 gid);  // ~0u: leave as is
+Result<void> change_times(int handle, const abi::Timespec* atime, const abi::Timespec* mtime);
+Result<void> truncate(int fd, u64 size);
+// fstatfs() of the filesystem `fd` lies on, in the guest's layout (f_type etc. the host's).
+struct StatfsFields {
+  i64 type, bsize, frsize, namelen, flags;
+  u64 blocks, bfree, bavail, files, ffree;
+};
+Result<StatfsFields> statfs(int fd);
+
 }  // namespace host
 
-// A host regular file, opened read-only. Reads go through pread() at our own offset, so the
-// host fd's offset is never shared state.
+// A host regular file (opened for writing only on a writable host view). Reads and writes
+// go through pread()/pwrite() at our own offset, so the host fd's offset is never shared.
 class HostFile final : public File {
  public:
-  HostFile(HostFd fd, std::string guest_path);
+  HostFile(HostFd fd, std::string guest_path, std::shared_ptr<Inode> inode = nullptr);
 
   Result<u64> read(std::span<u8> buf) override;
   Result<u64> pread(std::span<u8> buf, u64 offset) override;
+  Result<u64> write(std::span<const u8> buf) override;
+  Result<u64> pwrite(std::span<const u8> buf, u64 offset) override;
   Result<u64> seek(i64 offset, int whence) override;
   Result<void> stat(abi::Stat& out) override;
   bool mappable() const override { return true; }
   std::string path() const override { return m_path; }
+  std::shared_ptr<Inode> inode() const override { return m_inode; }
+  int host_fd() const { return m_fd.get(); }
 
  private:
   HostFd m_fd;
   std::string m_path;
+  std::shared_ptr<Inode> m_inode;
   u64 m_offset = 0;
-};
-
-// A host directory. getdents64 works from a snapshot of the listing taken at the first call
-// (and again after a seek to 0), so a listing the guest reads in small pieces is consistent
-// and resumes exactly where the last call stopped.
-class HostDirectory final : public File {
- public:
-  // `is_root`: this is the guest's "/", whose ".." must not reveal the host parent.
-  HostDirectory(HostFd fd, std::string guest_path, bool is_root);
-
-  Result<u64> read(std::span<u8> buf) override;
-  Result<u64> pread(std::span<u8> buf, u64 offset) override;
-  Result<u64> seek(i64 offset, int whence) override;
-  Result<void> stat(abi::Stat& out) override;
-  Result<u64> getdents64(std::span<u8> buf) override;
-  std::string path() const override { return m_path; }
-
- private:
-  Result<void> load_entries();
-
-  HostFd m_fd;
-  std::string m_path;
-  bool m_is_root;
-  bool m_loaded = false;
-  std::vector<DirEntry> m_entries;
-  u64 m_position = 0;  // index into m_entries
-};
-
-// An O_PATH handle on any host entry, a symlink included: it names the entry for fstat,
-// *at() lookups and readlinkat(fd, ""), but carries no I/O.
-class HostPathFile final : public File {
- public:
-  HostPathFile(HostFd fd, std::string guest_path);
-
-  Result<void> stat(abi::Stat& out) override;
-  std::string path() const override { return m_path; }
-  // The target when the handle names a symlink; ENOENT otherwise, as readlinkat(fd, "").
-  Result<std::string> link_target() const;
-
- private:
-  HostFd m_fd;
-  std::string m_path;
 };
 
 }  // namespace kernel::fs

@@ -23,6 +23,18 @@ const Mount* MountTable::at(std::string_view path) const {
   return nullptr;
 }
 
+const Mount& MountTable::containing(std::string_view path) const {
+  const Mount* best = &root();
+  for (const auto& m : m_mounts) {
+    const std::string& p = m->path;
+    const bool prefix =
+        p == "/" || path == p ||
+        (path.size() > p.size() && path.compare(0, p.size(), p) == 0 && path[p.size()] == '/');
+    if (prefix && p.size() >= best->path.size()) best = m.get();
+  }
+  return *best;
+}
+
 const Mount& MountTable::root() const {
   const Mount* root = at("/");
   VERIFY(root != nullptr);

@@ -28,6 +28,8 @@ class MountTable {
   Result<void> mount(std::string path, std::shared_ptr<Filesystem> fs);
   // The mount whose root is exactly at `path`, or null.
   const Mount* at(std::string_view path) const;
+  // The mount a canonical path lies on: the one at its longest mounted prefix.
+  const Mount& containing(std::string_view path) const;
   // The root mount ("/"); VERIFY-fails when nothing is mounted there.
   const Mount& root() const;
   // Every mount, in mount order (for /proc/mounts).

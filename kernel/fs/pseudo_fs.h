@@ -1,6 +1,6 @@
-// A tree the kernel serves from its own state (procfs at /proc, sysfs at /sys). The path
-// walker hands every lookup below such a mount point to the tree, which names its entries
-// with PseudoNode values: what the node is and whose it is, never a host object.
+// A tree the kernel serves from its own state (procfs at /proc, sysfs at /sys), as plain
+// values: PseudoNode says what an entry is and whose it is, never a host object.
+// PseudoFilesystem (procfs/pseudo_filesystem.h) mounts such a tree as a Filesystem.
 #pragma once
 
 #include <memory>
@@ -34,63 +34,16 @@ class PseudoFs {
   // The entries of a directory, "." and ".." first.
   virtual Result<std::vector<DirEntry>> list(const PseudoNode& dir, const Caller& caller) = 0;
   virtual Result<std::string> link_target(const PseudoNode& node, const Caller& caller) = 0;
-  // Opens a regular file (directories and O_PATH opens are the Vfs's business).
+  // For a "magic" link (/proc/PID/fd/N): the open file it names, which following the link
+  // lands on; null for a link that is only text.
+  virtual std::shared_ptr<File> link_file(const PseudoNode& node) {
+    (void)node;
+    return nullptr;
+  }
+  // Opens a regular file (directories and O_PATH opens are the Filesystem's business).
   virtual Result<std::shared_ptr<File>> open_file(const PseudoNode& node, u64 flags,
                                                   const std::string& path,
                                                   const Caller& caller) = 0;
-};
-
-// The trees mounted over the host's /proc and /sys (either may be null).
-struct PseudoMounts {
-  PseudoFs* proc = nullptr;
-  PseudoFs* sys = nullptr;
-};
-
-// A directory of a pseudo tree, opened: it lists the entries it had when opened.
-class PseudoDirectory final : public File {
- public:
-  PseudoDirectory(abi::Stat stat, std::string path, std::vector<DirEntry> entries)
-      : m_stat(stat), m_path(std::move(path)), m_entries(std::move(entries)) {}
-
-  Result<u64> read(std::span<u8>) override { return abi::Errno::kEISDIR; }
-  Result<u64> pread(std::span<u8>, u64) override { return abi::Errno::kEISDIR; }
-  Result<u64> seek(i64 offset, int whence) override;
-  Result<void> stat(abi::Stat& out) override {
-    out = m_stat;
-    return {};
-  }
-  Result<u64> getdents64(std::span<u8> buf) override {
-    return encode_dirents(buf, m_entries, m_position);
-  }
-  std::string path() const override { return m_path; }
-
- private:
-  abi::Stat m_stat;
-  std::string m_path;
-  std::vector<DirEntry> m_entries;
-  u64 m_position = 0;
-};
-
-// An O_PATH handle on a pseudo entry: it stats and, for a symlink, knows its target.
-class PseudoPathFile final : public File {
- public:
-  PseudoPathFile(abi::Stat stat, std::string path, std::string link_target)
-      : m_stat(stat), m_path(std::move(path)), m_link_target(std::move(link_target)) {}
-
-  Result<void> stat(abi::Stat& out) override {
-    out = m_stat;
-    return {};
-  }
-  std::string path() const override { return m_path; }
-  Result<std::string> link_target() const {
-    if ((m_stat.st_mode & abi::kS_IFMT) != abi::kS_IFLNK) return abi::Errno::kENOENT;
-    return m_link_target;
-  }
-
- private:
-  abi::Stat m_stat;
-  std::string m_path;
-  std::string m_link_target;
 };
 
 }  // namespace kernel::fs

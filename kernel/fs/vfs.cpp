@@ -1,11 +1,13 @@
 #include "kernel/fs/vfs.h"
 
-#include <algorithm>
-#include <cstring>
 #include <utility>
-#include <vector>
+
+#include "kernel/fs/emulated_fs.h"
+#include "kernel/fs/tmpfs.h"
 
 namespace kernel::fs {
+
+using abi::Errno;
 
 namespace {
 
@@ -23,123 +25,105 @@ bool wants_write(u64 flags) {
   return (flags & abi::kO_ACCMODE) != abi::kO_RDONLY;
 }
 
-bool is_emulated_directory(EmulatedNode node) {
-  return node == EmulatedNode::ProcDir || node == EmulatedNode::ProcPidDir ||
-         node == EmulatedNode::SysDir || node == EmulatedNode::DevDir;
+int access_mode_for(u64 flags) {
+  switch (flags & abi::kO_ACCMODE) {
+    case abi::kO_RDONLY:
+      return kR_OK;
+    case abi::kO_WRONLY:
+      return kW_OK;
+    default:
+      return kR_OK | kW_OK;
+  }
 }
 
-bool is_emulated_link(EmulatedNode node) {
-  return node == EmulatedNode::ProcSelf || node == EmulatedNode::ProcPidExe;
+bool read_only(const Mount* mount) {
+  return mount && mount->fs->read_only();
 }
 
-// /dev/null, /dev/zero, /dev/random and /dev/urandom: Linux's "mem" character devices.
-// Writes to any of them vanish; reads give EOF, zeros or random bytes.
-class MemDevice final : public File {
- public:
-  MemDevice(EmulatedNode node, std::string path) : m_node(node), m_path(std::move(path)) {}
+// Whether `path` (canonical) is `ancestor` or lies below it.
+bool is_within(std::string_view path, std::string_view ancestor) {
+  if (ancestor == "/") return true;
+  return path == ancestor ||
+         (path.size() > ancestor.size() && path.compare(0, ancestor.size(), ancestor) == 0 &&
+          path[ancestor.size()] == '/');
+}
 
-  Result<u64> read(std::span<u8> buf) override {
-    switch (m_node) {
-      case EmulatedNode::DevNull:
-        return 0;
-      case EmulatedNode::DevZero:
-        std::memset(buf.data(), 0, buf.size());
-        break;
-      default:
-        TRY(host::random_bytes(buf));
-        break;
-    }
-    return buf.size();
-  }
-  Result<u64> write(std::span<const u8> buf) override { return buf.size(); }
-  Result<u64> pread(std::span<u8> buf, u64) override { return read(buf); }
-  Result<u64> pwrite(std::span<const u8> buf, u64) override { return buf.size(); }
-  // These devices have no position: Linux's lseek on them succeeds and stays at 0.
-  Result<u64> seek(i64, int) override { return 0; }
-  Result<void> stat(abi::Stat& out) override {
-    out = emulated_stat(m_node, 0);
-    return {};
-  }
-  std::string path() const override { return m_path; }
-
- private:
-  EmulatedNode m_node;
-  std::string m_path;
-};
-
-// An emulated directory (/proc, /proc/<pid>, /sys, /dev), or any emulated node opened
-// with O_PATH: it stats, lists its entries and, for a symlink, knows its target.
-class EmulatedNodeFile final : public File {
- public:
-  EmulatedNodeFile(EmulatedNode node, std::string path, int pid, bool has_exe,
-                   std::string link_target)
-      : m_node(node),
-        m_path(std::move(path)),
-        m_pid(pid),
-        m_has_exe(has_exe),
-        m_link_target(std::move(link_target)) {}
-
-  Result<u64> read(std::span<u8>) override {
-    return is_emulated_directory(m_node) ? abi::Errno::kEISDIR : abi::Errno::kEINVAL;
-  }
-  Result<u64> seek(i64 offset, int whence) override {
-    i64 target = offset;
-    if (whence == abi::kSEEK_CUR) {
-      if (__builtin_add_overflow(static_cast<i64>(m_position), offset, &target))
-        return abi::Errno::kEINVAL;
-    } else if (whence != abi::kSEEK_SET) {
-      return abi::Errno::kEINVAL;
-    }
-    if (target < 0) return abi::Errno::kEINVAL;
-    m_position = static_cast<u64>(target);
-    return m_position;
-  }
-  Result<void> stat(abi::Stat& out) override {
-    out = emulated_stat(m_node, m_pid);
-    return {};
-  }
-  Result<u64> getdents64(std::span<u8> buf) override {
-    if (!is_emulated_directory(m_node)) return abi::Errno::kENOTDIR;
-    return encode_dirents(buf, emulated_entries(m_node, m_pid, m_has_exe), m_position);
-  }
-  std::string path() const override { return m_path; }
-
-  Result<std::string> link_target() const {
-    if (!is_emulated_link(m_node)) return abi::Errno::kENOENT;
-    return m_link_target;
-  }
-
- private:
-  EmulatedNode m_node;
-  std::string m_path;
-  int m_pid;
-  bool m_has_exe;
-  std::string m_link_target;
-  u64 m_position = 0;
-};
-
-// Permission bits for emulated nodes: everyone gets what "other" gets.
-Result<void> emulated_access(const abi::Stat& st, int mode) {
-  if (static_cast<u32>(mode) & ~st.st_mode & 07) return abi::Errno::kEACCES;
-  return {};
+std::shared_ptr<Tmpfs> make_devfs(mm::MemoryManager& memory) {
+  TmpfsOptions options;
+  options.root_mode = 0755;
+  options.type_name = "devtmpfs";
+  options.max_inodes = 4096;
+  auto devfs = std::make_shared<Tmpfs>(memory, options);
+  const Credentials root;
+  auto dir = devfs->root();
+  struct Device {
+    const char* name;
+    u32 minor;
+  };
+  for (const Device& d : {Device{"null", 3}, Device{"zero", 5}, Device{"full", 7},
+                          Device{"random", 8}, Device{"urandom", 9}})
+    (void)dir->create(d.name, abi::kS_IFCHR | 0666, encode_dev(1, d.minor), root);
+  (void)dir->symlink("fd", "/proc/self/fd", root);
+  (void)dir->symlink("stdin", "/proc/self/fd/0", root);
+  (void)dir->symlink("stdout", "/proc/self/fd/1", root);
+  (void)dir->symlink("stderr", "/proc/self/fd/2", root);
+  (void)dir->create("shm", abi::kS_IFDIR | 01777, 0, root);
+  return devfs;
 }
 
 }  // namespace
 
-Vfs::Vfs(std::string host_root) : m_host_root(host_root.empty() ? "/" : std::move(host_root)) {
-  auto root = host::open_directory_handle(m_host_root);
+Vfs::Vfs(mm::MemoryManager& memory, std::string host_root, const std::vector<BindMount>& binds)
+    : m_memory(memory), m_host_root(host_root.empty() ? "/" : std::move(host_root)) {
+  auto root = HostFilesystem::open(m_host_root, HostAccess::ReadOnly);
   if (!root.ok()) {
     m_root_error = root.error();
     return;
   }
-  m_root = root.release_value();
   auto canonical = host::canonical_path(m_host_root);
   m_canonical_root = canonical.ok() ? canonical.release_value() : m_host_root;
+  (void)m_mounts.mount("/", root.release_value());
+  (void)m_mounts.mount("/proc", std::make_shared<EmulatedFilesystem>(EmulatedTree::Proc));
+  (void)m_mounts.mount("/sys", std::make_shared<EmulatedFilesystem>(EmulatedTree::Sys));
+  (void)m_mounts.mount("/dev", make_devfs(memory));
+  (void)m_mounts.mount("/dev/shm", std::make_shared<Tmpfs>(memory));
+  (void)m_mounts.mount("/tmp", std::make_shared<Tmpfs>(memory));
+  (void)m_mounts.mount("/run", std::make_shared<Tmpfs>(memory, TmpfsOptions{0, 0, 0755}));
+  for (const BindMount& bind : binds) {
+    auto fs = HostFilesystem::open(bind.host_path, bind.access);
+    if (!fs.ok()) {
+      m_root_error = fs.error();
+      return;
+    }
+    const std::string guest = lexically_normal("/", bind.guest_path);
+    make_directories(guest);
+    (void)m_mounts.mount(guest, fs.release_value());
+  }
+  m_memfd_fs = std::make_shared<Tmpfs>(memory);
+}
+
+Vfs::~Vfs() = default;
+
+void Vfs::make_directories(std::string_view path) {
+  // Where a writable filesystem (a tmpfs) lacks a directory on the way, make it, so a bind
+  // at /tmp/x/y is reachable; a read-only one must already have it.
+  const FsContext context;
+  const Caller caller{context, 0, {}};
+  for (size_t slash = path.find('/', 1); ; slash = path.find('/', slash + 1)) {
+    const std::string_view prefix = path.substr(0, slash);
+    auto found = stat(caller, nullptr, prefix, FollowSymlinks::Yes);
+    if (!found.ok() && found.error() == Errno::kENOENT) (void)mkdir(caller, nullptr, prefix, 0755);
+    if (slash == std::string_view::npos) break;
+  }
 }
 
 Result<void> Vfs::root_status() const {
-  if (m_root_error != abi::Errno::None) return m_root_error;
+  if (m_root_error != Errno::None) return m_root_error;
   return {};
+}
+
+Result<void> Vfs::mount(std::string path, std::shared_ptr<Filesystem> fs) {
+  return m_mounts.mount(std::move(path), std::move(fs));
 }
 
 Result<Resolved> Vfs::resolve(const Caller& caller, File* at, std::string_view path,
@@ -147,18 +131,67 @@ Result<Resolved> Vfs::resolve(const Caller& caller, File* at, std::string_view p
   TRY(root_status());
   std::string base = "/";
   if (!path.empty() && path[0] != '/') base = at ? TRY(directory_path_of(*at)) : caller.fs.cwd;
-  return resolve_path(m_root.get(), caller, base, path, follow, &m_pseudo);
+  return resolve_path(m_mounts, caller, base, path, follow);
+}
+
+Result<Resolved> Vfs::resolve_last(const Caller& caller, File* at, std::string_view path,
+                                   LastKind& last_kind, bool& trailing_slash) const {
+  if (path.empty()) return Errno::kENOENT;
+  if (path.size() >= kPathMax) return Errno::kENAMETOOLONG;
+  size_t end = path.size();
+  while (end > 1 && path[end - 1] == '/') --end;
+  trailing_slash = end < path.size();
+  const std::string_view trimmed = path.substr(0, end);
+  const size_t slash = trimmed.rfind('/');
+  const std::string_view last =
+      slash == std::string_view::npos ? trimmed : trimmed.substr(slash + 1);
+  last_kind = last.empty()   ? LastKind::Root
+              : last == "."  ? LastKind::Dot
+              : last == ".." ? LastKind::DotDot
+                             : LastKind::Normal;
+  if (trimmed == "/") last_kind = LastKind::Root;
+  return resolve(caller, at, trimmed, FollowSymlinks::No);
+}
+
+Result<void> Vfs::access_entry(const Resolved& entry, int mode, const Credentials& cred) {
+  if (mode == kF_OK) return {};
+  const u32 type = entry.type();
+  // The read-only mount answers first, for the kinds of file it covers (sb_permission).
+  if ((mode & kW_OK) && read_only(entry.mount) &&
+      (type == abi::kS_IFREG || type == abi::kS_IFDIR || type == abi::kS_IFLNK))
+    return Errno::kEROFS;
+  if (auto* host = dynamic_cast<HostInode*>(entry.node.get())) {
+    // The host decides what the emulator itself may do with its files.
+    if (!(mode & kW_OK) || !read_only(entry.mount)) return host::access(host->handle(), mode);
+  }
+  return check_permission(entry.stat, mode, cred);
+}
+
+// May `cred` add or remove a name in the directory an entry (or missing entry) lies in?
+Result<void> Vfs::may_change_in(const Resolved& entry, const Credentials& cred) {
+  if (read_only(entry.exists ? entry.parent_mount : entry.mount)) return Errno::kEROFS;
+  if (!entry.parent) return Errno::kEBUSY;
+  return check_permission(TRY(entry.parent->stat()), kW_OK | kX_OK, cred);
 }
 
 Result<std::shared_ptr<File>> Vfs::open(const Caller& caller, File* at, std::string_view path,
-                                        u64 flags) {
+                                        u64 flags, u32 mode) {
   if ((flags & abi::kO_TMPFILE) == abi::kO_TMPFILE) {
-    // An unnamed file in a directory: needs write access, which a read-only tree refuses.
-    if (!wants_write(flags)) return abi::Errno::kEINVAL;
+    // An unnamed regular file in a directory; it needs write access.
+    if (!wants_write(flags)) return Errno::kEINVAL;
     Resolved dir = TRY(resolve(caller, at, path, FollowSymlinks::Yes));
-    if (!dir.exists) return abi::Errno::kENOENT;
-    if (!dir.is_directory()) return abi::Errno::kENOTDIR;
-    return abi::Errno::kEROFS;
+    if (!dir.exists) return Errno::kENOENT;
+    if (!dir.is_directory()) return Errno::kENOTDIR;
+    if (read_only(dir.mount)) return Errno::kEROFS;
+    TRY(check_permission(dir.stat, kW_OK | kX_OK, caller.cred));
+    auto inode = TRY(dir.node->create_unnamed(mode & ~caller.fs.umask & 07777, caller.cred));
+    if (auto* tmp = dynamic_cast<TmpfsInode*>(inode.get()))
+      tmp->set_linkable(!(flags & abi::kO_EXCL));
+    const abi::Stat st = TRY(inode->stat());
+    const std::string name = (dir.path == "/" ? "/#" : dir.path + "/#") + std::to_string(st.st_ino);
+    auto file = TRY(inode->open(caller, name, flags & ~abi::kO_DIRECTORY));
+    file->status_flags = status_flags_for(flags);
+    return file;
   }
   if (flags & abi::kO_PATH) flags &= abi::kO_PATH | abi::kO_DIRECTORY | abi::kO_NOFOLLOW;
   const bool creating = flags & abi::kO_CREAT;
@@ -167,95 +200,40 @@ Result<std::shared_ptr<File>> Vfs::open(const Caller& caller, File* at, std::str
   const FollowSymlinks follow =
       (flags & abi::kO_NOFOLLOW) || exclusive ? FollowSymlinks::No : FollowSymlinks::Yes;
   Resolved entry = TRY(resolve(caller, at, path, follow));
-  if (!entry.exists) return creating ? abi::Errno::kEROFS : abi::Errno::kENOENT;
-  if (exclusive) return abi::Errno::kEEXIST;
-  if (entry.emulated == EmulatedNode::Pseudo) return open_pseudo(caller, entry, flags);
-  if (entry.emulated != EmulatedNode::None) return open_emulated(caller, entry, flags);
-  return open_host(entry, flags);
-}
-
-Result<std::shared_ptr<File>> Vfs::open_host(Resolved& entry, u64 flags) {
-  std::shared_ptr<File> file;
+  if (!entry.exists) {
+    if (!creating) return Errno::kENOENT;
+    if (!path.empty() && path.back() == '/') return Errno::kEISDIR;
+    TRY(may_change_in(entry, caller.cred));
+    const u32 perms = mode & 07777 & ~caller.fs.umask;
+    auto inode = TRY(entry.parent->create(entry.name, abi::kS_IFREG | perms, 0, caller.cred));
+    auto file = TRY(inode->open(caller, entry.path, flags));
+    file->status_flags = status_flags_for(flags);
+    return file;
+  }
+  if (exclusive) return Errno::kEEXIST;
   if (flags & abi::kO_PATH) {
-    if ((flags & abi::kO_DIRECTORY) && !entry.is_directory()) return abi::Errno::kENOTDIR;
-    file = std::make_shared<HostPathFile>(std::move(entry.node), entry.path);
+    if ((flags & abi::kO_DIRECTORY) && !entry.is_directory()) return Errno::kENOTDIR;
+    auto file = TRY(entry.node->open(caller, entry.path, flags));
     file->status_flags = status_flags_for(flags);
     return file;
   }
   // The checks come in Linux's order (do_open, then may_open, then the read-only mount).
-  if ((flags & abi::kO_CREAT) && entry.is_directory()) return abi::Errno::kEISDIR;
-  if ((flags & abi::kO_DIRECTORY) && !entry.is_directory()) return abi::Errno::kENOTDIR;
-  if ((flags & abi::kO_TRUNC) && entry.is_regular()) return abi::Errno::kEROFS;
-  if (entry.is_symlink()) return abi::Errno::kELOOP;  // O_NOFOLLOW met a symlink
-  if (entry.is_directory()) {
-    if (wants_write(flags)) return abi::Errno::kEISDIR;
-    // Through the entry's own handle: no second lookup by name that could be raced.
-    HostFd fd = TRY(host::open_at(entry.node.get(), ".", host::OpenMode::Directory));
-    file = std::make_shared<HostDirectory>(std::move(fd), entry.path, entry.path == "/");
-  } else if (entry.is_regular()) {
-    if (wants_write(flags)) return abi::Errno::kEROFS;
-    HostFd fd = TRY(host::open_at(entry.parent.get(), entry.name, host::OpenMode::File));
-    file = std::make_shared<HostFile>(std::move(fd), entry.path);
-  } else if (entry.type() == abi::kS_IFSOCK) {
-    return abi::Errno::kENXIO;  // as Linux's open() of a socket
-  } else {
-    // Host FIFOs and device nodes are not passed through: reading them could block the
-    // emulator or reach the host's hardware.
-    return abi::Errno::kEACCES;
-  }
-  file->status_flags = status_flags_for(flags);
-  return file;
-}
-
-Result<std::shared_ptr<File>> Vfs::open_emulated(const Caller& caller, const Resolved& entry,
-                                                 u64 flags) {
-  const EmulatedNode node = entry.emulated;
-  const bool is_dir = is_emulated_directory(node);
-  std::shared_ptr<File> file;
-  if (!(flags & abi::kO_PATH)) {
-    if ((flags & abi::kO_CREAT) && is_dir) return abi::Errno::kEISDIR;
-    if ((flags & abi::kO_DIRECTORY) && !is_dir) return abi::Errno::kENOTDIR;
-    if (is_emulated_link(node)) return abi::Errno::kELOOP;
-    if (is_dir && wants_write(flags)) return abi::Errno::kEISDIR;
-    if (!is_dir) file = std::make_shared<MemDevice>(node, entry.path);
-  } else if ((flags & abi::kO_DIRECTORY) && !is_dir) {
-    return abi::Errno::kENOTDIR;
-  }
-  if (!file) {
-    std::string target;
-    if (is_emulated_link(node)) target = TRY(emulated_link_target(node, caller));
-    file = std::make_shared<EmulatedNodeFile>(node, entry.path, caller.pid,
-                                              !caller.exe_path.empty(), std::move(target));
-  }
-  file->status_flags = status_flags_for(flags);
-  return file;
-}
-
-Result<std::shared_ptr<File>> Vfs::open_pseudo(const Caller& caller, const Resolved& entry,
-                                               u64 flags) {
-  const bool is_dir = entry.is_directory();
-  std::shared_ptr<File> file;
-  if (flags & abi::kO_PATH) {
-    if ((flags & abi::kO_DIRECTORY) && !is_dir) return abi::Errno::kENOTDIR;
-    std::string target;
-    if (entry.is_symlink()) target = TRY(entry.pseudo->link_target(entry.pseudo_node, caller));
-    file = std::make_shared<PseudoPathFile>(entry.stat, entry.path, std::move(target));
-  } else {
-    if ((flags & abi::kO_CREAT) && is_dir) return abi::Errno::kEISDIR;
-    if ((flags & abi::kO_DIRECTORY) && !is_dir) return abi::Errno::kENOTDIR;
-    if (entry.is_symlink()) return abi::Errno::kELOOP;  // O_NOFOLLOW met a symlink
-    if (is_dir) {
-      if (wants_write(flags)) return abi::Errno::kEISDIR;
-      auto entries = TRY(entry.pseudo->list(entry.pseudo_node, caller));
-      file = std::make_shared<PseudoDirectory>(entry.stat, entry.path, std::move(entries));
-    } else {
-      // may_open(): the mode bits decide, with the owner's bits for the owner (every
-      // process owns its /proc entries; the guest owns the machine's).
-      const u32 owner = (entry.stat.st_mode >> 6) & 07;
-      if ((flags & abi::kO_ACCMODE) != abi::kO_WRONLY && !(owner & 04)) return abi::Errno::kEACCES;
-      if (wants_write(flags) && !(owner & 02)) return abi::Errno::kEACCES;
-      file = TRY(entry.pseudo->open_file(entry.pseudo_node, flags, entry.path, caller));
-    }
+  if (creating && entry.is_directory()) return Errno::kEISDIR;
+  if ((flags & abi::kO_DIRECTORY) && !entry.is_directory()) return Errno::kENOTDIR;
+  if (entry.is_symlink()) return Errno::kELOOP;  // O_NOFOLLOW met a symlink
+  if (entry.is_directory() && wants_write(flags)) return Errno::kEISDIR;
+  const bool truncating = (flags & abi::kO_TRUNC) && entry.is_regular();
+  if (entry.is_regular() && (wants_write(flags) || truncating) && read_only(entry.mount))
+    return Errno::kEROFS;
+  if (!dynamic_cast<HostInode*>(entry.node.get()))
+    TRY(check_permission(entry.stat, access_mode_for(flags) | (truncating ? kW_OK : 0),
+                         caller.cred));
+  auto file = TRY(entry.node->open(caller, entry.path, flags));
+  if (truncating) {
+    AttrChange change;
+    change.size = 0;
+    change.mtime = current_time();
+    TRY(entry.node->set_attributes(change));
   }
   file->status_flags = status_flags_for(flags);
   return file;
@@ -264,62 +242,53 @@ Result<std::shared_ptr<File>> Vfs::open_pseudo(const Caller& caller, const Resol
 Result<abi::Stat> Vfs::stat(const Caller& caller, File* at, std::string_view path,
                             FollowSymlinks follow) {
   Resolved entry = TRY(resolve(caller, at, path, follow));
-  if (!entry.exists) return abi::Errno::kENOENT;
+  if (!entry.exists) return Errno::kENOENT;
   return entry.stat;
 }
 
 Result<std::string> Vfs::readlink(const Caller& caller, File* at, std::string_view path) {
   if (path.empty()) {
     // readlinkat(fd, "", ...) reads the symlink an O_PATH|O_NOFOLLOW fd names.
-    if (auto* host_link = dynamic_cast<HostPathFile*>(at)) return host_link->link_target();
-    if (auto* emulated = dynamic_cast<EmulatedNodeFile*>(at)) return emulated->link_target();
-    if (auto* pseudo = dynamic_cast<PseudoPathFile*>(at)) return pseudo->link_target();
-    return abi::Errno::kENOENT;
+    if (!at || !at->inode()) return Errno::kENOENT;
+    auto target = at->inode()->read_link(caller);
+    if (!target.ok()) return target.error() == Errno::kEINVAL ? Errno::kENOENT : target.error();
+    return std::move(target.value().text);
   }
   Resolved entry = TRY(resolve(caller, at, path, FollowSymlinks::No));
-  if (!entry.exists) return abi::Errno::kENOENT;
-  if (!entry.is_symlink()) return abi::Errno::kEINVAL;
-  if (entry.emulated == EmulatedNode::Pseudo)
-    return entry.pseudo->link_target(entry.pseudo_node, caller);
-  if (entry.emulated != EmulatedNode::None) return emulated_link_target(entry.emulated, caller);
-  return host::read_link(entry.node.get());
-}
-
-Result<void> Vfs::access_entry(const Resolved& entry, int mode) {
-  if (mode == kF_OK) return {};
-  if (entry.emulated == EmulatedNode::Pseudo) {
-    if (static_cast<u32>(mode) & ~(entry.stat.st_mode >> 6) & 07) return abi::Errno::kEACCES;
-    return {};
-  }
-  if (entry.emulated != EmulatedNode::None) return emulated_access(entry.stat, mode);
-  const u32 type = entry.type();
-  // The read-only mount answers first, for the kinds of file it covers (sb_permission).
-  if ((mode & kW_OK) && (type == abi::kS_IFREG || type == abi::kS_IFDIR || type == abi::kS_IFLNK))
-    return abi::Errno::kEROFS;
-  return host::access(entry.node.get(), mode);
+  if (!entry.exists) return Errno::kENOENT;
+  if (!entry.is_symlink()) return Errno::kEINVAL;
+  return TRY(entry.node->read_link(caller)).text;
 }
 
 Result<void> Vfs::access(const Caller& caller, File* at, std::string_view path, int mode,
                          FollowSymlinks follow) {
   Resolved entry = TRY(resolve(caller, at, path, follow));
-  if (!entry.exists) return abi::Errno::kENOENT;
-  return access_entry(entry, mode);
+  if (!entry.exists) return Errno::kENOENT;
+  return access_entry(entry, mode, caller.cred);
 }
 
 Result<void> Vfs::access_file(const Caller& caller, File& file, int mode) {
   const std::string path = file.path();
   // A file with no name in our tree (inherited stdio) has nothing read-only about it.
-  if (path.empty()) return {};
-  Resolved entry = TRY(resolve(caller, nullptr, path, FollowSymlinks::No));
-  if (!entry.exists) return abi::Errno::kENOENT;
-  return access_entry(entry, mode);
+  if (!file.inode()) {
+    if (path.empty()) return {};
+    Resolved entry = TRY(resolve(caller, nullptr, path, FollowSymlinks::No));
+    if (!entry.exists) return Errno::kENOENT;
+    return access_entry(entry, mode, caller.cred);
+  }
+  Resolved entry;
+  entry.path = path;
+  entry.node = file.inode();
+  entry.stat = TRY(entry.node->stat());
+  entry.mount = path.empty() || path[0] != '/' ? nullptr : &m_mounts.containing(path);
+  return access_entry(entry, mode, caller.cred);
 }
 
 Result<std::string> Vfs::directory_path(const Caller& caller, File* at, std::string_view path) {
   Resolved entry = TRY(resolve(caller, at, path, FollowSymlinks::Yes));
-  if (!entry.exists) return abi::Errno::kENOENT;
-  if (!entry.is_directory()) return abi::Errno::kENOTDIR;
-  TRY(access_entry(entry, kX_OK));
+  if (!entry.exists) return Errno::kENOENT;
+  if (!entry.is_directory()) return Errno::kENOTDIR;
+  TRY(access_entry(entry, kX_OK, caller.cred));
   return std::move(entry.path);
 }
 
@@ -327,17 +296,203 @@ Result<std::string> Vfs::directory_path_of(File& dir) {
   abi::Stat st{};
   TRY(dir.stat(st));
   std::string path = dir.path();
-  if ((st.st_mode & abi::kS_IFMT) != abi::kS_IFDIR || path.empty()) return abi::Errno::kENOTDIR;
+  if ((st.st_mode & abi::kS_IFMT) != abi::kS_IFDIR || path.empty()) return Errno::kENOTDIR;
   return path;
+}
+
+Result<void> Vfs::make_node(const Caller& caller, File* at, std::string_view path, u32 mode,
+                            u64 dev) {
+  LastKind last;
+  bool trailing_slash;
+  Resolved entry = TRY(resolve_last(caller, at, path, last, trailing_slash));
+  if (entry.exists) return Errno::kEEXIST;
+  const bool is_dir = (mode & abi::kS_IFMT) == abi::kS_IFDIR;
+  if (trailing_slash && !is_dir) return Errno::kENOENT;
+  TRY(may_change_in(entry, caller.cred));
+  TRY(entry.parent->create(entry.name, mode, dev, caller.cred));
+  return {};
+}
+
+Result<void> Vfs::mkdir(const Caller& caller, File* at, std::string_view path, u32 mode) {
+  return make_node(caller, at, path, abi::kS_IFDIR | (mode & 07777 & ~caller.fs.umask), 0);
+}
+
+Result<void> Vfs::mknod(const Caller& caller, File* at, std::string_view path, u32 mode, u64 dev) {
+  const u32 type = mode & abi::kS_IFMT;
+  if (type == abi::kS_IFDIR) return Errno::kEPERM;
+  const u32 perms = mode & 07777 & ~caller.fs.umask;
+  return make_node(caller, at, path, (type ? type : abi::kS_IFREG) | perms, dev);
+}
+
+Result<void> Vfs::unlink(const Caller& caller, File* at, std::string_view path) {
+  LastKind last;
+  bool trailing_slash;
+  Resolved entry = TRY(resolve_last(caller, at, path, last, trailing_slash));
+  if (last != LastKind::Normal) return Errno::kEISDIR;
+  if (!entry.exists) return Errno::kENOENT;
+  if (trailing_slash) return entry.is_directory() ? Errno::kEISDIR : Errno::kENOTDIR;
+  TRY(may_change_in(entry, caller.cred));
+  if (entry.is_mount_root()) return Errno::kEBUSY;
+  return entry.parent->unlink(entry.name);
+}
+
+Result<void> Vfs::rmdir(const Caller& caller, File* at, std::string_view path) {
+  LastKind last;
+  bool trailing_slash;
+  Resolved entry = TRY(resolve_last(caller, at, path, last, trailing_slash));
+  switch (last) {
+    case LastKind::Dot:
+      return Errno::kEINVAL;
+    case LastKind::DotDot:
+      return Errno::kENOTEMPTY;
+    case LastKind::Root:
+      return Errno::kEBUSY;
+    case LastKind::Normal:
+      break;
+  }
+  if (!entry.exists) return Errno::kENOENT;
+  TRY(may_change_in(entry, caller.cred));
+  if (!entry.is_directory()) return Errno::kENOTDIR;
+  if (entry.is_mount_root()) return Errno::kEBUSY;
+  return entry.parent->rmdir(entry.name);
+}
+
+Result<void> Vfs::rename(const Caller& caller, File* old_at, std::string_view old_path,
+                         File* new_at, std::string_view new_path, u32 flags) {
+  if (flags & ~(kRENAME_NOREPLACE | kRENAME_EXCHANGE | kRENAME_WHITEOUT)) return Errno::kEINVAL;
+  if ((flags & kRENAME_NOREPLACE) && (flags & kRENAME_EXCHANGE)) return Errno::kEINVAL;
+  if ((flags & kRENAME_WHITEOUT) && (flags & kRENAME_EXCHANGE)) return Errno::kEINVAL;
+  LastKind old_last, new_last;
+  bool old_slash, new_slash;
+  Resolved from = TRY(resolve_last(caller, old_at, old_path, old_last, old_slash));
+  Resolved to = TRY(resolve_last(caller, new_at, new_path, new_last, new_slash));
+  const Mount* from_mount = from.exists ? from.parent_mount : from.mount;
+  const Mount* to_mount = to.exists ? to.parent_mount : to.mount;
+  if (from_mount != to_mount) return Errno::kEXDEV;
+  if (old_last != LastKind::Normal || new_last != LastKind::Normal) return Errno::kEBUSY;
+  if (read_only(from_mount)) return Errno::kEROFS;
+  if (!from.exists) return Errno::kENOENT;
+  if ((flags & kRENAME_NOREPLACE) && to.exists) return Errno::kEEXIST;
+  if ((flags & kRENAME_EXCHANGE) && !to.exists) return Errno::kENOENT;
+  if (flags & kRENAME_WHITEOUT) return Errno::kEINVAL;  // tmpfs and the host view both refuse
+  // A trailing slash names a directory.
+  if (!from.is_directory() && (old_slash || (new_slash && !(flags & kRENAME_EXCHANGE))))
+    return Errno::kENOTDIR;
+  if ((flags & kRENAME_EXCHANGE) && new_slash && !to.is_directory()) return Errno::kENOTDIR;
+  if (from.node == to.node && to.exists) return {};
+  // A directory cannot move below itself, nor anything be put where its own ancestor is.
+  if (is_within(to.path, from.path)) return Errno::kEINVAL;
+  if (to.exists && is_within(from.path, to.path))
+    return (flags & kRENAME_EXCHANGE) ? Errno::kEINVAL : Errno::kENOTEMPTY;
+  TRY(check_permission(TRY(from.parent->stat()), kW_OK | kX_OK, caller.cred));
+  TRY(check_permission(TRY(to.parent->stat()), kW_OK | kX_OK, caller.cred));
+  if (from.is_mount_root() || to.is_mount_root()) return Errno::kEBUSY;
+  return from.parent->rename(from.name, *to.parent, to.name, flags);
+}
+
+Result<void> Vfs::link(const Caller& caller, File* old_at, std::string_view old_path, File* new_at,
+                       std::string_view new_path, FollowSymlinks follow) {
+  Resolved from = TRY(resolve(caller, old_at, old_path, follow));
+  if (!from.exists) return Errno::kENOENT;
+  LastKind last;
+  bool trailing_slash;
+  Resolved to = TRY(resolve_last(caller, new_at, new_path, last, trailing_slash));
+  if (to.exists) return Errno::kEEXIST;
+  if (from.mount != to.mount) return Errno::kEXDEV;
+  TRY(may_change_in(to, caller.cred));
+  if (from.is_directory()) return Errno::kEPERM;
+  if (trailing_slash) return Errno::kENOENT;
+  return to.parent->link(to.name, *from.node);
+}
+
+Result<void> Vfs::link_file(const Caller& caller, File& file, File* new_at,
+                            std::string_view new_path) {
+  auto inode = file.inode();
+  if (!inode) return Errno::kENOENT;
+  const std::string path = file.path();
+  LastKind last;
+  bool trailing_slash;
+  Resolved to = TRY(resolve_last(caller, new_at, new_path, last, trailing_slash));
+  if (to.exists) return Errno::kEEXIST;
+  if (&inode->filesystem() != to.mount->fs.get()) return Errno::kEXDEV;
+  TRY(may_change_in(to, caller.cred));
+  const abi::Stat st = TRY(inode->stat());
+  if ((st.st_mode & abi::kS_IFMT) == abi::kS_IFDIR) return Errno::kEPERM;
+  // An unnamed file may get a name only if it was not opened O_EXCL (Linux's I_LINKABLE).
+  auto* tmp = dynamic_cast<TmpfsInode*>(inode.get());
+  if (st.st_nlink == 0 && (!tmp || !tmp->linkable())) return Errno::kENOENT;
+  return to.parent->link(to.name, *inode);
+}
+
+Result<void> Vfs::symlink(const Caller& caller, std::string_view target, File* at,
+                          std::string_view path) {
+  if (target.empty()) return Errno::kENOENT;
+  LastKind last;
+  bool trailing_slash;
+  Resolved entry = TRY(resolve_last(caller, at, path, last, trailing_slash));
+  if (entry.exists) return Errno::kEEXIST;
+  if (trailing_slash) return Errno::kENOENT;
+  TRY(may_change_in(entry, caller.cred));
+  TRY(entry.parent->symlink(entry.name, std::string(target), caller.cred));
+  return {};
+}
+
+Result<void> Vfs::set_attributes(const Caller& caller, File* at, std::string_view path,
+                                 FollowSymlinks follow, const AttrChange& change) {
+  Resolved entry = TRY(resolve(caller, at, path, follow));
+  if (!entry.exists) return Errno::kENOENT;
+  if (change.size) {
+    if (entry.is_directory()) return Errno::kEISDIR;
+    if (!entry.is_regular()) return Errno::kEINVAL;
+    TRY(access_entry(entry, kW_OK, caller.cred));
+  }
+  if (read_only(entry.mount)) return Errno::kEROFS;
+  return entry.node->set_attributes(change);
+}
+
+Result<void> Vfs::set_file_attributes(const Caller&, File& file, const AttrChange& change) {
+  auto inode = file.inode();
+  if (!inode) return Errno::kEPERM;
+  const std::string path = file.path();
+  if (!path.empty() && path[0] == '/' && read_only(&m_mounts.containing(path)) &&
+      dynamic_cast<HostInode*>(inode.get()))
+    return Errno::kEROFS;
+  return inode->set_attributes(change);
+}
+
+Result<Statfs> Vfs::statfs(const Caller& caller, File* at, std::string_view path) {
+  Resolved entry = TRY(resolve(caller, at, path, FollowSymlinks::Yes));
+  if (!entry.exists) return Errno::kENOENT;
+  return entry.node->filesystem().statfs();
+}
+
+Result<Statfs> Vfs::statfs_of(File& file) {
+  auto inode = file.inode();
+  if (!inode) return Errno::kENOSYS;
+  return inode->filesystem().statfs();
+}
+
+Result<std::shared_ptr<File>> Vfs::create_memfd(std::string_view name, u32 flags) {
+  const Credentials root;
+  auto inode = TRY(m_memfd_fs->root()->create_unnamed(0777, root));
+  auto tmpfs_inode = std::static_pointer_cast<TmpfsInode>(inode);
+  tmpfs_inode->make_memfd((flags & kMFD_ALLOW_SEALING) ? 0 : kF_SEAL_SEAL);
+  FsContext fs;
+  const Caller caller{fs, 0, {}};
+  auto file = TRY(inode->open(caller, "/memfd:" + std::string(name) + " (deleted)", abi::kO_RDWR));
+  file->status_flags = abi::kO_RDWR | abi::kO_LARGEFILE;
+  return file;
 }
 
 Result<std::shared_ptr<File>> Vfs::open_executable(const FsContext& fs, std::string_view path) {
   const Caller caller{fs, 0, {}};
   Resolved entry = TRY(resolve(caller, nullptr, path, FollowSymlinks::Yes));
-  if (!entry.exists) return abi::Errno::kENOENT;
-  if (entry.emulated != EmulatedNode::None || !entry.is_regular()) return abi::Errno::kEACCES;
-  TRY(access_entry(entry, kX_OK));
-  return open_host(entry, abi::kO_RDONLY);
+  if (!entry.exists) return Errno::kENOENT;
+  if (!entry.is_regular()) return Errno::kEACCES;
+  TRY(access_entry(entry, kX_OK, caller.cred));
+  auto file = TRY(entry.node->open(caller, entry.path, abi::kO_RDONLY));
+  file->status_flags = status_flags_for(abi::kO_RDONLY);
+  return file;
 }
 
 std::string Vfs::absolute_path(const FsContext& fs, std::string_view path) {

@@ -82,10 +82,11 @@ run_native() {
 }
 
 # run_emu CMD...: exit status in $emu_rc. If EMU itself dies of a signal, the braces keep
-# bash's job report off our stderr (the status still shows it).
+# bash's job report off our stderr (the status still shows it). The guest's /tmp is its own
+# tmpfs, so the fixtures (under the host's /tmp) are bound in, read-only, where they are.
 run_emu() {
   emu_rc=0
-  { timeout -k 5 "$timeout_s" "$emu" "$@" \
+  { timeout -k 5 "$timeout_s" "$emu" --bind "$fixtures:$fixtures" "$@" \
       < /dev/null > "$work/emu.out" 2> "$work/emu.err" || emu_rc=$?; } 2> /dev/null
 }
 

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <string>
 
+#include "booted_kernel.h"
 #include "kernel/fs/path.h"
 #include "kernel/fs/vfs.h"
 
@@ -64,9 +65,9 @@ class EscapeTree {
   stdfs::path m_root;
 };
 
-struct Fixture {
+struct Fixture : test::MemoryFixture {
   EscapeTree tree;
-  fs::Vfs vfs{tree.root()};
+  fs::Vfs vfs{memory, tree.root()};
   fs::FsContext context;
   fs::Caller caller{context, 100, "/bin/prog"};
 
@@ -126,17 +127,14 @@ TEST_CASE("a resolved path is canonical and names no host directory", "[fs][path
 
 TEST_CASE("a missing last component reports where it would be created", "[fs][path]") {
   Fixture f;
-  auto root = fs::host::open_directory_handle(f.tree.root());
-  REQUIRE(root.ok());
   auto r =
-      fs::resolve_path(root.value().get(), f.caller, "/dir", "sub/parent/new", FollowSymlinks::Yes);
+      fs::resolve_path(f.vfs.mounts(), f.caller, "/dir", "sub/parent/new", FollowSymlinks::Yes);
   REQUIRE(r.ok());
   CHECK_FALSE(r.value().exists);
   CHECK(r.value().path == "/dir/new");
   CHECK(r.value().name == "new");
-  CHECK(r.value().parent.valid());
-  auto deeper =
-      fs::resolve_path(root.value().get(), f.caller, "/", "/nope/new", FollowSymlinks::Yes);
+  CHECK(r.value().parent != nullptr);
+  auto deeper = fs::resolve_path(f.vfs.mounts(), f.caller, "/", "/nope/new", FollowSymlinks::Yes);
   CHECK(deeper.error() == abi::Errno::kENOENT);
 }
 
@@ -211,7 +209,8 @@ TEST_CASE("following /proc/self/exe opens the executable inside the root", "[fs]
 }
 
 TEST_CASE("with the host's / as root, /proc/self/exe is still the guest's", "[fs][path]") {
-  fs::Vfs vfs("/");
+  test::MemoryFixture m;
+  fs::Vfs vfs(m.memory, "/");
   fs::FsContext context;
   fs::Caller caller{context, 42, "/usr/bin/guest"};
   CHECK(vfs.readlink(caller, nullptr, "/proc/self/exe").value() == "/usr/bin/guest");
@@ -237,7 +236,8 @@ TEST_CASE("relative paths start at the cwd or at a directory fd", "[fs][path]") 
 }
 
 TEST_CASE("a root that cannot be opened fails every lookup", "[fs][path]") {
-  fs::Vfs vfs("/nonexistent/emu/root");
+  test::MemoryFixture m;
+  fs::Vfs vfs(m.memory, "/nonexistent/emu/root");
   fs::FsContext context;
   fs::Caller caller{context, 1, ""};
   CHECK(vfs.root_status().error() == abi::Errno::kENOENT);

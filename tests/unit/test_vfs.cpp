@@ -1,4 +1,4 @@
-// The Vfs: a read-only view of a host tree with emulated /dev and /proc nodes, and the file
+// The Vfs: a read-only view of a host tree with devfs and emulated /proc nodes, and the file
 // syscalls on top of it as a guest sees them.
 #include <unistd.h>
 
@@ -65,9 +65,9 @@ class Tree {
   stdfs::path m_root;
 };
 
-struct Fixture {
+struct Fixture : test::MemoryFixture {
   Tree tree;
-  fs::Vfs vfs{tree.root()};
+  fs::Vfs vfs{memory, tree.root()};
   fs::FsContext context;
   fs::Caller caller{context, 100, "/bin/prog"};
 
@@ -290,7 +290,8 @@ TEST_CASE("the emulated /dev and /proc list their entries", "[fs][vfs]") {
     for (const Dirent& d : list_all(*dir, 64)) out.insert(d.name);
     return out;
   };
-  CHECK(names("/dev") == std::set<std::string>{".", "..", "null", "random", "urandom", "zero"});
+  CHECK(names("/dev") == std::set<std::string>{".", "..", "fd", "full", "null", "random", "shm",
+                                               "stderr", "stdin", "stdout", "urandom", "zero"});
   CHECK(names("/proc") == std::set<std::string>{".", "..", "100", "self"});
   CHECK(names("/proc/self") == std::set<std::string>{".", "..", "exe"});
   CHECK(names("/sys") == std::set<std::string>{".", ".."});

@@ -1,5 +1,6 @@
 #include "kernel/fs/procfs/mounts.h"
 
+#include "kernel/fs/mount.h"
 #include "kernel/fs/procfs/seq.h"
 #include "kernel/fs/vfs.h"
 #include "kernel/kernel.h"
@@ -28,46 +29,44 @@ void escaped(SeqBuf& m, const std::string& s) {
   }
 }
 
-u64 dev_of(Kernel& kernel, const std::string& path) {
-  const FsContext fs;
-  const Caller caller{fs, 0, {}};
-  auto st = kernel.vfs().stat(caller, nullptr, path, FollowSymlinks::Yes);
-  return st.ok() ? st.value().st_dev : 0;
-}
-
 }  // namespace
 
 std::vector<MountView> current_mounts(Kernel& kernel) {
-  // The Vfs serves a read-only host tree at "/" and the kernel's own /proc, /sys and /dev
-  // on top of it; when a mount table exists, this lists it instead.
+  const auto& table = kernel.vfs().mounts().mounts();
   std::vector<MountView> out;
-  MountView root;
-  root.id = 1;
-  root.parent = 1;
-  root.dev = dev_of(kernel, "/");
-  root.mount_point = "/";
-  root.read_only = true;
-  root.mount_flags = ",relatime";
-  root.fstype = host::filesystem_type(kernel.vfs().host_root());
-  root.source = kernel.vfs().host_root();
-  root.sb_read_only = true;
-  out.push_back(root);
-  auto add = [&](int id, const char* point, const char* type, const char* source, const char* flags,
-                 const char* options) {
+  for (size_t i = 0; i < table.size(); ++i) {
+    const Mount& mount = *table[i];
+    // The Vfs mounts stand-ins at /proc and /sys that the kernel's procfs and sysfs replace
+    // at boot: a mount covered at the very same point is not part of the namespace.
+    bool covered = false;
+    for (size_t j = i + 1; j < table.size(); ++j) covered |= table[j]->path == mount.path;
+    if (covered) continue;
     MountView m;
-    m.id = id;
-    m.parent = 1;
-    m.dev = dev_of(kernel, point);
-    m.mount_point = point;
-    m.mount_flags = flags;
-    m.fstype = type;
-    m.source = source;
-    m.fs_options = options;
+    m.id = static_cast<int>(i) + 1;
+    m.mount_point = mount.path;
+    // The parent is the latest earlier mount whose path holds this one.
+    m.parent = m.id;
+    for (size_t j = 0; j < i; ++j) {
+      const std::string& p = table[j]->path;
+      const bool holds =
+          p == "/" || (mount.path.size() > p.size() && mount.path.compare(0, p.size(), p) == 0 &&
+                       mount.path[p.size()] == '/');
+      if (holds && mount.path != p) m.parent = static_cast<int>(j) + 1;
+    }
+    if (auto st = mount.root->stat(); st.ok()) m.dev = st.value().st_dev;
+    m.fstype = mount.fs->type_name();
+    m.source = mount.path == "/" ? kernel.vfs().host_root() : m.fstype;
+    m.read_only = m.sb_read_only = mount.fs->read_only();
+    // The per-mount flags, as the filesystem's statfs reports them.
+    if (auto sf = mount.fs->statfs(); sf.ok()) {
+      const i64 flags = sf.value().f_flags;
+      if (flags & kST_NOSUID) m.mount_flags += ",nosuid";
+      if (flags & kST_NODEV) m.mount_flags += ",nodev";
+      if (flags & kST_NOEXEC) m.mount_flags += ",noexec";
+    }
+    m.mount_flags += ",relatime";
     out.push_back(std::move(m));
-  };
-  add(2, "/proc", "proc", "proc", ",nosuid,nodev,noexec,relatime", "");
-  add(3, "/sys", "sysfs", "sysfs", ",nosuid,nodev,noexec,relatime", "");
-  add(4, "/dev", "devtmpfs", "udev", ",nosuid,relatime", ",mode=755");
+  }
   return out;
 }
 

@@ -2,7 +2,7 @@
 
 #include <charconv>
 
-#include "kernel/fs/path.h"
+#include "kernel/fs/fd_table.h"
 #include "kernel/fs/procfs/array.h"
 #include "kernel/fs/procfs/generated_file.h"
 #include "kernel/fs/procfs/mm_view.h"
@@ -198,8 +198,14 @@ Result<SettingChild> setting_lookup(const std::vector<SettingFile>& files, const
   return abi::Errno::kENOENT;
 }
 
-std::shared_ptr<File> setting_file(Kernel& kernel, const SettingFile& setting, abi::Stat st,
-                                   const std::string& path) {
+// sysctl_perm() / kernfs_fop_open(): the owner's bits decide, for root too, so a read-only
+// setting cannot be opened for writing nor a write-only one for reading.
+Result<std::shared_ptr<File>> setting_file(Kernel& kernel, const SettingFile& setting, abi::Stat st,
+                                           const std::string& path, u64 flags) {
+  const u32 owner = (setting.mode >> 6) & 07;
+  const u64 access = flags & abi::kO_ACCMODE;
+  if (access != abi::kO_WRONLY && !(owner & 04)) return abi::Errno::kEACCES;
+  if (access != abi::kO_RDONLY && (!(owner & 02) || !setting.write)) return abi::Errno::kEACCES;
   GeneratedFile::Generator read;
   if (setting.mode & 0444)
     read = [&kernel, &setting]() -> Result<std::string> { return setting.read(kernel); };
@@ -207,7 +213,8 @@ std::shared_ptr<File> setting_file(Kernel& kernel, const SettingFile& setting, a
   if (setting.write) {
     write = [&kernel, &setting](std::string_view text) { return setting.write(kernel, text); };
   }
-  return std::make_shared<GeneratedFile>(st, path, std::move(read), std::move(write));
+  return std::shared_ptr<File>(
+      std::make_shared<GeneratedFile>(st, path, std::move(read), std::move(write)));
 }
 
 }  // namespace
@@ -291,9 +298,15 @@ abi::Stat ProcFs::stat(const PseudoNode& n) {
     case kFdDir:
       mode = abi::kS_IFDIR | 0500;
       break;
-    case kFd:
-      mode = abi::kS_IFLNK | 0700;
+    case kFd: {
+      // proc_fd_link's mode follows the file's access: r-x to read, -wx to write.
+      mode = abi::kS_IFLNK;
+      if (std::shared_ptr<File> file = link_file(n)) {
+        if (file->readable()) mode |= 0500;
+        if (file->writable()) mode |= 0300;
+      }
       break;
+    }
     case kFdinfoDir:
       mode = abi::kS_IFDIR | 0500;
       break;
@@ -386,6 +399,14 @@ Result<std::string> ProcFs::link_target(const PseudoNode& n, const Caller& calle
   }
 }
 
+std::shared_ptr<File> ProcFs::link_file(const PseudoNode& n) {
+  if (n.kind != kFd) return nullptr;
+  Process* process = m_kernel.find_process(n.pid);
+  if (!process) return nullptr;
+  auto file = process->fds().get(static_cast<int>(n.arg));
+  return file.ok() ? file.value() : nullptr;
+}
+
 Result<std::shared_ptr<File>> ProcFs::open_file(const PseudoNode& n, u64 flags,
                                                 const std::string& path, const Caller&) {
   (void)flags;
@@ -399,11 +420,7 @@ Result<std::shared_ptr<File>> ProcFs::open_file(const PseudoNode& n, u64 flags,
           nullptr));
     }
     case kSysctlFile: {
-      const SettingFile& setting = sysctl_files()[static_cast<size_t>(n.arg)];
-      // Only root may change the machine's settings (the files are root's, mode 0644).
-      if ((flags & abi::kO_ACCMODE) != abi::kO_RDONLY && host::identity().euid != 0)
-        return abi::Errno::kEACCES;
-      return setting_file(kernel, setting, st, path);
+      return setting_file(kernel, sysctl_files()[static_cast<size_t>(n.arg)], st, path, flags);
     }
     case kPidFile: {
       const PidFile& entry = kPidFiles[n.arg];
@@ -502,9 +519,7 @@ Result<std::string> SysFs::link_target(const PseudoNode&, const Caller&) {
 Result<std::shared_ptr<File>> SysFs::open_file(const PseudoNode& n, u64 flags,
                                                const std::string& path, const Caller&) {
   if (n.kind != kSysctlFile) return abi::Errno::kEINVAL;
-  if ((flags & abi::kO_ACCMODE) != abi::kO_RDONLY && host::identity().euid != 0)
-    return abi::Errno::kEACCES;
-  return setting_file(m_kernel, sysfs_files()[static_cast<size_t>(n.arg)], stat(n), path);
+  return setting_file(m_kernel, sysfs_files()[static_cast<size_t>(n.arg)], stat(n), path, flags);
 }
 
 }  // namespace kernel::fs::procfs

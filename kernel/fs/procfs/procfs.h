@@ -20,6 +20,7 @@ class ProcFs final : public PseudoFs {
   abi::Stat stat(const PseudoNode& node) override;
   Result<std::vector<DirEntry>> list(const PseudoNode& dir, const Caller& caller) override;
   Result<std::string> link_target(const PseudoNode& node, const Caller& caller) override;
+  std::shared_ptr<File> link_file(const PseudoNode& node) override;
   Result<std::shared_ptr<File>> open_file(const PseudoNode& node, u64 flags,
                                           const std::string& path, const Caller& caller) override;
 
