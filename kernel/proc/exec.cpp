@@ -18,8 +18,8 @@ namespace kernel::proc {
 namespace {
 
 // The features a program may rely on, as CPUID leaf 1 EDX reports them for the CPU model
-// the machine emulates (FPU ... SSE2): Linux passes that word as AT_HWCAP.
-constexpr u64 kHwcap = 0x078bfbff;
+// the machine emulates (qemu64: FPU ... SSE2, no VME): Linux passes that word as AT_HWCAP.
+constexpr u64 kHwcap = 0x078bfbfd;
 // The initial stack VMA: at least 128 KiB, like Linux's setup_arg_pages().
 constexpr u64 kInitialStackSize = 128 * 1024;
 

@@ -316,7 +316,7 @@ const std::string kStatus =
     "NoNewPrivs:\t0\n"
     "Seccomp:\t0\n"
     "Seccomp_filters:\t0\n"
-    "Speculation_Store_Bypass:\tnot vulnerable\n"
+    "Speculation_Store_Bypass:\tvulnerable\n"
     "SpeculationIndirectBranch:\talways enabled\n"
     "Cpus_allowed:\t1\n"
     "Cpus_allowed_list:\t0\n"

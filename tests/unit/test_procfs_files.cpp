@@ -11,6 +11,7 @@
 #include "kernel/fs/procfs/mounts.h"
 #include "kernel/fs/procfs/proc_pid.h"
 #include "kernel/fs/procfs/proc_system.h"
+#include "kernel/fs/procfs/pseudo_filesystem.h"
 #include "kernel/fs/procfs/task_mmu.h"
 #include "kernel/mm/uaccess.h"
 #include "kernel/proc/process.h"
@@ -383,6 +384,60 @@ TEST_CASE("limits shows soft and hard limits with units", "[procfs]") {
         std::string::npos);
   CHECK(limits.find("\nMax nice priority         0                    0                    \n") !=
         std::string::npos);
+}
+
+}  // namespace
+
+namespace {
+
+TEST_CASE("procfs and sysfs mount as filesystems with Linux's magic numbers", "[procfs]") {
+  BOOT(g);
+  Process& p = g.k.kernel.current();
+  const fs::Caller caller{p.fs(), p.pid(), p.exe_path(), &p.fds(), {}};
+  auto proc = make_procfs(g.k.kernel);
+  auto sys = make_sysfs(g.k.kernel);
+  CHECK(std::string(proc->type_name()) == "proc");
+  CHECK(std::string(sys->type_name()) == "sysfs");
+  CHECK(proc->statfs().value().f_type == fs::kPROC_SUPER_MAGIC);
+  CHECK(sys->statfs().value().f_type == fs::kSYSFS_MAGIC);
+  auto root = proc->root();
+  CHECK((root->stat().value().st_mode & abi::kS_IFMT) == abi::kS_IFDIR);
+  auto self = root->lookup(caller, "self").value();
+  CHECK(self->read_link(caller).value().text == std::to_string(p.pid()));
+  CHECK(self->read_link(caller).value().jump == nullptr);
+  // /proc/PID/fd/N is a magic link: following it lands on the open file itself.
+  const i64 fd = g.open("/proc/self/maps");
+  REQUIRE(fd >= 0);
+  auto link = root->lookup(caller, std::to_string(p.pid()))
+                  .value()
+                  ->lookup(caller, "fd")
+                  .value()
+                  ->lookup(caller, std::to_string(fd))
+                  .value();
+  const fs::LinkTarget target = link->read_link(caller).value();
+  CHECK(target.text == "/proc/" + std::to_string(p.pid()) + "/maps");
+  CHECK(target.jump == p.fds().get(static_cast<int>(fd)).value());
+  CHECK(root->lookup(caller, "nonexistent").error() == abi::Errno::kENOENT);
+  CHECK(root->lookup(caller, "0100").error() == abi::Errno::kENOENT);
+  // Every /proc/PID entry the listing names can be looked up.
+  auto pid_dir = root->lookup(caller, std::to_string(p.pid())).value();
+  const std::vector<fs::DirEntry> entries = pid_dir->list(caller).value();
+  CHECK(entries.size() == 23);  // ".", "..", 16 files, 3 links, fd and fdinfo
+  for (const fs::DirEntry& e : entries) {
+    if (e.name == "." || e.name == "..") continue;
+    INFO(e.name);
+    CHECK(pid_dir->lookup(caller, e.name).ok());
+  }
+  auto sys_root = sys->root();
+  auto enabled = sys_root->lookup(caller, "kernel")
+                     .value()
+                     ->lookup(caller, "mm")
+                     .value()
+                     ->lookup(caller, "transparent_hugepage")
+                     .value()
+                     ->lookup(caller, "enabled")
+                     .value();
+  CHECK((enabled->stat().value().st_mode & 07777) == 0644);
 }
 
 }  // namespace

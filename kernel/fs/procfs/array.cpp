@@ -119,11 +119,11 @@ std::string render_status(Process& process, const MmView& mm, const TaskFacts& f
   sigset(m, "CapEff:\t", caps);
   sigset(m, "CapBnd:\t", kFullCapabilities);
   sigset(m, "CapAmb:\t", 0);
-  // task_seccomp(): the emulated CPU (an AMD family 0Fh model) is not affected by
-  // speculative store bypass and has no indirect-branch controls.
+  // task_seccomp(): the emulated CPU (AMD family 6) has the speculative-store-bypass bug and
+  // no SSBD to mitigate it, and no indirect-branch controls.
   m.dec("NoNewPrivs:\t", process.prctl_state().no_new_privs ? 1 : 0);
   m.puts("\nSeccomp:\t0\nSeccomp_filters:\t0");
-  m.puts("\nSpeculation_Store_Bypass:\tnot vulnerable");
+  m.puts("\nSpeculation_Store_Bypass:\tvulnerable");
   m.puts("\nSpeculationIndirectBranch:\talways enabled\n");
   // task_cpus_allowed(), cpuset_task_status_allowed(): one CPU, one memory node (of
   // Debian's 1024 possible nodes).

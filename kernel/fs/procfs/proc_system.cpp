@@ -105,14 +105,17 @@ std::string render_meminfo(const MeminfoInputs& in) {
 }
 
 std::string render_cpuinfo() {
-  // The CPU the machine emulates: QEMU's qemu64 model (Unicorn's default), family 15,
-  // one core. Its feature words are constants of the model, as on real hardware.
+  // The CPU the machine emulates: QEMU's qemu64 model (Unicorn's default), one core. Each
+  // line is what Linux derives from that model's CPUID leaves (vendor, family 6 model 6
+  // stepping 3, leaf 0x80000006's 512 KiB L2 and 2 x 512 L2 TLB entries, 40/48 address
+  // bits) and its feature words, in Linux's bit order plus the flags Linux synthesises
+  // (nopl, cpuid, vmmcall). The clock rate is the nominal one: emu keeps no TSC rate.
   return "processor\t: 0\n"
          "vendor_id\t: AuthenticAMD\n"
-         "cpu family\t: 15\n"
-         "model\t\t: 107\n"
+         "cpu family\t: 6\n"
+         "model\t\t: 6\n"
          "model name\t: QEMU Virtual CPU version 2.5+\n"
-         "stepping\t: 1\n"
+         "stepping\t: 3\n"
          "cpu MHz\t\t: 1000.000\n"
          "cache size\t: 512 KB\n"
          "physical id\t: 0\n"
@@ -125,10 +128,10 @@ std::string render_cpuinfo() {
          "fpu_exception\t: yes\n"
          "cpuid level\t: 13\n"
          "wp\t\t: yes\n"
-         "flags\t\t: fpu vme de pse tsc msr pae mce cx8 apic sep mtrr pge mca cmov pat pse36 "
-         "clflush mmx fxsr sse sse2 syscall nx lm nopl cpuid pni cx16 hypervisor lahf_lm svm "
-         "abm sse4a\n"
-         "bugs\t\t: fxsave_leak sysret_ss_attrs null_seg spectre_v1 spectre_v2\n"
+         "flags\t\t: fpu de pse tsc msr pae mce cx8 apic sep mtrr pge mca cmov pat pse36 clflush "
+         "mmx fxsr sse sse2 syscall nx lm nopl cpuid pni cx16 hypervisor lahf_lm svm vmmcall\n"
+         "bugs\t\t: fxsave_leak sysret_ss_attrs null_seg spectre_v1 spectre_v2 "
+         "spec_store_bypass\n"
          "bogomips\t: 2000.00\n"
          "TLB size\t: 1024 4K pages\n"
          "clflush size\t: 64\n"
