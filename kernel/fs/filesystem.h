@@ -66,7 +66,7 @@ class Inode : public std::enable_shared_from_this<Inode> {
   // The entry `name` (never "." or "..", no '/', at most NAME_MAX): ENOENT when absent.
   // `caller` is who asks, for filesystems whose contents depend on it (/proc/self).
   virtual Result<std::shared_ptr<Inode>> lookup(const Caller& caller, const std::string& name);
-  // Every entry, "." and ".." first (the VFS fixes ".." of a mount root).
+  // Every entry, "." and ".." first (a filesystem root lists itself as "..").
   virtual Result<std::vector<DirEntry>> list(const Caller& caller);
   // Creates a regular file, directory, symlink or device node `name` (which does not
   // exist: the VFS checked). `mode` holds the type and the permission bits after umask.

@@ -173,8 +173,10 @@ Result<Resolved> Walker::run(std::string_view base, std::string_view path, Follo
         if (!last) return abi::Errno::kENOTDIR;
         Step landed;
         landed.name = jump_path.substr(1);
+        // A file of no mount (a memfd) lies on none: nothing read-only covers it.
+        const Mount* mount = &m_mounts.containing(jump_path);
+        landed.mount = mount->fs.get() == &inode->filesystem() ? mount : nullptr;
         landed.inode = std::move(inode);
-        landed.mount = &m_mounts.containing(jump_path);
         landed.stat = st;
         push(std::move(landed));
         continue;

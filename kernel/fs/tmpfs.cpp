@@ -21,10 +21,6 @@ bool before_or_equal(const abi::Timespec& a, const abi::Timespec& b) {
   return a.tv_sec < b.tv_sec || (a.tv_sec == b.tv_sec && a.tv_nsec <= b.tv_nsec);
 }
 
-bool wants_write(u64 flags) {
-  return (flags & abi::kO_ACCMODE) != abi::kO_RDONLY;
-}
-
 // An open tmpfs regular file (or memfd).
 class TmpfsFile final : public File {
  public:
@@ -400,8 +396,7 @@ Result<std::shared_ptr<File>> TmpfsInode::open(const Caller& caller, const std::
     case abi::kS_IFDIR:
       return std::shared_ptr<File>(std::make_shared<DirectoryFile>(self, path, caller));
     case abi::kS_IFREG:
-      if (wants_write(flags) && (m_seals & (kF_SEAL_WRITE | kF_SEAL_FUTURE_WRITE)))
-        return Errno::kEPERM;
+      // Seals stop writes, not opens for writing (Linux checks them at write and mmap).
       return std::shared_ptr<File>(std::make_shared<TmpfsFile>(self, path));
     case abi::kS_IFCHR:
       return open_device(self, m_rdev, path);
@@ -423,10 +418,7 @@ Result<u64> TmpfsInode::write(std::span<const u8> in, u64 offset) {
   if (!m_object) return Errno::kEINVAL;
   if (m_seals & (kF_SEAL_WRITE | kF_SEAL_FUTURE_WRITE)) return Errno::kEPERM;
   if (in.empty()) return 0;
-  if ((m_seals & kF_SEAL_GROW) && offset + in.size() > m_object->size()) {
-    if (offset >= m_object->size()) return Errno::kEPERM;
-    in = in.first(m_object->size() - offset);
-  }
+  if ((m_seals & kF_SEAL_GROW) && offset + in.size() > m_object->size()) return Errno::kEPERM;
   const u64 n = TRY(m_object->write(in, offset));
   touch_modified();
   return n;

@@ -109,7 +109,7 @@ void Vfs::make_directories(std::string_view path) {
   // at /tmp/x/y is reachable; a read-only one must already have it.
   const FsContext context;
   const Caller caller{context, 0, {}};
-  for (size_t slash = path.find('/', 1); ; slash = path.find('/', slash + 1)) {
+  for (size_t slash = path.find('/', 1);; slash = path.find('/', slash + 1)) {
     const std::string_view prefix = path.substr(0, slash);
     auto found = stat(caller, nullptr, prefix, FollowSymlinks::Yes);
     if (!found.ok() && found.error() == Errno::kENOENT) (void)mkdir(caller, nullptr, prefix, 0755);
@@ -196,13 +196,19 @@ Result<std::shared_ptr<File>> Vfs::open(const Caller& caller, File* at, std::str
   if (flags & abi::kO_PATH) flags &= abi::kO_PATH | abi::kO_DIRECTORY | abi::kO_NOFOLLOW;
   const bool creating = flags & abi::kO_CREAT;
   const bool exclusive = creating && (flags & abi::kO_EXCL);
+  if (creating && !path.empty() && path.back() == '/') {
+    // O_CREAT never makes a directory: a trailing slash is EISDIR once the parent resolves.
+    LastKind last;
+    bool trailing_slash;
+    TRY(resolve_last(caller, at, path, last, trailing_slash));
+    return Errno::kEISDIR;
+  }
   // O_CREAT|O_EXCL never follows a final symlink: even a dangling one "exists".
   const FollowSymlinks follow =
       (flags & abi::kO_NOFOLLOW) || exclusive ? FollowSymlinks::No : FollowSymlinks::Yes;
   Resolved entry = TRY(resolve(caller, at, path, follow));
   if (!entry.exists) {
     if (!creating) return Errno::kENOENT;
-    if (!path.empty() && path.back() == '/') return Errno::kEISDIR;
     TRY(may_change_in(entry, caller.cred));
     const u32 perms = mode & 07777 & ~caller.fs.umask;
     auto inode = TRY(entry.parent->create(entry.name, abi::kS_IFREG | perms, 0, caller.cred));

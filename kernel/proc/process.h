@@ -55,7 +55,7 @@ class Process {
   const TrapState& trap_state() const { return m_trap_state; }
   u64& clear_child_tid() { return m_clear_child_tid; }
   u64& robust_list() { return m_robust_list; }
-  u32& umask() { return m_umask; }
+  u32& umask() { return m_fs.umask; }  // part of the filesystem context, as fs_struct's
   static constexpr int kRlimitCount = 16;
   std::array<abi::Rlimit, kRlimitCount>& rlimits() { return m_rlimits; }
   // The alternate signal stack (sigaltstack): Linux's sas_ss_sp, sas_ss_flags, sas_ss_size.
@@ -106,7 +106,6 @@ class Process {
   TrapState m_trap_state;
   u64 m_clear_child_tid = 0;
   u64 m_robust_list = 0;
-  u32 m_umask = 022;
   std::array<abi::Rlimit, kRlimitCount> m_rlimits;
   AltStack m_alt_stack;
   std::string m_comm;

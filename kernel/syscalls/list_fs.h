@@ -1,4 +1,5 @@
-// File syscalls: X(number, name, return kind, argument kinds...). Handlers: sys_fs.cpp.
+// File syscalls: X(number, name, return kind, argument kinds...). Handlers: sys_fs.cpp,
+// sys_fs_change.cpp (the calls that change files and names), sys_pipe.cpp.
 #pragma once
 
 #define EMU_SYSCALLS_FS(X)                               \
@@ -33,4 +34,38 @@
   X(439, faccessat2, Ret, DirFd, Path, Int, AtFlags)     \
   X(22, pipe, Ret, Ptr)                                  \
   X(293, pipe2, Ret, Ptr, OpenFlags)                     \
-  X(40, sendfile, Ret, Fd, Fd, Ptr, UInt)
+  X(40, sendfile, Ret, Fd, Fd, Ptr, UInt)                \
+  X(74, fsync, Ret, Fd)                                  \
+  X(75, fdatasync, Ret, Fd)                              \
+  X(76, truncate, Ret, Path, Offset)                     \
+  X(77, ftruncate, Ret, Fd, Offset)                      \
+  X(82, rename, Ret, Path, Path)                         \
+  X(83, mkdir, Ret, Path, Mode)                          \
+  X(84, rmdir, Ret, Path)                                \
+  X(86, link, Ret, Path, Path)                           \
+  X(87, unlink, Ret, Path)                               \
+  X(88, symlink, Ret, Path, Path)                        \
+  X(90, chmod, Ret, Path, Mode)                          \
+  X(91, fchmod, Ret, Fd, Mode)                           \
+  X(92, chown, Ret, Path, Int, Int)                      \
+  X(93, fchown, Ret, Fd, Int, Int)                       \
+  X(94, lchown, Ret, Path, Int, Int)                     \
+  X(133, mknod, Ret, Path, Mode, Hex)                    \
+  X(137, statfs, Ret, Path, Ptr)                         \
+  X(138, fstatfs, Ret, Fd, Ptr)                          \
+  X(162, sync, Ret)                                      \
+  X(235, utimes, Ret, Path, Ptr)                         \
+  X(258, mkdirat, Ret, DirFd, Path, Mode)                \
+  X(259, mknodat, Ret, DirFd, Path, Mode, Hex)           \
+  X(260, fchownat, Ret, DirFd, Path, Int, Int, AtFlags)  \
+  X(261, futimesat, Ret, DirFd, Path, Ptr)               \
+  X(263, unlinkat, Ret, DirFd, Path, AtFlags)            \
+  X(264, renameat, Ret, DirFd, Path, DirFd, Path)        \
+  X(265, linkat, Ret, DirFd, Path, DirFd, Path, AtFlags) \
+  X(266, symlinkat, Ret, Path, DirFd, Path)              \
+  X(268, fchmodat, Ret, DirFd, Path, Mode)               \
+  X(280, utimensat, Ret, DirFd, Path, Ptr, AtFlags)      \
+  X(285, fallocate, Ret, Fd, Int, Offset, Offset)        \
+  X(306, syncfs, Ret, Fd)                                \
+  X(316, renameat2, Ret, DirFd, Path, DirFd, Path, Hex)  \
+  X(319, memfd_create, Ret, Path, Hex)

@@ -12,11 +12,13 @@
 #include "kernel/abi/linux.h"
 #include "kernel/fs/fd_table.h"
 #include "kernel/fs/stdio_file.h"
+#include "kernel/fs/tmpfs.h"
 #include "kernel/fs/vfs.h"
 #include "kernel/kernel.h"
 #include "kernel/mm/address_space.h"
 #include "kernel/mm/uaccess.h"
 #include "kernel/proc/process.h"
+#include "kernel/syscalls/fs_args.h"
 
 namespace kernel::syscalls {
 
@@ -31,6 +33,9 @@ constexpr u32 kSeekMax = 4;              // SEEK_HOLE
 constexpr int kAT_EACCESS = 0x200;
 constexpr u32 kSTATX__RESERVED = 0x80000000;
 constexpr u32 kFIONBIO = 0x5421, kFIONCLEX = 0x5450, kFIOCLEX = 0x5451;
+constexpr int kF_ADD_SEALS = 1033, kF_GET_SEALS = 1034;
+constexpr u32 kAllSeals = fs::kF_SEAL_SEAL | fs::kF_SEAL_SHRINK | fs::kF_SEAL_GROW |
+                          fs::kF_SEAL_WRITE | fs::kF_SEAL_FUTURE_WRITE;
 constexpr u64 kSetflMask =
     abi::kO_APPEND | abi::kO_NONBLOCK | abi::kO_ASYNC | abi::kO_DIRECT | abi::kO_NOATIME;
 
@@ -38,51 +43,15 @@ constexpr u64 kSetflMask =
 constexpr u64 kChunk = u64{1} << 20;
 constexpr u64 kDirentChunk = u64{64} << 10;
 
-mm::AddressSpace& memory(SyscallContext& ctx) {
-  return ctx.process.address_space();
-}
-
-fs::Caller caller_of(SyscallContext& ctx) {
-  return {ctx.process.fs(), ctx.process.pid(), ctx.process.exe_path()};
-}
-
 // Linux's access_ok(): the whole range lies below the top of user space.
 bool user_range_ok(u64 addr, u64 len) {
   return len <= mm::kTaskSize && addr <= mm::kTaskSize - len;
-}
-
-// fd arguments are `unsigned int` in Linux, dirfds `int`: only the low 32 bits count.
-int fd_arg(u64 v) {
-  return static_cast<int>(static_cast<u32>(v));
-}
-
-enum class AllowPathFd : u8 { No, Yes };
-
-// The file an fd names. Most calls refuse an O_PATH descriptor with EBADF (Linux's fdget);
-// fstat, fchdir, fcntl and *at() dirfds accept it (fdget_raw).
-Result<std::shared_ptr<fs::File>> file_of(SyscallContext& ctx, u64 fd,
-                                          AllowPathFd allow = AllowPathFd::No) {
-  auto file = TRY(ctx.process.fds().get(fd_arg(fd)));
-  if (allow == AllowPathFd::No && (file->status_flags & abi::kO_PATH)) return Errno::kEBADF;
-  return file;
 }
 
 // Whether pread/pwrite apply (Linux's FMODE_PREAD): the file has a position to seek.
 bool seekable(fs::File& file) {
   auto pos = file.seek(0, abi::kSEEK_CUR);
   return pos.ok() || pos.error() != Errno::kESPIPE;
-}
-
-Result<std::string> path_arg(SyscallContext& ctx, u64 addr) {
-  return mm::copy_string_from_user(memory(ctx), addr, fs::kPathMax - 1);
-}
-
-// The directory a relative path starts from: null for AT_FDCWD (the cwd), and for an
-// absolute path, whose dirfd Linux never looks at.
-Result<std::shared_ptr<fs::File>> dir_arg(SyscallContext& ctx, u64 dirfd, std::string_view path) {
-  if ((!path.empty() && path[0] == '/') || fd_arg(dirfd) == abi::kAT_FDCWD)
-    return std::shared_ptr<fs::File>();
-  return file_of(ctx, dirfd, AllowPathFd::Yes);
 }
 
 struct Segment {
@@ -199,12 +168,13 @@ Result<void> iovec_arg(SyscallContext& ctx, u64 addr, u64 count, Segments& out) 
   return {};
 }
 
-Result<i64> do_open(SyscallContext& ctx, u64 dirfd, u64 path_addr, u64 flags_arg) {
+Result<i64> do_open(SyscallContext& ctx, u64 dirfd, u64 path_addr, u64 flags_arg, u64 mode_arg) {
   const u64 flags = static_cast<u32>(flags_arg);  // `int flags`
   const std::string path = TRY(path_arg(ctx, path_addr));
   if (path.empty()) return Errno::kENOENT;
   auto dir = TRY(dir_arg(ctx, dirfd, path));
-  auto file = TRY(ctx.kernel.vfs().open(caller_of(ctx), dir.get(), path, flags));
+  auto file = TRY(
+      ctx.kernel.vfs().open(caller_of(ctx), dir.get(), path, flags, static_cast<u32>(mode_arg)));
   const auto cloexec = (flags & abi::kO_CLOEXEC) ? fs::CloseOnExec::Yes : fs::CloseOnExec::No;
   return static_cast<i64>(TRY(ctx.process.fds().allocate(std::move(file), cloexec)));
 }
@@ -366,11 +336,11 @@ Result<i64> sys_writev(SyscallContext& ctx, const SyscallArgs& args) {
 }
 
 Result<i64> sys_open(SyscallContext& ctx, const SyscallArgs& args) {
-  return do_open(ctx, static_cast<u64>(abi::kAT_FDCWD), args.a[0], args.a[1]);
+  return do_open(ctx, static_cast<u64>(abi::kAT_FDCWD), args.a[0], args.a[1], args.a[2]);
 }
 
 Result<i64> sys_openat(SyscallContext& ctx, const SyscallArgs& args) {
-  return do_open(ctx, args.a[0], args.a[1], args.a[2]);
+  return do_open(ctx, args.a[0], args.a[1], args.a[2], args.a[3]);
 }
 
 Result<i64> sys_close(SyscallContext& ctx, const SyscallArgs& args) {
@@ -521,6 +491,21 @@ Result<i64> sys_fcntl(SyscallContext& ctx, const SyscallArgs& args) {
       if (path_only) return Errno::kEBADF;
       file->status_flags = (file->status_flags & ~kSetflMask) | (arg & kSetflMask);
       return 0;
+    case kF_ADD_SEALS:
+    case kF_GET_SEALS: {
+      if (path_only) return Errno::kEBADF;
+      // Only tmpfs files (memfds among them) carry seals.
+      auto* inode = dynamic_cast<fs::TmpfsInode*>(file->inode().get());
+      if (!inode || !inode->object()) return Errno::kEINVAL;
+      if (cmd == kF_GET_SEALS) return static_cast<i64>(inode->seals());
+      const u32 seals = static_cast<u32>(arg);
+      if (seals & ~kAllSeals) return Errno::kEINVAL;
+      if (!file->writable()) return Errno::kEPERM;
+      if (inode->seals() & fs::kF_SEAL_SEAL) return Errno::kEPERM;
+      // F_SEAL_WRITE with a writable shared mapping is EBUSY: no such mapping exists yet.
+      inode->add_seals(seals);
+      return 0;
+    }
     default:
       // Other commands (locks, leases, pipe sizes ...) are not emulated yet; an O_PATH fd
       // refuses them all, as on Linux.

@@ -5,6 +5,8 @@
 #  - option errors give status 2, --help status 0;
 #  - --root confines the guest: files inside are readable, escapes through "..", absolute
 #    and relative symlinks are not, and writes are refused;
+#  - --bind shows a host directory at a guest path, writable only with :rw, and nothing
+#    (.., symlinks, /proc/self/root, rename) reaches a host file outside it;
 #  - an unimplemented syscall is reported once, however often it is called.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -15,6 +17,7 @@ emu=$(resolve_emu "$1")
 guests=$2
 require_guest_dir "$guests"
 tmp=$(mktemp -d)
+# The guest's /tmp is its own tmpfs: files emu must run from here are bound in.
 trap 'rm -rf "$tmp"' EXIT
 
 # expect_error NAME STATUS PATTERN -- CMD...: one stderr line matching PATTERN, given status.
@@ -43,14 +46,14 @@ cp "$hello" "$tmp/arm" && printf '\050\000' | dd of="$tmp/arm" bs=1 seek=18 conv
 head -c 100000 /dev/urandom >"$tmp/random"
 chmod +x "$tmp"/*
 
-expect_error missing-program 127 'emu: .*No such file' -- "$emu" "$tmp/nope"
-expect_error directory 126 'emu: .*' -- "$emu" "$tmp"
-expect_error text-file 126 'emu: .*' -- "$emu" "$tmp/text"
-expect_error truncated-header 126 'emu: .*' -- "$emu" "$tmp/truncated-header"
-expect_error truncated-body 126 'emu: .*' -- "$emu" "$tmp/truncated-body"
-expect_error elf32 126 'emu: .*' -- "$emu" "$tmp/elf32"
-expect_error non-x86 126 'emu: .*' -- "$emu" "$tmp/arm"
-expect_error random-bytes 126 'emu: .*' -- "$emu" "$tmp/random"
+expect_error missing-program 127 'emu: .*No such file' -- "$emu" --bind "$tmp:$tmp" "$tmp/nope"
+expect_error directory 126 'emu: .*' -- "$emu" --bind "$tmp:$tmp" "$tmp"
+expect_error text-file 126 'emu: .*' -- "$emu" --bind "$tmp:$tmp" "$tmp/text"
+expect_error truncated-header 126 'emu: .*' -- "$emu" --bind "$tmp:$tmp" "$tmp/truncated-header"
+expect_error truncated-body 126 'emu: .*' -- "$emu" --bind "$tmp:$tmp" "$tmp/truncated-body"
+expect_error elf32 126 'emu: .*' -- "$emu" --bind "$tmp:$tmp" "$tmp/elf32"
+expect_error non-x86 126 'emu: .*' -- "$emu" --bind "$tmp:$tmp" "$tmp/arm"
+expect_error random-bytes 126 'emu: .*' -- "$emu" --bind "$tmp:$tmp" "$tmp/random"
 if [ -x /bin/ls ] && file -L /bin/ls 2>/dev/null | grep -q 'dynamically linked'; then
   expect_error dynamic-program 126 'dynamically linked' -- "$emu" /bin/ls
 fi
@@ -92,6 +95,53 @@ expect_root root-no-writes 1 "" -- sh -c 'echo x > /data/new'
 expect_root root-no-truncate 1 "" -- sh -c 'echo x > /data/file'
 [ "$(cat "$root/data/file")" = inside ] && pass root-file-intact || fail root-file-intact "changed"
 
+# --bind HOST:GUEST[:rw]: only :rw lets the guest write there, and nothing escapes the bind.
+bind=$tmp/bind
+mkdir -p "$bind/sub" "$root/mnt"
+echo bound >"$bind/file"
+echo victim >"$bind/victim"
+ln -s ../../outside/secret "$bind/up"
+ln -s "$tmp/outside/secret" "$bind/host-abs"
+ln -s /data/file "$bind/guest-abs"
+# expect_bind NAME MODE WANT_STATUS WANT_STDOUT -- busybox args...  (MODE: ro or rw)
+expect_bind() {
+  local name=$1 mode=$2 want=$3 out_want=$4
+  shift 5
+  local spec="$bind:/mnt" out rc
+  [ "$mode" = rw ] && spec="$spec:rw"
+  out=$(timeout 20 "$emu" --root "$root" --bind "$spec" /bin/busybox "$@" 2>/dev/null)
+  rc=$?
+  if [ "$rc" -eq "$want" ] && [ "$out" = "$out_want" ]; then
+    pass "$name"
+  else
+    fail "$name" "status $rc (want $want), stdout '$out' (want '$out_want')"
+  fi
+}
+expect_bind bind-reads ro 0 bound -- cat /mnt/file
+expect_bind bind-ro-no-create ro 1 "" -- sh -c 'echo x > /mnt/new'
+expect_bind bind-ro-no-unlink ro 1 "" -- rm /mnt/victim
+expect_bind bind-ro-no-mkdir ro 1 "" -- mkdir /mnt/dir
+[ ! -e "$bind/new" ] && [ -e "$bind/victim" ] && [ ! -e "$bind/dir" ] &&
+  pass bind-ro-unchanged || fail bind-ro-unchanged "the bind changed"
+expect_bind bind-rw-create rw 0 "" -- sh -c 'echo made > /mnt/new'
+[ "$(cat "$bind/new" 2>/dev/null)" = made ] && pass bind-rw-created || fail bind-rw-created "no file"
+expect_bind bind-rw-unlink rw 0 "" -- rm /mnt/victim
+[ ! -e "$bind/victim" ] && pass bind-rw-unlinked || fail bind-rw-unlinked "still there"
+expect_bind bind-rw-mkdir rw 0 "" -- mkdir -p /mnt/sub/a/b
+[ -d "$bind/sub/a/b" ] && pass bind-rw-mkdir-made || fail bind-rw-mkdir-made "no directory"
+expect_bind bind-rw-rename rw 0 "" -- mv /mnt/new /mnt/sub/renamed
+[ "$(cat "$bind/sub/renamed" 2>/dev/null)" = made ] && pass bind-rw-renamed || fail bind-rw-renamed "not moved"
+expect_bind bind-rw-dotdot rw 1 "" -- sh -c 'echo pwn > /mnt/../data/file'
+expect_bind bind-rw-relative-symlink rw 1 "" -- sh -c 'echo pwn > /mnt/up'
+expect_bind bind-rw-host-symlink rw 1 "" -- sh -c 'echo pwn > /mnt/host-abs'
+expect_bind bind-rw-guest-symlink rw 1 "" -- sh -c 'echo pwn > /mnt/guest-abs'
+expect_bind bind-rw-proc-root rw 1 "" -- sh -c 'echo pwn > /proc/self/root/data/file'
+expect_bind bind-rw-rename-out rw 1 "" -- mv /mnt/file /data/moved
+[ "$(cat "$tmp/outside/secret")" = secret ] && [ "$(cat "$root/data/file")" = inside ] &&
+  [ -e "$bind/file" ] && [ ! -e "$root/data/moved" ] && [ ! -e "$tmp/outside/pwn" ] &&
+  pass bind-host-files-intact || fail bind-host-files-intact "a host file outside the bind changed"
+expect_error bind-bad-spec 2 'bad --bind' -- "$emu" --bind nowhere "$hello"
+
 # An unimplemented syscall is reported once. tls_errno calls syscall(100000) once; a loop
 # calling it many times must still give one line.
 cat >"$tmp/nosys.c" <<'C'
@@ -100,7 +150,7 @@ cat >"$tmp/nosys.c" <<'C'
 int main(void) { for (int i = 0; i < 50; i++) syscall(100000); return 0; }
 C
 if musl-gcc -static -O2 -o "$tmp/nosys" "$tmp/nosys.c" 2>/dev/null; then
-  n=$("$emu" "$tmp/nosys" 2>&1 >/dev/null | grep -c 'unimplemented syscall')
+  n=$("$emu" --bind "$tmp:$tmp" "$tmp/nosys" 2>&1 >/dev/null | grep -c 'unimplemented syscall')
   [ "$n" -eq 1 ] && pass enosys-logged-once || fail enosys-logged-once "$n lines"
 fi
 

@@ -190,6 +190,26 @@ if [ -x "$busybox" ]; then
   check busybox/false exact "$bb" false
   # shellcheck disable=SC2016 # expanded by the guest's shell
   check busybox/sh-arith exact "$bb" sh -c 'x=6; echo "$((x * 7))"; exit 3'
+  # Applets that write, on /tmp: natively the host's (a fresh name, removed after each
+  # check), under emu its own tmpfs. emu runs one process per check (no fork yet), so each
+  # check is one applet, or sh builtins that write and read back.
+  u="/tmp/emu-bb-$$"
+  bb_write() {
+    check "$@"
+    rm -rf "$u" "$u".*
+  }
+  bb_write busybox/mkdir-p exact "$bb" mkdir -p "$u/a/b/c"
+  bb_write busybox/mkdir-exists exact "$bb" mkdir /tmp
+  bb_write busybox/touch exact "$bb" touch "$u.t"
+  bb_write busybox/cp exact "$bb" cp "$data" "$u.cp"
+  bb_write busybox/mv-missing exact "$bb" mv "$u.none" "$u.mv"
+  bb_write busybox/rm-r-missing exact "$bb" rm -r "$u"
+  bb_write busybox/ln-s exact "$bb" ln -sv target "$u.ln"
+  bb_write busybox/sort-o exact "$bb" sort -o "$u.sorted" "$dir/c_long.txt" "$dir/b.txt"
+  # shellcheck disable=SC2016 # expanded by the guest's shell
+  # (The file is read back by sourcing it: busybox's `read` needs poll, not emulated yet.)
+  bb_write busybox/sh-write exact "$bb" sh -c 'echo "echo one" > "$1"; echo "echo two" >> "$1"
+    . "$1"; cd /tmp && pwd; : > "$1"; . "$1"; echo "after truncation"' sh "$u.sh"
   # Readers of /proc: their numbers differ from the host's, their headers must not.
   check busybox/free firstline "$bb" free
   check busybox/ps firstline "$bb" ps
