@@ -441,3 +441,18 @@ TEST_CASE("procfs and sysfs mount as filesystems with Linux's magic numbers", "[
 }
 
 }  // namespace
+
+namespace {
+
+TEST_CASE("cmdline and environ of unmapped strings read as empty", "[procfs]") {
+  BOOT(g);
+  const proc::ProgramLayout layout = g.k.kernel.current().layout();
+  // A program may unmap the stack its strings were on: the files then read as nothing.
+  constexpr u64 kMunmapNr = 11;
+  const u64 start = page_round_down(layout.arg_start);
+  REQUIRE(g.k.call(kMunmapNr, start, page_round_up(layout.env_end) - start) == 0);
+  CHECK(render_cmdline(g.k.kernel.current()).value().empty());
+  CHECK(render_environ(g.k.kernel.current()).value().empty());
+}
+
+}  // namespace

@@ -1,5 +1,6 @@
 #include "kernel/fs/procfs/proc_pid.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "kernel/fs/file.h"
@@ -28,11 +29,21 @@ constexpr LimitName kLimitNames[Process::kRlimitCount] = {
     {"Max realtime priority", nullptr}, {"Max realtime timeout", "us"},
 };
 
-// Reads [start, end) of the process's memory; empty when the range is bad.
+// Reads [start, end) of the process's memory, up to the first page that cannot be read
+// (access_remote_vm stops there, and the file reads as what came before).
 Result<std::string> read_range(Process& process, u64 start, u64 end) {
-  if (end <= start) return std::string();
-  std::string out(end - start, '\0');
-  TRY(mm::copy_from_user(process.address_space(), out.data(), start, out.size()));
+  std::string out;
+  u64 addr = start;
+  while (addr < end) {
+    const u64 chunk = std::min(end - addr, kPageSize - (addr & kPageMask));
+    const size_t at = out.size();
+    out.resize(at + chunk);
+    if (!mm::copy_from_user(process.address_space(), out.data() + at, addr, chunk).ok()) {
+      out.resize(at);
+      break;
+    }
+    addr += chunk;
+  }
   return out;
 }
 
@@ -73,7 +84,7 @@ Result<std::string> render_cmdline(Process& process) {
   // setproctitle() may run on into the environment, but only when it directly follows.
   if (env_start != arg_end || env_end < env_start) env_start = env_end = arg_end;
   std::string args = TRY(read_range(process, arg_start, arg_end));
-  if (args.back() == '\0') return args;
+  if (args.size() < arg_end - arg_start || args.back() == '\0') return args;
   // The final NUL was overwritten: the title runs up to the first NUL, environment included.
   std::string all = args + TRY(read_range(process, env_start, env_end));
   const size_t nul = all.find('\0');
