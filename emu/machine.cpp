@@ -65,7 +65,8 @@ u64 now_ns() {
 
 Machine::Machine(u64 ram_size) : m_ram(ram_size), m_mmu(m_ram.memory(), m_ram.poison_bits()) {
   if (!m_ram.ok()) {
-    m_error = "cannot reserve emulated RAM";
+    m_error = "cannot reserve " + std::to_string(ram_size >> 20) +
+              " MiB of emulated RAM on this host (lower -m)";
     return;
   }
   uc_engine* uc = nullptr;

@@ -26,7 +26,8 @@ constexpr const char* kUsage =
     "  --bind HOST:GUEST[:rw] show the host directory HOST at GUEST, read-only unless\n"
     "                         :rw (repeatable)\n"
     "  --strace               print every syscall on stderr, in strace's format\n"
-    "  --trace=EVENTS         structured events: fault (comma-separated)\n"
+    "  --trace=EVENTS         structured events, comma-separated: fault, madvise,\n"
+    "                         reclaim, swap, tlb\n"
     "  --trace-file FILE      where events go (default stderr)\n"
     "  --trace-format FORMAT  text (default) or json\n"
     "  --stats                a summary on stderr at exit: faults by resolution, TLB\n"
@@ -80,6 +81,7 @@ int parse_options(int argc, char** argv, Options& o) {
       if (!take(size)) return fail("-m needs a size");
       o.ram = emu::parse_ram_size(size);
       if (o.ram < (kernel::u64{4} << 20)) return fail("bad RAM size '" + size + "' (at least 4M)");
+      if (o.ram > emu::kMaxRamSize) return fail("bad RAM size '" + size + "' (at most 8T)");
     } else if (arg == "--root") {
       if (!take(o.root)) return fail("--root needs a directory");
     } else if (arg == "--bind") {
@@ -181,6 +183,7 @@ int main(int argc, char** argv) {
     std::free(cwd);
   }
   kernel::Kernel kernel(machine.ram().memory(), machine, kopts, &tracer);
+  kernel.memory().set_tracing(&tracer, options.trace.kernel_events);
 
   std::vector<std::string> envp;
   for (char** e = environ; *e; ++e) envp.emplace_back(*e);

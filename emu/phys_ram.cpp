@@ -12,6 +12,16 @@ PhysRam::PhysRam(u64 size) {
   void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
                  -1, 0);
   if (p == MAP_FAILED) return;
+  // The kernel's per-frame records are ordinary host memory that the host's overcommit
+  // rules may refuse: ask for them once now, so that a -m too large for this host is an
+  // error message here instead of a failed allocation inside the kernel.
+  const u64 records = (size >> kernel::kPageShift) * kHostBytesPerFrame;
+  void* probe = mmap(nullptr, records, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (probe == MAP_FAILED) {
+    munmap(p, size);
+    return;
+  }
+  munmap(probe, records);
   // Host huge pages cut the host's own TLB misses when guests touch much memory; the
   // host may refuse (THP disabled), which costs nothing but speed.
   m_huge_pages = madvise(p, size, MADV_HUGEPAGE) == 0;

@@ -16,8 +16,8 @@ using kernel::u8;
 
 class PhysRam {
  public:
-  // size: bytes, rounded up to whole pages. Returns nullptr-backed RAM on failure;
-  // check ok().
+  // size: bytes, rounded up to whole pages. Returns nullptr-backed RAM on failure (the
+  // host cannot reserve the RAM, or kHostBytesPerFrame for each of its frames); check ok().
   explicit PhysRam(u64 size);
   ~PhysRam();
   PhysRam(const PhysRam&) = delete;
@@ -39,6 +39,12 @@ class PhysRam {
   u8* m_poison = nullptr;  // one bit per frame
   bool m_huge_pages = false;
 };
+
+// The largest -m: frame numbers stay far inside the kernel's 32-bit frame indexes.
+inline constexpr u64 kMaxRamSize = u64{8} << 40;
+// Bytes of host memory the kernel may keep per frame of RAM (its frame records, the poison
+// bit); the host must be able to reserve them, or emu refuses the size at start.
+inline constexpr u64 kHostBytesPerFrame = 32;
 
 // Parses a size such as "512M", "2G", "65536K" or "1048576" (bytes). 0 on a malformed size.
 u64 parse_ram_size(const std::string& text);

@@ -74,6 +74,7 @@ Kernel::~Kernel() = default;
 Result<void> Kernel::start(const std::string& path, const std::vector<std::string>& argv,
                            const std::vector<std::string>& envp, std::string& why) {
   auto as = std::make_unique<mm::AddressSpace>(m_memory);
+  as->set_max_map_count(static_cast<u64>(m_tunables.vm.max_map_count));
   m_process = std::make_unique<Process>(kFirstPid, std::move(as));
   // The guest starts where emu was started, seen through its root ("/" when that lies
   // outside the root).

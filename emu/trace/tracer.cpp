@@ -53,7 +53,7 @@ Tracer::Tracer(const TraceOptions& options) : m_options(options) {
   auto err_sink = std::make_shared<spdlog::sinks::stderr_sink_st>();
   m_stderr = std::make_shared<spdlog::logger>("emu", err_sink);
   m_stderr->set_pattern("%v");
-  if (m_options.faults) {
+  if (m_options.faults || m_options.kernel_events) {
     try {
       spdlog::sink_ptr sink;
       if (m_options.file.empty())
@@ -83,6 +83,37 @@ void Tracer::strace_line(std::string_view line) {
 
 void Tracer::warning(std::string_view message) {
   m_stderr->warn("emu: {}", message);
+}
+
+void Tracer::event(const char* name, std::span<const kernel::TraceField> fields) {
+  if (!m_events) return;
+  using Kind = kernel::TraceField::Kind;
+  std::string line;
+  if (m_options.format == Format::Json) {
+    line = fmt::format(R"({{"event":"{}")", name);
+    for (const auto& f : fields) {
+      if (f.kind == Kind::Dec)
+        line += fmt::format(R"(,"{}":{})", f.key, f.value);
+      else if (f.kind == Kind::Hex)
+        line += fmt::format(R"(,"{}":"{:#x}")", f.key, f.value);
+      else
+        line += fmt::format(R"(,"{}":"{}")", f.key, json_escape(f.text));
+    }
+    line += '}';
+  } else {
+    line = name;
+    for (const auto& f : fields) {
+      if (f.kind == Kind::Dec)
+        line += fmt::format(" {}={}", f.key, f.value);
+      else if (f.kind == Kind::Hex)
+        line += fmt::format(" {}={:#x}", f.key, f.value);
+      else if (std::string_view(f.text).find(' ') != std::string_view::npos)
+        line += fmt::format(" {}=\"{}\"", f.key, f.text);
+      else
+        line += fmt::format(" {}={}", f.key, f.text);
+    }
+  }
+  m_events->info("{}", line);
 }
 
 void Tracer::fault(const FaultEvent& e) {
@@ -122,6 +153,14 @@ bool parse_trace_events(std::string_view list, TraceOptions& options, std::strin
       options.faults = true;
     else if (name == "syscall" || name == "strace")
       options.strace = true;
+    else if (name == "madvise")
+      options.kernel_events |= kernel::kTraceMadvise;
+    else if (name == "reclaim")
+      options.kernel_events |= kernel::kTraceReclaim;
+    else if (name == "swap")
+      options.kernel_events |= kernel::kTraceSwap;
+    else if (name == "tlb")
+      options.kernel_events |= kernel::kTraceTlb;
     else {
       bad = std::string(name);
       return false;

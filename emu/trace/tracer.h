@@ -21,7 +21,8 @@ enum class Format { Text, Json };
 struct TraceOptions {
   bool strace = false;
   bool faults = false;
-  std::string file;  // empty: stderr
+  kernel::u32 kernel_events = 0;  // kernel::kTrace* classes (madvise, reclaim, swap, tlb)
+  std::string file;               // empty: stderr
   Format format = Format::Text;
 };
 
@@ -50,6 +51,7 @@ class Tracer final : public kernel::TraceSink {
   void fault(const FaultEvent& event);
   void strace_line(std::string_view line) override;
   void warning(std::string_view message) override;
+  void event(const char* name, std::span<const kernel::TraceField> fields) override;
   void flush();
 
  private:

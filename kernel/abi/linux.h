@@ -18,7 +18,18 @@ inline constexpr u64 kMAP_32BIT = 0x40, kMAP_GROWSDOWN = 0x0100, kMAP_DENYWRITE 
 inline constexpr u64 kMAP_EXECUTABLE = 0x1000, kMAP_LOCKED = 0x2000, kMAP_NORESERVE = 0x4000;
 inline constexpr u64 kMAP_POPULATE = 0x8000, kMAP_NONBLOCK = 0x10000, kMAP_STACK = 0x20000;
 inline constexpr u64 kMAP_HUGETLB = 0x40000, kMAP_SYNC = 0x80000, kMAP_FIXED_NOREPLACE = 0x100000;
+inline constexpr u64 kMAP_UNINITIALIZED = 0x4000000;
+// The flags a MAP_SHARED mapping keeps (the rest are ignored); MAP_SHARED_VALIDATE
+// refuses any other with EOPNOTSUPP.
+inline constexpr u64 kLEGACY_MAP_MASK =
+    kMAP_SHARED | kMAP_PRIVATE | kMAP_FIXED | kMAP_ANONYMOUS | kMAP_DENYWRITE | kMAP_EXECUTABLE |
+    kMAP_UNINITIALIZED | kMAP_GROWSDOWN | kMAP_LOCKED | kMAP_NORESERVE | kMAP_POPULATE |
+    kMAP_NONBLOCK | kMAP_STACK | kMAP_HUGETLB | kMAP_32BIT | (u64{21} << 26) |
+    (u64{30} << 26);  // MAP_HUGE_2MB, 1GB
 inline constexpr u64 kMREMAP_MAYMOVE = 1, kMREMAP_FIXED = 2, kMREMAP_DONTUNMAP = 4;
+// mlock2 / mlockall
+inline constexpr u64 kMLOCK_ONFAULT = 0x01;
+inline constexpr int kMCL_CURRENT = 1, kMCL_FUTURE = 2, kMCL_ONFAULT = 4;
 
 // madvise
 inline constexpr int kMADV_NORMAL = 0, kMADV_RANDOM = 1, kMADV_SEQUENTIAL = 2, kMADV_WILLNEED = 3;

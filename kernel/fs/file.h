@@ -10,6 +10,11 @@
 #include "kernel/abi/linux.h"
 #include "kernel/base/result.h"
 
+namespace kernel::mm {
+class MemoryManager;
+class MemoryObject;
+}  // namespace kernel::mm
+
 namespace kernel::fs {
 
 class Inode;
@@ -48,6 +53,12 @@ class File {
   virtual bool is_terminal() const { return false; }
   // Whether mmap may map this file (regular files can; pipes and terminals cannot).
   virtual bool mappable() const { return false; }
+  // The memory object mmap maps for this file: the page cache of a host file, the pages
+  // of a tmpfs file or memfd. ENODEV for files that cannot be mapped.
+  virtual Result<std::shared_ptr<mm::MemoryObject>> memory_object(mm::MemoryManager& mm) {
+    (void)mm;
+    return abi::Errno::kENODEV;
+  }
   // The guest-visible path, for /proc/self/maps and strace (may be empty).
   virtual std::string path() const { return {}; }
   // The inode behind the file, for files that live in a filesystem (fchmod, ftruncate,

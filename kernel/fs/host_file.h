@@ -171,6 +171,7 @@ class HostFile final : public File {
   Result<u64> seek(i64 offset, int whence) override;
   Result<void> stat(abi::Stat& out) override;
   bool mappable() const override { return true; }
+  Result<std::shared_ptr<mm::MemoryObject>> memory_object(mm::MemoryManager& mm) override;
   std::string path() const override { return m_path; }
   std::shared_ptr<Inode> inode() const override { return m_inode; }
   int host_fd() const { return m_fd.get(); }

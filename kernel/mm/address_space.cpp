@@ -2,8 +2,10 @@
 
 #include <cstring>
 
+#include "kernel/fs/file.h"
 #include "kernel/mm/frame_allocator.h"
 #include "kernel/mm/memory_manager.h"
+#include "kernel/mm/memory_object.h"
 
 namespace kernel::mm {
 
@@ -45,16 +47,30 @@ bool AddressSpace::range_is_free(u64 start, u64 end) const {
 
 u64 AddressSpace::find_free_range(u64 length, u64 below) const {
   // Walk the gaps from the top down, like Linux's unmapped_area_topdown(). `it` is the VMA
-  // just above the gap under consideration (or end()).
-  u64 gap_end = below;
-  auto it = m_vmas.lower_bound(below);
+  // just above the gap under consideration (or end()). Searches from mmap_base resume
+  // below the last range found while no gap skipped above it could hold the request
+  // (the free-area cache Linux had before its gap-augmented tree), so a long run of
+  // mmaps does not walk every earlier mapping again. Freeing a VMA resets the cache.
+  const bool from_base = below == m_mmap_base;
+  const bool resume = from_base && m_free_cache_below != 0 && length > m_free_cache_hole;
+  u64 gap_end = resume ? m_free_cache_below : below;
+  u64 largest_skipped = resume ? m_free_cache_hole : 0;
+  auto it = m_vmas.lower_bound(gap_end);
   while (true) {
     const u64 gap_start = it == m_vmas.begin() ? kMmapMinAddr : std::prev(it)->second.end;
     u64 limit = gap_end;
     // A stack that grows down keeps its guard gap free below it.
     if (it != m_vmas.end() && it->second.start == gap_end && (it->second.flags & VM_GROWSDOWN))
       limit = gap_end > kStackGuardGap ? gap_end - kStackGuardGap : 0;
-    if (limit > gap_start && limit - gap_start >= length) return limit - length;
+    const u64 usable = limit > gap_start ? limit - gap_start : 0;
+    if (usable >= length) {
+      if (from_base) {
+        m_free_cache_below = limit;
+        m_free_cache_hole = largest_skipped;
+      }
+      return limit - length;
+    }
+    largest_skipped = std::max(largest_skipped, usable);
     if (it == m_vmas.begin()) return 0;
     --it;
     gap_end = std::min(gap_end, it->second.start);
@@ -81,9 +97,10 @@ void AddressSpace::split_at(u64 addr) {
 }
 
 namespace {
+// Linux's is_mergeable_vma() and the offsets that must line up.
 bool can_merge(const Vma& lo, const Vma& hi) {
   return lo.end == hi.start && lo.flags == hi.flags && lo.role == hi.role && lo.file == hi.file &&
-         (lo.file == nullptr || lo.offset_of(lo.end) == hi.file_offset);
+         lo.object == hi.object && (lo.object == nullptr || lo.offset_of(lo.end) == hi.file_offset);
 }
 }  // namespace
 
@@ -104,47 +121,105 @@ AddressSpace::VmaIterator AddressSpace::merge_around(VmaIterator it) {
   return it;
 }
 
+namespace {
+// The frame a leaf maps, present or kept under PROT_NONE.
+bool maps_frame(Pte pte) {
+  return pte.present() || pte.soft_type() == Pte::SoftType::ProtNone;
+}
+Pfn mapped_frame(Pte pte) {
+  return pte.present() ? pte.pfn() : Pfn(pte.soft_value());
+}
+}  // namespace
+
+void AddressSpace::set_leaf(Pte* slot, u64 va, Pte leaf) {
+  const Pfn frame = leaf.pfn();
+  *slot = leaf;
+  // The zero page is never counted or reverse-mapped (as in Linux).
+  if (frame != m_zero_page) m_mm.rmap().add(frame, this, va);
+}
+
+bool AddressSpace::drop_leaf(Pte* slot, u64 va) {
+  const Pte old = *slot;
+  *slot = Pte();
+  if (!maps_frame(old)) return false;
+  const Pfn frame = mapped_frame(old);
+  if (frame != m_zero_page) {
+    // A shared page's dirty bit belongs to its object: keep it before the entry goes.
+    if (old.present() && old.dirty()) {
+      PageFrame& record = m_mm.frame(frame);
+      if (record.owner) record.set(PG_dirty);
+    }
+    m_mm.rmap().remove(frame, this, va);
+    m_frames.put(frame);
+  }
+  return old.present();
+}
+
+void AddressSpace::flush_tlb(const char* reason, u64 start, u64 end) {
+  m_mm.flush_tlb(reason, start, end);
+}
+
+void AddressSpace::unmap_page(u64 va, Pfn pfn) {
+  Pte* leaf = m_page_table.leaf_entry(va, x86_64::Allocate::No);
+  if (!leaf || !maps_frame(*leaf) || mapped_frame(*leaf) != pfn) return;
+  if (drop_leaf(leaf, va)) m_mm.flush_tlb("rmap-unmap", va, va + kPageSize);
+}
+
+bool AddressSpace::page_resident(u64 va) {
+  const Vma* vma = find_vma(va);
+  if (!vma) return false;
+  if (!vma->anonymous()) return vma->object->find_page(vma->page_index(va)).has_value();
+  return m_page_table.lookup(va).pte.present();
+}
+
 void AddressSpace::zap_range(u64 start, u64 end) {
   bool flush = false;
-  for (u64 va = start; va < end;) {
-    Pte* slot = m_page_table.entry(va, 2, x86_64::Allocate::No);
-    if (!slot) {
-      // No page table below this 2 MiB region: skip it whole.
-      va = (va | (kHugePageSize - 1)) + 1;
-      continue;
-    }
-    Pte* leaf = m_page_table.leaf_entry(va, x86_64::Allocate::No);
-    if (leaf && !leaf->none()) {
-      const Pte old = *leaf;
-      *leaf = Pte();
-      if (old.present() || old.soft_type() == Pte::SoftType::ProtNone) {
-        if (old.present()) flush = true;
-        if (old.pfn() != m_zero_page) m_frames.put(old.pfn());
-      }
-    }
-    va += kPageSize;
-  }
-  if (flush) m_cpu.flush_tlb();
+  m_page_table.for_each_leaf(start, end, [&](u64 va, Pte& leaf) {
+    if (drop_leaf(&leaf, va)) flush = true;
+  });
+  if (flush) m_mm.flush_tlb("unmap", start, end);
 }
 
 void AddressSpace::remove_vmas(u64 start, u64 end) {
+  m_free_cache_below = 0;  // the freed range may be a gap above the cached search point
   split_at(start);
   split_at(end);
   for (auto it = m_vmas.lower_bound(start); it != m_vmas.end() && it->second.start < end;)
     it = m_vmas.erase(it);
 }
 
+u64 AddressSpace::find_free_range_bottom_up(u64 length, u64 low, u64 high) const {
+  if (length > high || low > high - length) return 0;
+  u64 gap_start = low;
+  auto it = m_vmas.upper_bound(low);
+  if (it != m_vmas.begin() && std::prev(it)->second.end > low) --it;
+  for (; it != m_vmas.end() && it->second.start < high; ++it) {
+    if (it->second.start >= gap_start && it->second.start - gap_start >= length) return gap_start;
+    gap_start = std::max(gap_start, it->second.end);
+  }
+  return gap_start <= high - length ? gap_start : 0;
+}
+
 Result<u64> AddressSpace::map(const MapRequest& req) {
   const u64 len = req.length;
   if (len == 0 || !page_aligned(len) || len > kTaskSize) return abi::Errno::kENOMEM;
+  // do_mmap() refuses only once the count is already past the limit.
+  if (m_vmas.size() > m_max_map_count) return abi::Errno::kENOMEM;
   u64 addr = 0;
   if (req.placement != MapPlacement::Hint) {
     addr = req.addr;
-    if (addr + len > kTaskSize || addr + len < addr) return abi::Errno::kENOMEM;
+    if (addr > kTaskSize - len) return abi::Errno::kENOMEM;
     if (req.placement == MapPlacement::FixedNoReplace && !range_is_free(addr, addr + len))
       return abi::Errno::kEEXIST;
+  } else if (req.below_2g) {
+    // x86-64's MAP_32BIT: the hint if it fits below 2 GiB, else bottom-up from 1 GiB.
+    if (req.addr != 0 && req.addr <= kMap32BitEnd - len && range_is_free(req.addr, req.addr + len))
+      addr = req.addr;
+    else
+      addr = find_free_range_bottom_up(len, kMap32BitBegin, kMap32BitEnd);
+    if (addr == 0) return abi::Errno::kENOMEM;
   } else {
-    if (req.addr >= kMmapMinAddr && req.addr + len <= kTaskSize && req.addr + len > req.addr &&
+    if (req.addr >= kMmapMinAddr && req.addr <= kTaskSize - len &&
         range_is_free(req.addr, req.addr + len))
       addr = req.addr;
     else
@@ -152,20 +227,23 @@ Result<u64> AddressSpace::map(const MapRequest& req) {
     if (addr == 0) return abi::Errno::kENOMEM;
   }
 
-  if (req.placement == MapPlacement::Fixed) {
-    zap_range(addr, addr + len);
-    remove_vmas(addr, addr + len);
-    m_page_table.free_empty_tables(addr, addr + len);
-  }
+  std::shared_ptr<MemoryObject> object = req.object;
+  if (!object && req.file) object = TRY(req.file->memory_object(m_mm));
+  const u64 flags = vm_flags_from_prot(req.prot) | VM_MAYREAD | VM_MAYEXEC |
+                    (req.may_write ? u64{VM_MAYWRITE} : 0) | req.extra_flags | m_def_flags |
+                    (req.shared ? u64{VM_SHARED | VM_MAYSHARE} : 0);
+  // mlock_future_check(): a locked mapping must fit under RLIMIT_MEMLOCK.
+  if ((flags & VM_LOCKED) && !req.lock_limit.allows(locked_pages() + (len >> kPageShift)))
+    return abi::Errno::kEAGAIN;
+  if (req.placement == MapPlacement::Fixed) TRY(unmap(addr, len));
 
   Vma vma;
   vma.start = addr;
   vma.end = addr + len;
-  vma.flags = vm_flags_from_prot(req.prot) | VM_MAYREAD | VM_MAYEXEC |
-              (req.may_write ? u64{VM_MAYWRITE} : 0) | req.extra_flags |
-              (req.shared ? u64{VM_SHARED | VM_MAYSHARE} : 0);
+  vma.flags = flags;
   vma.role = req.role;
   vma.file = req.file;
+  vma.object = std::move(object);
   vma.file_offset = req.offset;
   auto [it, inserted] = m_vmas.emplace(addr, std::move(vma));
   VERIFY(inserted);
@@ -174,7 +252,16 @@ Result<u64> AddressSpace::map(const MapRequest& req) {
 }
 
 Result<void> AddressSpace::unmap(u64 addr, u64 length) {
+  // Linux's do_mas_munmap(): the range is checked before any rounding or adding.
+  if (!page_aligned(addr) || addr > kTaskSize || length > kTaskSize - addr)
+    return abi::Errno::kEINVAL;
   const u64 end = addr + page_round_up(length);
+  if (end == addr) return abi::Errno::kEINVAL;
+  // Splitting one VMA in two may not leave the count past the limit.
+  auto it = vma_from(addr);
+  if (it != m_vmas.end() && it->second.start < addr && end < it->second.end &&
+      m_vmas.size() >= m_max_map_count)
+    return abi::Errno::kENOMEM;
   zap_range(addr, end);
   remove_vmas(addr, end);
   m_page_table.free_empty_tables(addr, end);
@@ -191,139 +278,124 @@ Pte AddressSpace::leaf_for(const Vma& vma, Pfn frame, bool writable) const {
 void AddressSpace::change_protection(u64 start, u64 end, u64 flags) {
   const bool accessible = flags & kVmAccessFlags;
   bool flush = false;
-  for (u64 va = start; va < end;) {
-    if (!m_page_table.entry(va, 2, x86_64::Allocate::No)) {
-      va = (va | (kHugePageSize - 1)) + 1;
-      continue;
+  m_page_table.for_each_leaf(start, end, [&](u64, Pte& leaf) {
+    const Pte old = leaf;
+    const bool protnone = old.soft_type() == Pte::SoftType::ProtNone;
+    if (!old.present() && !protnone) return;
+    const Pfn frame = protnone ? Pfn(old.soft_value()) : old.pfn();
+    if (!accessible) {
+      leaf = Pte::soft(Pte::SoftType::ProtNone, frame.value);
+    } else {
+      // Write access comes back through a write fault, which re-checks sharing.
+      Pte fresh =
+          Pte::leaf(PhysAddr(frame), Pte::kUser | (old.raw() & (Pte::kAccessed | Pte::kDirty)));
+      if (!(flags & VM_EXEC)) fresh = fresh.with(Pte::kNoExecute);
+      const bool keep_write = old.present() && old.writable() && (flags & VM_WRITE);
+      if (keep_write) fresh = fresh.with(Pte::kWritable);
+      leaf = fresh;
     }
-    Pte* leaf = m_page_table.leaf_entry(va, x86_64::Allocate::No);
-    if (leaf && !leaf->none()) {
-      const Pte old = *leaf;
-      const bool protnone = old.soft_type() == Pte::SoftType::ProtNone;
-      if (old.present() || protnone) {
-        const Pfn frame = protnone ? Pfn(old.soft_value()) : old.pfn();
-        if (!accessible) {
-          *leaf = Pte::soft(Pte::SoftType::ProtNone, frame.value);
-        } else {
-          // Write access comes back through a write fault, which re-checks sharing.
-          Pte fresh =
-              Pte::leaf(PhysAddr(frame), Pte::kUser | (old.raw() & (Pte::kAccessed | Pte::kDirty)));
-          if (!(flags & VM_EXEC)) fresh = fresh.with(Pte::kNoExecute);
-          const bool keep_write = old.present() && old.writable() && (flags & VM_WRITE);
-          if (keep_write) fresh = fresh.with(Pte::kWritable);
-          *leaf = fresh;
-        }
-        if (old.present()) flush = true;
-      }
+    if (old.present()) flush = true;
+  });
+  if (flush) m_mm.flush_tlb("protect", start, end);
+}
+
+Result<void> AddressSpace::set_vma_flags(VmaIterator it, u64 start, u64 end, u64 flags) {
+  Vma& vma = it->second;
+  if (vma.flags == flags) return {};
+  const bool split_low = start > vma.start, split_high = end < vma.end;
+  // The part that changes, as it would look: it may merge with a neighbour instead of
+  // splitting off (vma_merge() runs before split_vma()).
+  Vma part = vma;
+  part.start = start;
+  part.end = end;
+  part.file_offset = vma.offset_of(start);
+  part.flags = flags;
+  const u64 count = m_vmas.size();
+  if (split_low && split_high) {
+    if (count >= m_max_map_count) return abi::Errno::kENOMEM;
+    if (count + 1 >= m_max_map_count) {
+      split_at(start);  // Linux has made the first split when the second fails
+      return abi::Errno::kENOMEM;
     }
-    va += kPageSize;
+  } else if (split_low) {
+    auto next = std::next(it);
+    const bool merges = next != m_vmas.end() && can_merge(part, next->second);
+    if (!merges && count >= m_max_map_count) return abi::Errno::kENOMEM;
+  } else if (split_high) {
+    const bool merges = it != m_vmas.begin() && can_merge(std::prev(it)->second, part);
+    if (!merges && count >= m_max_map_count) return abi::Errno::kENOMEM;
   }
-  if (flush) m_cpu.flush_tlb();
+  split_at(start);
+  split_at(end);
+  auto changed = m_vmas.find(start);
+  changed->second.flags = flags;
+  merge_around(changed);
+  return {};
 }
 
 Result<void> AddressSpace::protect(u64 addr, u64 length, u64 prot) {
-  const u64 end = addr + page_round_up(length);
-  // Every page of the range must be mapped (Linux: ENOMEM otherwise), checked before any
-  // change is made.
-  for (u64 cursor = addr; cursor < end;) {
-    const Vma* vma = find_vma(cursor);
-    if (!vma) return abi::Errno::kENOMEM;
-    // A shared file mapping of a read-only file cannot become writable.
-    if ((prot & abi::kPROT_WRITE) && !(vma->flags & VM_MAYWRITE)) return abi::Errno::kEACCES;
-    cursor = vma->end;
+  // Linux's do_mprotect_pkey(), VMA by VMA.
+  u64 start = addr;
+  const u64 end = addr + length;
+  auto it = vma_from(start);
+  if (it == m_vmas.end()) return abi::Errno::kENOMEM;
+  if (prot & abi::kPROT_GROWSDOWN) {
+    if (it->second.start >= end) return abi::Errno::kENOMEM;
+    start = it->second.start;
+    if (!(it->second.flags & VM_GROWSDOWN)) return abi::Errno::kEINVAL;
+  } else {
+    if (it->second.start > start) return abi::Errno::kENOMEM;
+    if (prot & abi::kPROT_GROWSUP) return abi::Errno::kEINVAL;  // no VM_GROWSUP on x86
   }
-  split_at(addr);
-  split_at(end);
   const u64 access = vm_flags_from_prot(prot);
-  for (auto it = m_vmas.lower_bound(addr); it != m_vmas.end() && it->second.start < end; ++it) {
-    Vma& vma = it->second;
-    vma.flags = (vma.flags & ~kVmAccessFlags) | access;
-    change_protection(vma.start, vma.end, vma.flags);
-  }
-  // Neighbours that now look alike become one VMA again.
-  for (auto it = m_vmas.lower_bound(addr); it != m_vmas.end() && it->second.start < end;) {
-    it = merge_around(it);
-    ++it;
+  for (u64 cursor = start;;) {
+    const u64 flags = (it->second.flags & ~kVmAccessFlags) | access;
+    // Each VM_READ/WRITE/EXEC needs its VM_MAY* bit (a read-only shared file: EACCES).
+    if ((flags & ~(flags >> 4)) & kVmAccessFlags) return abi::Errno::kEACCES;
+    const u64 stop = std::min(it->second.end, end);
+    TRY(set_vma_flags(it, cursor, stop, flags));
+    change_protection(cursor, stop, flags);
+    cursor = stop;
+    if (cursor >= end) break;
+    it = vma_from(cursor);
+    // The changed part may have merged with the VMA after it: go on past that one.
+    if (it != m_vmas.end() && it->second.start < cursor) {
+      cursor = it->second.end;
+      if (cursor >= end) break;
+      it = vma_from(cursor);
+    }
+    if (it == m_vmas.end() || it->second.start != cursor) return abi::Errno::kENOMEM;
   }
   return {};
 }
 
-Result<u64> AddressSpace::remap(u64 old_addr, u64 old_length, u64 new_length, u64 flags,
-                                u64 new_addr) {
-  old_length = page_round_up(old_length);
-  new_length = page_round_up(new_length);
-  const Vma* vma = find_vma(old_addr);
-  if (!vma || old_addr + old_length > vma->end) return abi::Errno::kEFAULT;
-  const bool fixed = flags & abi::kMREMAP_FIXED;
-
-  if (!fixed && new_length <= old_length) {
-    if (new_length < old_length) TRY(unmap(old_addr + new_length, old_length - new_length));
-    return old_addr;
-  }
-  // Grow in place when the range right after is free and the VMA ends where we do.
-  if (!fixed && vma->end == old_addr + old_length) {
-    const u64 grow_end = old_addr + new_length;
-    if (grow_end <= kTaskSize && grow_end > old_addr &&
-        range_is_free(old_addr + old_length, grow_end)) {
-      auto it = m_vmas.find(vma->start);
-      it->second.end = grow_end;
-      merge_around(it);
-      return old_addr;
-    }
-  }
-  if (!(flags & abi::kMREMAP_MAYMOVE)) return abi::Errno::kENOMEM;
-
-  // Move: a new VMA elsewhere, the page-table entries carried over, the old range dropped.
-  u64 dest = 0;
-  if (fixed) {
-    dest = new_addr;
-    TRY(unmap(dest, new_length));
-  } else {
-    dest = find_free_range(new_length, m_mmap_base);
-    if (dest == 0) return abi::Errno::kENOMEM;
-  }
-  Vma moved = *vma;
-  moved.file_offset = vma->offset_of(old_addr);
-  moved.start = dest;
-  moved.end = dest + new_length;
-  const u64 carry = std::min(old_length, new_length);
-  for (u64 off = 0; off < carry; off += kPageSize) {
-    Pte* from = m_page_table.leaf_entry(old_addr + off, x86_64::Allocate::No);
-    if (!from || from->none()) continue;
-    Pte* to = m_page_table.leaf_entry(dest + off, x86_64::Allocate::Yes);
-    if (!to) return abi::Errno::kENOMEM;
-    *to = *from;
-    *from = Pte();
-  }
-  m_cpu.flush_tlb();
-  // What was not carried (a shrinking move) is dropped with the old range.
-  zap_range(old_addr, old_addr + old_length);
-  remove_vmas(old_addr, old_addr + old_length);
-  m_page_table.free_empty_tables(old_addr, old_addr + old_length);
-  auto [it, inserted] = m_vmas.emplace(dest, std::move(moved));
-  VERIFY(inserted);
-  merge_around(it);
-  return dest;
-}
-
-u64 AddressSpace::set_brk(u64 requested) {
-  // Linux's brk(): a request below the start, or one that would collide, leaves the
-  // break where it is; the call returns the current break either way.
-  if (requested < m_brk_start) return m_brk;
+u64 AddressSpace::set_brk(u64 requested, LockLimit lock_limit) {
+  // Linux's brk(): a request below the start, or one that cannot be met, leaves the
+  // break where it is; the call returns the current break either way. A request past
+  // TASK_SIZE would wrap when rounded up and is refused before any rounding.
+  if (requested < m_brk_start || requested > kTaskSize) return m_brk;
   const u64 old_top = page_round_up(m_brk);
   const u64 new_top = page_round_up(requested);
-  if (new_top < old_top) {
-    (void)unmap(new_top, old_top - new_top);
-  } else if (new_top > old_top) {
-    if (new_top > kTaskSize || !range_is_free(old_top, new_top + kPageSize)) return m_brk;
-    MapRequest req;
-    req.addr = old_top;
-    req.length = new_top - old_top;
-    req.prot = abi::kPROT_READ | abi::kPROT_WRITE;
-    req.placement = MapPlacement::FixedNoReplace;
-    req.role = VmaRole::Heap;
-    if (!map(req).ok()) return m_brk;
+  if (new_top == old_top) {
+    m_brk = requested;
+    return m_brk;
   }
+  if (requested <= m_brk) {
+    if (!unmap(new_top, old_top - new_top).ok()) return m_brk;
+    m_brk = requested;
+    return m_brk;
+  }
+  if (new_top > kTaskSize || !range_is_free(old_top, new_top + kPageSize)) return m_brk;
+  MapRequest req;
+  req.addr = old_top;
+  req.length = new_top - old_top;
+  req.prot = abi::kPROT_READ | abi::kPROT_WRITE;
+  req.placement = MapPlacement::FixedNoReplace;
+  req.role = VmaRole::Heap;
+  req.lock_limit = lock_limit;
+  if (!map(req).ok()) return m_brk;
+  // After mlockall(MCL_FUTURE) the new heap is faulted in at once.
+  if ((m_def_flags & kVmLockedMask) == VM_LOCKED) (void)populate(old_top, new_top);
   m_brk = requested;
   return m_brk;
 }

@@ -23,6 +23,22 @@ inline constexpr u64 kStackTop = kTaskSize;
 inline constexpr u64 kMmapMinAddr = 0x10000;
 inline constexpr u64 kStackRlimit = 8 * 1024 * 1024;
 inline constexpr u64 kStackGuardGap = 256 * kPageSize;
+// sysctl vm.max_map_count's default (DEFAULT_MAX_MAP_COUNT).
+inline constexpr u64 kDefaultMaxMapCount = 65530;
+// MAP_32BIT places mappings in [1 GiB, 2 GiB), bottom-up, as x86-64 Linux does.
+inline constexpr u64 kMap32BitBegin = u64{1} << 30;
+inline constexpr u64 kMap32BitEnd = u64{2} << 30;
+
+// RLIMIT_MEMLOCK as the mm layer applies it: a limit in bytes, waived for a process that
+// holds CAP_IPC_LOCK.
+struct LockLimit {
+  u64 bytes = ~u64{0};
+  bool capable = true;
+
+  bool allows(u64 pages) const { return capable || pages <= (bytes >> kPageShift); }
+  // can_do_mlock(): a zero limit forbids locking to the unprivileged.
+  bool may_lock() const { return capable || bytes != 0; }
+};
 
 enum class MapPlacement : u8 { Hint, Fixed, FixedNoReplace };
 
@@ -33,10 +49,13 @@ struct MapRequest {
   bool shared = false;
   MapPlacement placement = MapPlacement::Hint;
   std::shared_ptr<fs::File> file;
-  u64 offset = 0;       // page aligned
-  u64 extra_flags = 0;  // VmFlag bits (VM_GROWSDOWN, VM_NORESERVE ...)
+  std::shared_ptr<MemoryObject> object;  // what backs a file or shared mapping
+  u64 offset = 0;                        // page aligned
+  u64 extra_flags = 0;                   // VmFlag bits (VM_GROWSDOWN, VM_NORESERVE ...)
   VmaRole role = VmaRole::Mapping;
   bool may_write = true;  // VM_MAYWRITE: whether mprotect may add PROT_WRITE later
+  bool below_2g = false;  // MAP_32BIT
+  LockLimit lock_limit;   // checked when the mapping will be VM_LOCKED (EAGAIN)
 };
 
 struct FaultCounters {
@@ -61,28 +80,69 @@ class AddressSpace {
   const Vma* find_vma(u64 addr) const;
 
   Result<u64> map(const MapRequest& request);
+  // munmap: EINVAL for a range outside the user half, ENOMEM when splitting a VMA in two
+  // would pass the map-count limit.
   Result<void> unmap(u64 addr, u64 length);
+  // prot may carry PROT_GROWSDOWN / PROT_GROWSUP. As on Linux, the VMAs before a hole or
+  // an error keep their new protection.
   Result<void> protect(u64 addr, u64 length, u64 prot);
-  Result<u64> remap(u64 old_addr, u64 old_length, u64 new_length, u64 flags, u64 new_addr);
+  // mremap (mremap.cpp). Lengths are page aligned, new_length non-zero; flags are valid.
+  Result<u64> remap(u64 old_addr, u64 old_length, u64 new_length, u64 flags, u64 new_addr,
+                    LockLimit lock_limit = {});
 
   // The program break. set_brk_start is called once by the loader.
   void set_brk_start(u64 addr) { m_brk_start = m_brk = addr; }
   u64 brk() const { return m_brk; }
   u64 brk_start() const { return m_brk_start; }
-  u64 set_brk(u64 requested);
+  u64 set_brk(u64 requested, LockLimit lock_limit = {});
+
+  // mlock family (mlock.cpp). mlock and mlock2 take any start and length, as the syscalls
+  // do; lock_flags is VM_LOCKED, with VM_LOCKONFAULT for MLOCK_ONFAULT.
+  Result<void> mlock(u64 start, u64 len, u64 lock_flags, LockLimit limit);
+  Result<void> mlockall(int mcl_flags, LockLimit limit);
+  // Sets the lock flags (0 for munlock) of the page-aligned [start, end).
+  Result<void> set_lock_flags(u64 start, u64 end, u64 lock_flags);
+  // mlockall's flags (MCL_*) after validation; munlockall.
+  void lock_all(int mcl_flags);
+  void unlock_all();
+  // Faults in [start, end) as Linux's __mm_populate does: stops at the first VMA that
+  // cannot be populated (EFAULT for PROT_NONE, ENOMEM when RAM runs out).
+  Result<void> populate(u64 start, u64 end);
+  u64 locked_pages() const;                       // mm->locked_vm
+  u64 locked_pages_in(u64 start, u64 end) const;  // count_mm_mlocked_page_nr
+  u64 total_pages() const;                        // mm->total_vm
+  // mm->def_flags: VM_LOCKED (and VM_LOCKONFAULT) after mlockall(MCL_FUTURE).
+  u64 def_flags() const { return m_def_flags; }
+
+  // sysctl vm.max_map_count for this address space.
+  u64 max_map_count() const { return m_max_map_count; }
+  void set_max_map_count(u64 count) { m_max_map_count = count; }
+  u64 map_count() const { return m_vmas.size(); }
 
   Result<void> madvise(u64 addr, u64 length, int advice);
+  // process_madvise and madvise share this walk; madvise adds the trace event.
+  Result<void> walk_advice(u64 addr, u64 length, int advice);
 
   // Resolves a fault at addr with the x86 error code; see FaultResult.
   FaultResult handle_fault(u64 addr, u32 error_code);
   const FaultCounters& fault_counters() const { return m_fault_counters; }
-  void flush_tlb() { m_cpu.flush_tlb(); }
+  void flush_tlb(const char* reason, u64 start, u64 end);
+
+  // Removes the entry at va if it maps `pfn` (the reverse map's unmap of one mapper):
+  // the reference it held is dropped and stale translations are flushed.
+  void unmap_page(u64 va, Pfn pfn);
+  // Whether the page at va counts as resident for mincore(): for object-backed memory,
+  // whether the object holds the page; for anonymous memory, whether it is mapped.
+  bool page_resident(u64 va);
 
   // The lowest free range of `length` bytes below `below`, searching top-down; 0 if none.
   u64 find_free_range(u64 length, u64 below) const;
+  // The lowest free range of `length` bytes inside [low, high), searching bottom-up; 0 if none.
+  u64 find_free_range_bottom_up(u64 length, u64 low, u64 high) const;
   bool range_is_free(u64 start, u64 end) const;
 
  private:
+  friend struct AdviceOps;  // the madvise handlers (madvise.cpp)
   using VmaIterator = std::map<u64, Vma>::iterator;
 
   // The first VMA that ends above addr (the one containing it, or the next one).
@@ -96,10 +156,31 @@ class AddressSpace {
   // Rewrites the leaves of [start, end) for new VMA flags.
   void change_protection(u64 start, u64 end, u64 flags);
   void remove_vmas(u64 start, u64 end);
+  // Gives [start, end) of the VMA at `it` (which contains start and reaches end) the VMA
+  // flags `flags`, splitting and merging as Linux's vma_merge() / split_vma() would, and
+  // refusing (ENOMEM) a split that would pass the map-count limit.
+  Result<void> set_vma_flags(VmaIterator it, u64 start, u64 end, u64 flags);
+  // mremap's pieces (mremap.cpp), after Linux's functions of the same names.
+  Result<VmaIterator> vma_to_resize(u64 addr, u64 old_len, u64 new_len, u64 flags,
+                                    LockLimit lock_limit);
+  Result<u64> remap_to(u64 addr, u64 old_len, u64 new_addr, u64 new_len, u64 flags,
+                       LockLimit lock_limit);
+  Result<u64> move_vma(u64 old_addr, u64 old_len, u64 new_len, u64 new_addr, u64 flags);
+  // Moves every page-table entry of [from, from + length) to the same offset at `to`. The
+  // destination tables are allocated first, so the move either happens whole or not at all.
+  Result<void> move_page_tables(u64 from, u64 to, u64 length);
   bool try_grow_stack(u64 addr);
 
+  // Installs a leaf in an empty slot and records it in the reverse map.
+  void set_leaf(x86_64::Pte* slot, u64 va, x86_64::Pte leaf);
+  // Clears a slot that maps a frame (present or PROT_NONE), forgetting it in the reverse
+  // map and dropping its reference. Returns whether the entry was present (needs a flush).
+  bool drop_leaf(x86_64::Pte* slot, u64 va);
+
   FaultResult fault_anonymous(const Vma& vma, u64 page, u32 error_code);
-  FaultResult fault_file(const Vma& vma, u64 page);
+  FaultResult fault_object(const Vma& vma, u64 page, u32 error_code);
+  // Reads file pages around a page-cache miss at `index` into the cache (readahead).
+  void read_around(const Vma& vma, u64 index);
   FaultResult fault_write_protected(const Vma& vma, u64 page, x86_64::Pte* slot);
   x86_64::Pte leaf_for(const Vma& vma, Pfn frame, bool writable) const;
 
@@ -113,7 +194,13 @@ class AddressSpace {
   u64 m_brk_start = 0;
   u64 m_brk = 0;
   u64 m_mmap_base = kStackTop - 128 * 1024 * 1024;  // below the stack's gap, as Linux
+  u64 m_max_map_count = kDefaultMaxMapCount;
+  // find_free_range()'s resume point below mmap_base and the largest gap above it (0: none).
+  mutable u64 m_free_cache_below = 0;
+  mutable u64 m_free_cache_hole = 0;
+  u64 m_def_flags = 0;
   FaultCounters m_fault_counters;
+  u64 m_advised_pages = 0;  // pages the current madvise call acted on (its trace event)
 };
 
 }  // namespace kernel::mm

@@ -9,6 +9,8 @@
 #include "kernel/fs/file.h"
 #include "kernel/mm/address_space.h"
 #include "kernel/mm/frame_allocator.h"
+#include "kernel/mm/memory_manager.h"
+#include "kernel/mm/memory_object.h"
 
 namespace kernel::mm {
 
@@ -28,6 +30,14 @@ const char* fault_resolution_name(FaultResolution r) {
       return "cow-reuse";
     case FaultResolution::FileRead:
       return "file-read";
+    case FaultResolution::CacheHit:
+      return "cache-hit";
+    case FaultResolution::ShmemPage:
+      return "shmem-page";
+    case FaultResolution::CowFile:
+      return "cow-file";
+    case FaultResolution::WriteShared:
+      return "write-shared";
     case FaultResolution::Spurious:
       return "spurious";
     case FaultResolution::SegvMapErr:
@@ -136,7 +146,7 @@ FaultResult AddressSpace::handle_fault(u64 addr, u32 error_code) {
   } else if (vma->anonymous()) {
     outcome = fault_anonymous(*vma, page, error_code);
   } else {
-    outcome = fault_file(*vma, page);
+    outcome = fault_object(*vma, page, error_code);
   }
   outcome.stack_grown = result.stack_grown;
   if (outcome.handled()) ++m_fault_counters.minor;
@@ -148,9 +158,9 @@ FaultResult AddressSpace::fault_anonymous(const Vma& vma, u64 page, u32 error_co
   FaultResult result;
   Pte* slot = m_page_table.leaf_entry(page, x86_64::Allocate::No);
   // Reads of private anonymous memory share the zero page until the first write.
-  if (!(error_code & kFaultWrite) && !vma.shared()) {
+  if (!(error_code & kFaultWrite)) {
     // The zero page is never freed, so its mappings are not counted (as in Linux).
-    *slot = leaf_for(vma, m_zero_page, false);
+    set_leaf(slot, page, leaf_for(vma, m_zero_page, false));
     result.resolution = FaultResolution::ZeroPage;
     return result;
   }
@@ -160,38 +170,71 @@ FaultResult AddressSpace::fault_anonymous(const Vma& vma, u64 page, u32 error_co
     return result;
   }
   std::memset(m_ram.frame(*frame), 0, kPageSize);
-  *slot = leaf_for(vma, *frame, vma.flags & VM_WRITE).with(Pte::kDirty);
+  m_mm.frame(*frame).set(PG_anon);
+  set_leaf(slot, page, leaf_for(vma, *frame, vma.flags & VM_WRITE).with(Pte::kDirty));
   result.resolution = FaultResolution::NewAnonPage;
   return result;
 }
 
-FaultResult AddressSpace::fault_file(const Vma& vma, u64 page) {
+void AddressSpace::read_around(const Vma& vma, u64 index) {
+  // Linux's do_sync_mmap_readahead with the default 128 KiB window (32 pages): none for
+  // MADV_RANDOM, the window ahead of the fault for MADV_SEQUENTIAL, and the window around
+  // it otherwise. Pages read ahead join the page cache unmapped (mincore shows them).
+  constexpr u64 kWindow = 32;
+  if (vma.flags & VM_RAND_READ) return;
+  MemoryObject& object = *vma.object;
+  const u64 first = (vma.flags & VM_SEQ_READ) ? index : index - std::min(index, kWindow / 2);
+  const u64 last = std::min(first + kWindow, page_round_up(object.size()) >> kPageShift);
+  for (u64 i = first; i < last; ++i)
+    if (!object.find_page(i) && !object.get_page(i).ok()) break;
+}
+
+FaultResult AddressSpace::fault_object(const Vma& vma, u64 page, u32 error_code) {
   FaultResult result;
-  abi::Stat st{};
-  const u64 offset = vma.offset_of(page);
-  if (!vma.file->stat(st).ok() || offset >= static_cast<u64>(st.st_size)) {
+  MemoryObject& object = *vma.object;
+  const u64 index = vma.page_index(page);
+  // Past the end of the object (a file mapping beyond EOF): SIGBUS, as Linux.
+  if (index >= page_round_up(object.size()) >> kPageShift) {
     result.resolution = FaultResolution::BusAdrErr;
     return result;
   }
-  auto frame = m_frames.allocate();
-  if (!frame) {
-    result.resolution = FaultResolution::OutOfMemory;
-    return result;
-  }
-  u8* dst = m_ram.frame(*frame);
-  auto got = vma.file->pread(std::span<u8>(dst, kPageSize), offset);
-  const u64 n = got.ok() ? got.value() : 0;
+  const bool had_page = object.find_page(index).has_value();
+  auto got = object.get_page(index);
   if (!got.ok()) {
-    m_frames.put(*frame);
-    result.resolution = FaultResolution::BusAdrErr;
+    result.resolution = got.error() == abi::Errno::kENOMEM ? FaultResolution::OutOfMemory
+                                                           : FaultResolution::BusAdrErr;
     return result;
   }
-  std::memset(dst + n, 0, kPageSize - n);  // the tail past end of file reads as zeros
-  // Without a page cache every file page is a private copy; a shared mapping is only
-  // ever read-only (the file was opened read-only), so writes stay private either way.
+  const Pfn frame = got.value();
+  if (!had_page && object.kind() == ObjectKind::PageCache) read_around(vma, index);
+  result.resolution = had_page                                 ? FaultResolution::CacheHit
+                      : object.kind() == ObjectKind::PageCache ? FaultResolution::FileRead
+                                                               : FaultResolution::ShmemPage;
   Pte* slot = m_page_table.leaf_entry(page, x86_64::Allocate::No);
-  *slot = leaf_for(vma, *frame, (vma.flags & VM_WRITE) != 0);
-  result.resolution = FaultResolution::FileRead;
+  const bool write = error_code & kFaultWrite;
+  if (!vma.shared() && write) {
+    // A private mapping's first write copies the object's page into a frame of its own.
+    auto copy = m_frames.allocate();
+    if (!copy) {
+      result.resolution = FaultResolution::OutOfMemory;
+      return result;
+    }
+    std::memcpy(m_ram.frame(*copy), m_ram.frame(frame), kPageSize);
+    m_mm.frame(*copy).set(PG_anon);
+    set_leaf(slot, page, leaf_for(vma, *copy, true).with(Pte::kDirty));
+    result.resolution = FaultResolution::CowFile;
+    return result;
+  }
+  m_frames.get(frame);
+  // Shared mappings write the object's page itself; private ones see it read-only until
+  // their first write copies it.
+  const bool writable = vma.shared() && (vma.flags & VM_WRITE);
+  Pte leaf = leaf_for(vma, frame, writable);
+  if (writable && write) {
+    leaf = leaf.with(Pte::kDirty);
+    object.mark_dirty(index);
+  }
+  set_leaf(slot, page, leaf);
   return result;
 }
 
@@ -199,19 +242,18 @@ FaultResult AddressSpace::fault_write_protected(const Vma& vma, u64 page, Pte* s
   FaultResult result;
   const Pte old = *slot;
   result.replaced_present = true;
-  if (old.pfn() == m_zero_page) {
-    auto frame = m_frames.allocate();
-    if (!frame) {
-      result.resolution = FaultResolution::OutOfMemory;
-      return result;
-    }
-    std::memset(m_ram.frame(*frame), 0, kPageSize);
-    *slot = leaf_for(vma, *frame, true).with(Pte::kDirty);
-    result.resolution = FaultResolution::CowZeroPage;
+  const Pfn old_frame = old.pfn();
+  const PageFrame* record = old_frame == m_zero_page ? nullptr : &m_mm.frame(old_frame);
+  const bool from_object = record && record->owner;
+  if (record && record->owner && vma.shared()) {
+    // A shared mapping writes the object's page in place (after mprotect added PROT_WRITE).
+    *slot = leaf_for(vma, old_frame, true).with(Pte::kDirty);
+    record->owner->mark_dirty(record->index);
+    result.resolution = FaultResolution::WriteShared;
     return result;
   }
-  if (m_frames.refcount(old.pfn()) == 1) {
-    *slot = leaf_for(vma, old.pfn(), true).with(Pte::kDirty);
+  if (record && !record->owner && m_frames.refcount(old_frame) == 1) {
+    *slot = leaf_for(vma, old_frame, true).with(Pte::kDirty);
     result.resolution = FaultResolution::CowReuse;
     return result;
   }
@@ -220,11 +262,16 @@ FaultResult AddressSpace::fault_write_protected(const Vma& vma, u64 page, Pte* s
     result.resolution = FaultResolution::OutOfMemory;
     return result;
   }
-  std::memcpy(m_ram.frame(*frame), m_ram.frame(old.pfn()), kPageSize);
-  *slot = leaf_for(vma, *frame, true).with(Pte::kDirty);
-  m_frames.put(old.pfn());
-  result.resolution = FaultResolution::CowCopy;
-  (void)page;
+  if (record)
+    std::memcpy(m_ram.frame(*frame), m_ram.frame(old_frame), kPageSize);
+  else
+    std::memset(m_ram.frame(*frame), 0, kPageSize);
+  m_mm.frame(*frame).set(PG_anon);
+  drop_leaf(slot, page);
+  set_leaf(slot, page, leaf_for(vma, *frame, true).with(Pte::kDirty));
+  result.resolution = !record       ? FaultResolution::CowZeroPage
+                      : from_object ? FaultResolution::CowFile
+                                    : FaultResolution::CowCopy;
   return result;
 }
 

@@ -18,7 +18,11 @@ enum class FaultResolution : u8 {
   CowZeroPage,  // write to the shared zero page: a fresh zero-filled frame replaces it
   CowCopy,      // write to a shared frame: copied into a private one
   CowReuse,     // write to a read-only private frame nobody else maps: made writable
-  FileRead,     // a page read from the backing file
+  FileRead,     // a page read from the backing file into its page cache
+  CacheHit,     // the object already held the page (page cache, tmpfs, shared memory)
+  ShmemPage,    // a fresh zero-filled page added to a shared memory object
+  CowFile,      // write to a private file mapping: the object page copied into an own frame
+  WriteShared,  // write to a read-only entry of a shared mapping: made writable in place
   Spurious,     // the entry already allowed the access (a stale translation)
   SegvMapErr,   // no mapping there: SIGSEGV SEGV_MAPERR
   SegvAccErr,   // mapping forbids the access: SIGSEGV SEGV_ACCERR

@@ -7,16 +7,6 @@
 
 namespace kernel::mm {
 
-struct FrameAllocator::Frame {
-  u32 refcount;
-  u32 next;  // free-list links, valid while this frame heads a free block
-  u32 prev;
-  u8 order;  // order of the free block this frame heads
-  u8 free;   // 1 while this frame heads a free block
-  u16 unused;
-};
-static_assert(sizeof(FrameAllocator::Frame) == 16, "the per-frame record stays small");
-
 FrameAllocator::FrameAllocator(Pfn first, u64 count) : m_first(first), m_count(count) {
   VERIFY(count < kNone);
   m_frames = static_cast<Frame*>(std::calloc(count ? count : 1, sizeof(Frame)));
@@ -52,8 +42,8 @@ FrameAllocator::~FrameAllocator() {
 
 void FrameAllocator::push_free(u64 idx, unsigned order) {
   Frame& f = m_frames[idx];
-  f.free = 1;
-  f.order = static_cast<u8>(order);
+  f.flags = PG_free;
+  f.index = order;
   f.prev = kNone;
   f.next = m_free_head[order];
   if (f.next != kNone) m_frames[f.next].prev = static_cast<u32>(idx);
@@ -68,7 +58,7 @@ void FrameAllocator::remove_free(u64 idx, unsigned order) {
   else
     m_free_head[order] = f.next;
   if (f.next != kNone) m_frames[f.next].prev = f.prev;
-  f.free = 0;
+  f.flags = 0;
   --m_free_count[order];
 }
 
@@ -94,6 +84,10 @@ std::optional<Pfn> FrameAllocator::allocate(unsigned order) {
     push_free(idx + (u64{1} << k), k);
   }
   m_free_frames -= u64{1} << order;
+  for (u64 i = idx; i < idx + (u64{1} << order); ++i) {
+    m_frames[i] = Frame{};
+    m_frames[i].rmap = kNone;
+  }
   m_frames[idx].refcount = 1;
   return Pfn(m_first.value + idx);
 }
@@ -101,7 +95,8 @@ std::optional<Pfn> FrameAllocator::allocate(unsigned order) {
 void FrameAllocator::free(Pfn pfn, unsigned order) {
   VERIFY(pfn.value >= m_first.value && index(pfn) < m_count);
   u64 idx = index(pfn);
-  VERIFY(!m_frames[idx].free);
+  VERIFY(!(m_frames[idx].flags & PG_free));
+  VERIFY(m_frames[idx].mapcount == 0);
   m_frames[idx].refcount = 0;
   m_free_frames += u64{1} << order;
   // Merge with the buddy while it is a free block of the same order.
@@ -110,7 +105,8 @@ void FrameAllocator::free(Pfn pfn, unsigned order) {
     const u64 buddy_abs = abs ^ (u64{1} << order);
     if (buddy_abs < m_first.value) break;
     const u64 buddy = buddy_abs - m_first.value;
-    if (buddy >= m_count || !m_frames[buddy].free || m_frames[buddy].order != order) break;
+    if (buddy >= m_count || !(m_frames[buddy].flags & PG_free) || m_frames[buddy].index != order)
+      break;
     remove_free(buddy, order);
     idx = std::min(idx, buddy);
     ++order;
@@ -151,7 +147,7 @@ bool FrameAllocator::is_free(Pfn pfn) const {
     const u64 abs_head = (m_first.value + idx) & ~((u64{1} << order) - 1);
     if (abs_head < m_first.value) break;
     const Frame& head = m_frames[abs_head - m_first.value];
-    if (head.free && head.order >= order) return true;
+    if ((head.flags & PG_free) && head.index >= order) return true;
   }
   return false;
 }

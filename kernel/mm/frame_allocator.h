@@ -7,10 +7,14 @@
 // freeing never touch the host heap: both sit on the page-fault path.
 #pragma once
 
+#define VERIFY_FRAME(pfn) VERIFY(manages(pfn))
+
 #include <memory>
 #include <optional>
 
+#include "kernel/base/result.h"
 #include "kernel/base/types.h"
+#include "kernel/mm/page_frame.h"
 
 namespace kernel::mm {
 
@@ -40,11 +44,21 @@ class FrameAllocator {
   u64 free_blocks(unsigned order) const;
   bool is_free(Pfn pfn) const;
 
-  // The per-frame record (16 bytes: one per 4 KiB of emulated RAM).
-  struct Frame;
+  // The record of a frame this allocator manages.
+  PageFrame& frame(Pfn pfn) {
+    VERIFY_FRAME(pfn);
+    return m_frames[index(pfn)];
+  }
+  const PageFrame& frame(Pfn pfn) const {
+    VERIFY_FRAME(pfn);
+    return m_frames[index(pfn)];
+  }
+  bool manages(Pfn pfn) const { return pfn.value >= m_first.value && index(pfn) < m_count; }
+  Pfn first() const { return m_first; }
 
  private:
-  static constexpr u32 kNone = ~u32{0};
+  static constexpr u32 kNone = PageFrame::kNoLink;
+  using Frame = PageFrame;
 
   u64 index(Pfn pfn) const { return pfn.value - m_first.value; }
   void push_free(u64 idx, unsigned order);

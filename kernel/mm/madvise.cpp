@@ -1,184 +1,324 @@
-// madvise(2) on an address space. The range has been validated by the syscall layer
-// (aligned start, length rounded, no overflow); here every page must be mapped.
+// madvise(2) on an address space, as Linux 6.1's mm/madvise.c: the syscall layer has
+// validated the range (aligned start, rounded length, no wrap-around); here the VMAs of
+// the range are walked piece by piece and each piece gets the advice's handler. A hole in
+// the range is ENOMEM, returned after the mapped parts were advised.
+#include <algorithm>
+#include <array>
 #include <cstring>
 
 #include "kernel/mm/address_space.h"
+#include "kernel/mm/advice.h"
 #include "kernel/mm/frame_allocator.h"
+#include "kernel/mm/memory_manager.h"
+#include "kernel/mm/memory_object.h"
 
 namespace kernel::mm {
 
-namespace {
+using x86_64::Pte;
 
-// Advice that only sets or clears VMA flags: {set, clear}.
-struct FlagAdvice {
-  u64 set;
-  u64 clear;
+// The handlers reach the address space's internals (VMA splitting, page-table walks).
+struct AdviceOps {
+  // madvise_update_vma: the VMA flags of [start, end) become (flags | set) & ~clear,
+  // splitting and merging VMAs as needed.
+  static Result<void> update_flags(AddressSpace& as, u64 start, u64 end, u64 set, u64 clear) {
+    const Vma* vma = as.find_vma(start);
+    const u64 flags = (vma->flags | set) & ~clear;
+    if (flags == vma->flags) return {};
+    as.split_at(start);
+    as.split_at(end);
+    auto it = as.m_vmas.find(start);
+    it->second.flags = flags;
+    as.merge_around(it);
+    return {};
+  }
+
+  static Result<void> flag_advice(AddressSpace& as, u64 start, u64 end, int advice) {
+    const Vma& vma = *as.find_vma(start);
+    switch (advice) {
+      case abi::kMADV_NORMAL:
+        return update_flags(as, start, end, 0, VM_SEQ_READ | VM_RAND_READ);
+      case abi::kMADV_RANDOM:
+        return update_flags(as, start, end, VM_RAND_READ, VM_SEQ_READ);
+      case abi::kMADV_SEQUENTIAL:
+        return update_flags(as, start, end, VM_SEQ_READ, VM_RAND_READ);
+      case abi::kMADV_DONTFORK:
+        return update_flags(as, start, end, VM_DONTCOPY, 0);
+      case abi::kMADV_DOFORK:
+        return update_flags(as, start, end, 0, VM_DONTCOPY);
+      case abi::kMADV_WIPEONFORK:
+        // Only private anonymous memory can be wiped in a child.
+        if (!vma.anonymous() || vma.shared()) return abi::Errno::kEINVAL;
+        return update_flags(as, start, end, VM_WIPEONFORK, 0);
+      case abi::kMADV_KEEPONFORK:
+        return update_flags(as, start, end, 0, VM_WIPEONFORK);
+      case abi::kMADV_DONTDUMP:
+        return update_flags(as, start, end, VM_DONTDUMP, 0);
+      case abi::kMADV_DODUMP:
+        return update_flags(as, start, end, 0, VM_DONTDUMP);
+      case abi::kMADV_MERGEABLE:
+        // ksm_madvise leaves VMAs KSM cannot scan as they are, without an error.
+        if (vma.flags & (VM_MERGEABLE | VM_SHARED | VM_MAYSHARE | VM_PFNMAP | VM_IO |
+                         VM_DONTEXPAND | VM_HUGETLB | VM_MIXEDMAP))
+          return {};
+        return update_flags(as, start, end, VM_MERGEABLE, 0);
+      case abi::kMADV_UNMERGEABLE:
+        return update_flags(as, start, end, 0, VM_MERGEABLE);
+      case abi::kMADV_HUGEPAGE:
+        return update_flags(as, start, end, VM_HUGEPAGE, VM_NOHUGEPAGE);
+      case abi::kMADV_NOHUGEPAGE:
+        return update_flags(as, start, end, VM_NOHUGEPAGE, VM_HUGEPAGE);
+      default:
+        return abi::Errno::kEINVAL;
+    }
+  }
+
+  // Calls fn(slot, va) for every leaf slot of [start, end) that holds something, skipping
+  // 2 MiB regions that have no page table.
+  template <typename Fn>
+  static void for_each_leaf(AddressSpace& as, u64 start, u64 end, Fn&& fn) {
+    for (u64 va = start; va < end;) {
+      if (!as.m_page_table.entry(va, 2, x86_64::Allocate::No)) {
+        va = (va | (kHugePageSize - 1)) + 1;
+        continue;
+      }
+      Pte* leaf = as.m_page_table.leaf_entry(va, x86_64::Allocate::No);
+      if (leaf && !leaf->none()) fn(leaf, va);
+      va += kPageSize;
+    }
+  }
+
+  // The frame record of a present entry mapping a real page (not the zero page), mapped
+  // by this entry alone: what COLD, PAGEOUT and FREE may act on ("do not interfere with
+  // other mappings of this page").
+  static PageFrame* exclusive_frame(AddressSpace& as, Pte pte) {
+    if (!pte.present() || pte.pfn() == as.m_zero_page) return nullptr;
+    PageFrame& record = as.m_mm.frame(pte.pfn());
+    return record.mapcount == 1 ? &record : nullptr;
+  }
+
+  static Result<void> dontneed(AddressSpace& as, u64 start, u64 end, int) {
+    // Private anonymous pages read back as zeros; object pages come back from the object.
+    if (as.m_mm.tracing(kTraceMadvise))
+      for_each_leaf(as, start, end, [&](Pte*, u64) { ++as.m_advised_pages; });
+    as.zap_range(start, end);
+    return {};
+  }
+
+  static Result<void> free(AddressSpace& as, u64 start, u64 end, int) {
+    if (!as.find_vma(start)->anonymous()) return abi::Errno::kEINVAL;
+    // Lazy free: the pages stay, clean and old, until reclaim discards them; a write
+    // before that dirties the entry again and keeps the page (madvise_free_pte_range).
+    bool flush = false;
+    for_each_leaf(as, start, end, [&](Pte* slot, u64) {
+      PageFrame* record = exclusive_frame(as, *slot);
+      if (!record || record->owner) return;
+      if (slot->dirty() || slot->accessed()) {
+        *slot = slot->without(Pte::kDirty | Pte::kAccessed);
+        flush = true;
+      }
+      record->clear(PG_dirty);
+      record->clear(PG_active);
+      record->clear(PG_referenced);
+      record->set(PG_lazyfree);
+      ++as.m_advised_pages;
+    });
+    if (flush) as.m_mm.flush_tlb("madvise-free", start, end);
+    return {};
+  }
+
+  static Result<void> remove(AddressSpace& as, u64 start, u64 end, int) {
+    const Vma& vma = *as.find_vma(start);
+    if (vma.anonymous()) return abi::Errno::kEINVAL;
+    if ((vma.flags & (VM_SHARED | VM_WRITE)) != (VM_SHARED | VM_WRITE)) return abi::Errno::kEACCES;
+    // A hole punched in the object (shmem, tmpfs, memfd): every mapper loses the pages,
+    // the size stays.
+    return vma.object->punch_hole(vma.offset_of(start), end - start);
+  }
+
+  static Result<void> willneed(AddressSpace& as, u64 start, u64 end, int) {
+    const Vma& vma = *as.find_vma(start);
+    // Anonymous and shared memory: only swapped pages have anything to start reading.
+    if (vma.anonymous() || vma.object->kind() != ObjectKind::PageCache) return {};
+    // A file: read the range into the page cache now (POSIX_FADV_WILLNEED).
+    MemoryObject& object = *vma.object;
+    const u64 first = vma.page_index(start);
+    const u64 last =
+        std::min(vma.page_index(end - 1) + 1, page_round_up(object.size()) >> kPageShift);
+    for (u64 index = first; index < last; ++index) {
+      if (object.find_page(index)) continue;
+      if (!object.get_page(index).ok()) break;  // a readahead that fails is no error
+      ++as.m_advised_pages;
+    }
+    return {};
+  }
+
+  static Result<void> cold(AddressSpace& as, u64 start, u64 end, int) {
+    // Deactivate: the pages look unused to reclaim (old entries, off the active list).
+    bool flush = false;
+    for_each_leaf(as, start, end, [&](Pte* slot, u64) {
+      PageFrame* record = exclusive_frame(as, *slot);
+      if (!record) return;
+      if (slot->accessed()) {
+        *slot = slot->without(Pte::kAccessed);
+        flush = true;
+      }
+      record->clear(PG_active);
+      record->clear(PG_referenced);
+      ++as.m_advised_pages;
+    });
+    if (flush) as.m_mm.flush_tlb("madvise-cold", start, end);
+    return {};
+  }
+
+  static Result<void> pageout(AddressSpace& as, u64 start, u64 end, int) {
+    // Reclaim now the pages only this mapping uses. A clean page-cache page is dropped
+    // (the next access reads the file again); anonymous and shared-memory pages need the
+    // swap device, and stay without one, as on Linux.
+    bool flush = false;
+    for_each_leaf(as, start, end, [&](Pte* slot, u64 va) {
+      PageFrame* record = exclusive_frame(as, *slot);
+      if (!record || !record->owner || record->owner->kind() != ObjectKind::PageCache) return;
+      if (record->test(PG_dirty) || slot->dirty()) return;
+      MemoryObject* object = record->owner;
+      const u64 index = record->index;
+      if (as.drop_leaf(slot, va)) flush = true;
+      if (object->evict_clean(index)) ++as.m_advised_pages;
+    });
+    if (flush) as.m_mm.flush_tlb("madvise-pageout", start, end);
+    return {};
+  }
+
+  static Result<void> populate(AddressSpace& as, u64 start, u64 end, int advice) {
+    const bool write = advice == abi::kMADV_POPULATE_WRITE;
+    const Vma& vma = *as.find_vma(start);
+    // Permission problems and incompatible mappings are EINVAL (faultin_vma_page_range).
+    if (vma.flags & (VM_IO | VM_PFNMAP)) return abi::Errno::kEINVAL;
+    if (write ? !(vma.flags & VM_WRITE) : !(vma.flags & VM_READ)) return abi::Errno::kEINVAL;
+    const u32 code = kFaultUser | (write ? kFaultWrite : 0);
+    for (u64 page = start; page < end; page += kPageSize) {
+      const Pte pte = as.m_page_table.lookup(page).pte;
+      if (pte.present() && (!write || pte.writable())) continue;
+      const FaultResult r = as.handle_fault(page, code | (pte.present() ? kFaultPresent : 0));
+      if (r.replaced_present) as.m_mm.flush_tlb("cow", page, page + kPageSize);
+      if (r.handled()) ++as.m_advised_pages;
+      if (!r.handled()) {
+        // SIGBUS or SIGSEGV from the fault is EFAULT; no memory is ENOMEM.
+        return r.resolution == FaultResolution::OutOfMemory ? abi::Errno::kENOMEM
+                                                            : abi::Errno::kEFAULT;
+      }
+    }
+    return {};
+  }
 };
 
-bool flag_advice(int advice, FlagAdvice& out) {
-  switch (advice) {
-    case abi::kMADV_NORMAL:
-      out = {0, VM_SEQ_READ | VM_RAND_READ};
-      return true;
-    case abi::kMADV_RANDOM:
-      out = {VM_RAND_READ, VM_SEQ_READ};
-      return true;
-    case abi::kMADV_SEQUENTIAL:
-      out = {VM_SEQ_READ, VM_RAND_READ};
-      return true;
-    case abi::kMADV_DONTFORK:
-      out = {VM_DONTCOPY, 0};
-      return true;
-    case abi::kMADV_DOFORK:
-      out = {0, VM_DONTCOPY};
-      return true;
-    case abi::kMADV_DONTDUMP:
-      out = {VM_DONTDUMP, 0};
-      return true;
-    case abi::kMADV_DODUMP:
-      out = {0, VM_DONTDUMP};
-      return true;
-    case abi::kMADV_WIPEONFORK:
-      out = {VM_WIPEONFORK, 0};
-      return true;
-    case abi::kMADV_KEEPONFORK:
-      out = {0, VM_WIPEONFORK};
-      return true;
-    // Huge-page and merge advice is recorded on the VMA; khugepaged and ksmd act on it.
-    case abi::kMADV_HUGEPAGE:
-      out = {VM_HUGEPAGE, VM_NOHUGEPAGE};
-      return true;
-    case abi::kMADV_NOHUGEPAGE:
-      out = {VM_NOHUGEPAGE, VM_HUGEPAGE};
-      return true;
-    case abi::kMADV_MERGEABLE:
-      out = {VM_MERGEABLE, 0};
-      return true;
-    case abi::kMADV_UNMERGEABLE:
-      out = {0, VM_MERGEABLE};
-      return true;
-    default:
-      return false;
-  }
-}
+namespace {
+
+constexpr u64 kVmSpecial = VM_IO | VM_DONTEXPAND | VM_PFNMAP | VM_MIXEDMAP;
+constexpr u64 kLruRefused = VM_LOCKED | VM_PFNMAP | VM_HUGETLB;
+
+// Every advice value of Linux 6.1, in numeric order.
+constexpr std::array kAdvice = {
+    AdviceInfo{abi::kMADV_NORMAL, "MADV_NORMAL", 0, false, true, AdviceOps::flag_advice,
+               "default readahead around file faults"},
+    AdviceInfo{abi::kMADV_RANDOM, "MADV_RANDOM", 0, false, true, AdviceOps::flag_advice,
+               "no readahead: file faults read one page"},
+    AdviceInfo{abi::kMADV_SEQUENTIAL, "MADV_SEQUENTIAL", 0, false, true, AdviceOps::flag_advice,
+               "readahead ahead of file faults"},
+    AdviceInfo{abi::kMADV_WILLNEED, "MADV_WILLNEED", 0, true, true, AdviceOps::willneed,
+               "file pages read into the page cache now"},
+    AdviceInfo{abi::kMADV_DONTNEED, "MADV_DONTNEED", VM_LOCKED | VM_PFNMAP, false, true,
+               AdviceOps::dontneed, "pages unmapped: anonymous ones read back as zeros"},
+    AdviceInfo{abi::kMADV_FREE, "MADV_FREE", VM_LOCKED | VM_PFNMAP, false, true, AdviceOps::free,
+               "anonymous pages freed lazily: discarded under pressure unless written again"},
+    AdviceInfo{abi::kMADV_REMOVE, "MADV_REMOVE", VM_LOCKED, false, true, AdviceOps::remove,
+               "a hole punched in the shared object"},
+    AdviceInfo{abi::kMADV_DONTFORK, "MADV_DONTFORK", 0, false, true, AdviceOps::flag_advice,
+               "not mapped in a fork child"},
+    AdviceInfo{abi::kMADV_DOFORK, "MADV_DOFORK", VM_IO, false, true, AdviceOps::flag_advice,
+               "mapped in a fork child again"},
+    AdviceInfo{abi::kMADV_MERGEABLE, "MADV_MERGEABLE", 0, false, true, AdviceOps::flag_advice,
+               "KSM may merge the pages"},
+    AdviceInfo{abi::kMADV_UNMERGEABLE, "MADV_UNMERGEABLE", 0, false, true, AdviceOps::flag_advice,
+               "KSM leaves the pages alone"},
+    AdviceInfo{abi::kMADV_HUGEPAGE, "MADV_HUGEPAGE", 0, false, true, AdviceOps::flag_advice,
+               "transparent huge pages wanted"},
+    AdviceInfo{abi::kMADV_NOHUGEPAGE, "MADV_NOHUGEPAGE", 0, false, true, AdviceOps::flag_advice,
+               "no transparent huge pages"},
+    AdviceInfo{abi::kMADV_DONTDUMP, "MADV_DONTDUMP", 0, false, true, AdviceOps::flag_advice,
+               "left out of core dumps"},
+    AdviceInfo{abi::kMADV_DODUMP, "MADV_DODUMP", kVmSpecial, false, true, AdviceOps::flag_advice,
+               "in core dumps again"},
+    AdviceInfo{abi::kMADV_WIPEONFORK, "MADV_WIPEONFORK", 0, false, true, AdviceOps::flag_advice,
+               "zero-filled in a fork child"},
+    AdviceInfo{abi::kMADV_KEEPONFORK, "MADV_KEEPONFORK", 0, false, true, AdviceOps::flag_advice,
+               "inherited by a fork child again"},
+    AdviceInfo{abi::kMADV_COLD, "MADV_COLD", kLruRefused, true, true, AdviceOps::cold,
+               "pages deactivated: first to go under pressure"},
+    AdviceInfo{abi::kMADV_PAGEOUT, "MADV_PAGEOUT", kLruRefused, true, true, AdviceOps::pageout,
+               "pages reclaimed now"},
+    AdviceInfo{abi::kMADV_POPULATE_READ, "MADV_POPULATE_READ", 0, false, true, AdviceOps::populate,
+               "pages faulted in readable"},
+    AdviceInfo{abi::kMADV_POPULATE_WRITE, "MADV_POPULATE_WRITE", 0, false, true,
+               AdviceOps::populate, "pages faulted in writable"},
+    AdviceInfo{abi::kMADV_DONTNEED_LOCKED, "MADV_DONTNEED_LOCKED", VM_PFNMAP, false, true,
+               AdviceOps::dontneed, "as MADV_DONTNEED, locked pages too"},
+    AdviceInfo{abi::kMADV_COLLAPSE, "MADV_COLLAPSE", 0, true, false, nullptr,
+               "EINVAL: no transparent huge pages yet"},
+    AdviceInfo{abi::kMADV_HWPOISON, "MADV_HWPOISON", 0, false, false, nullptr,
+               "EINVAL: no memory-failure handling yet"},
+    AdviceInfo{abi::kMADV_SOFT_OFFLINE, "MADV_SOFT_OFFLINE", 0, false, false, nullptr,
+               "EINVAL: no memory-failure handling yet"},
+};
 
 }  // namespace
 
-Result<void> AddressSpace::madvise(u64 addr, u64 length, int advice) {
-  const u64 end = addr + length;
-  // Linux walks the VMAs and returns ENOMEM when part of the range was unmapped, after
-  // applying the advice to the mapped parts.
-  bool hole = false;
-  for (u64 cursor = addr; cursor < end;) {
-    const Vma* vma = find_vma(cursor);
-    if (!vma) {
-      auto next = m_vmas.upper_bound(cursor);
-      hole = true;
-      if (next == m_vmas.end() || next->second.start >= end) break;
-      cursor = next->second.start;
-      continue;
-    }
-    cursor = vma->end;
-  }
+std::span<const AdviceInfo> advice_table() {
+  return kAdvice;
+}
 
-  FlagAdvice flags{};
-  if (flag_advice(advice, flags)) {
-    if (advice == abi::kMADV_WIPEONFORK) {
-      for (auto it = vma_from(addr); it != m_vmas.end(); ++it) {
-        if (it->second.start >= end) break;
-        if (!it->second.anonymous() || it->second.shared()) return abi::Errno::kEINVAL;
-      }
-    }
-    split_at(addr);
-    split_at(end);
-    for (auto it = m_vmas.lower_bound(addr); it != m_vmas.end() && it->second.start < end; ++it)
-      it->second.flags = (it->second.flags | flags.set) & ~flags.clear;
-    for (auto it = m_vmas.lower_bound(addr); it != m_vmas.end() && it->second.start < end;) {
-      it = merge_around(it);
-      ++it;
-    }
-    return hole ? Result<void>(abi::Errno::kENOMEM) : Result<void>();
-  }
+const AdviceInfo* find_advice(int advice) {
+  for (const AdviceInfo& info : kAdvice)
+    if (info.value == advice) return &info;
+  return nullptr;
+}
 
-  switch (advice) {
-    case abi::kMADV_WILLNEED:
-      // Read-ahead of file pages into a page cache; with no page cache there is nothing
-      // to start early, and anonymous memory ignores it as Linux does.
-      break;
-    case abi::kMADV_COLD:
-      // Moves pages to the inactive list, which only matters when reclaim runs; with no
-      // memory pressure Linux shows nothing either.
-      break;
-    case abi::kMADV_PAGEOUT: {
-      // Reclaim now. Clean file pages are dropped (a later access reads the file again);
-      // anonymous and dirty pages need a swap device, and with none they stay, as on Linux.
-      for (u64 page = addr; page < end; page += kPageSize) {
-        const Vma* vma = find_vma(page);
-        if (!vma || vma->anonymous()) continue;
-        x86_64::Pte* slot = m_page_table.leaf_entry(page, x86_64::Allocate::No);
-        if (slot && slot->present() && !slot->dirty() && !slot->writable())
-          zap_range(page, page + kPageSize);
-      }
-      break;
-    }
-    case abi::kMADV_REMOVE:
-      // Punching a hole needs a shared mapping; private ones get EINVAL.
-      for (auto it = vma_from(addr); it != m_vmas.end(); ++it) {
-        if (it->second.start >= end) break;
-        if (!it->second.shared()) return abi::Errno::kEINVAL;
-      }
-      zap_range(addr, end);
-      break;
-    case abi::kMADV_DONTNEED_LOCKED:
-    case abi::kMADV_DONTNEED:
-    case abi::kMADV_FREE: {
-      // Private anonymous pages read back as zeros afterwards; file pages are re-read.
-      // MADV_FREE may drop the pages at any time; dropping them now is one valid outcome.
-      for (u64 cursor = addr; cursor < end;) {
-        const Vma* vma = find_vma(cursor);
-        if (!vma) {
-          auto next = m_vmas.upper_bound(cursor);
-          if (next == m_vmas.end() || next->second.start >= end) break;
-          cursor = next->second.start;
-          continue;
-        }
-        if ((vma->flags & VM_LOCKED) && advice != abi::kMADV_DONTNEED_LOCKED)
-          return abi::Errno::kEINVAL;
-        if (advice == abi::kMADV_FREE && !vma->anonymous()) return abi::Errno::kEINVAL;
-        const u64 stop = std::min(end, vma->end);
-        zap_range(cursor, stop);
-        cursor = stop;
-      }
-      break;
-    }
-    case abi::kMADV_POPULATE_READ:
-    case abi::kMADV_POPULATE_WRITE: {
-      if (hole) return abi::Errno::kENOMEM;
-      const u32 ec = kFaultUser | (advice == abi::kMADV_POPULATE_WRITE ? kFaultWrite : 0);
-      for (u64 page = addr; page < end; page += kPageSize) {
-        const Vma* vma = find_vma(page);
-        if (!vma) return abi::Errno::kENOMEM;
-        x86_64::Pte* slot = m_page_table.leaf_entry(page, x86_64::Allocate::No);
-        const bool write = ec & kFaultWrite;
-        if (slot && slot->present() && (!write || slot->writable())) continue;
-        u32 code = ec | (slot && slot->present() ? kFaultPresent : 0);
-        const FaultResult r = handle_fault(page, code);
-        if (r.replaced_present) m_cpu.flush_tlb();
-        if (!r.handled()) {
-          if (r.resolution == FaultResolution::OutOfMemory) return abi::Errno::kENOMEM;
-          if (r.resolution == FaultResolution::SegvAccErr) return abi::Errno::kEINVAL;
-          return abi::Errno::kEFAULT;
-        }
-      }
-      return {};
-    }
-    default:
-      // MADV_COLLAPSE, MADV_HWPOISON and MADV_SOFT_OFFLINE: Linux built without
-      // transparent huge pages or memory-failure support answers EINVAL, as emu does
-      // until those subsystems exist.
-      return abi::Errno::kEINVAL;
+Result<void> AddressSpace::madvise(u64 start, u64 length, int advice) {
+  m_advised_pages = 0;
+  const Result<void> result = walk_advice(start, length, advice);
+  if (m_mm.tracing(kTraceMadvise)) {
+    const AdviceInfo* info = find_advice(advice);
+    m_mm.emit("madvise",
+              {TraceField::str("advice", info ? info->name : "?"), TraceField::hex("start", start),
+               TraceField::hex("end", start + length),
+               TraceField::str(
+                   "result", result.ok() ? "0" : abi::errno_name(static_cast<int>(result.error()))),
+               TraceField::dec("pages", m_advised_pages),
+               TraceField::str("effect", info ? info->effect : "")});
   }
-  return hole ? Result<void>(abi::Errno::kENOMEM) : Result<void>();
+  return result;
+}
+
+Result<void> AddressSpace::walk_advice(u64 start, u64 length, int advice) {
+  const AdviceInfo* info = find_advice(advice);
+  if (!info || !info->supported) return abi::Errno::kEINVAL;
+  const u64 end = start + length;
+  // madvise_walk_vmas: each VMA piece of the range in turn, looked up again by address
+  // after every step (a handler may split or merge VMAs).
+  bool unmapped = false;
+  while (start < end) {
+    auto it = vma_from(start);
+    if (it == m_vmas.end()) return abi::Errno::kENOMEM;
+    if (start < it->second.start) {
+      unmapped = true;
+      start = it->second.start;
+      if (start >= end) break;
+    }
+    const u64 piece_end = std::min(end, it->second.end);
+    if (it->second.flags & info->refused_vm_flags) return abi::Errno::kEINVAL;
+    TRY(info->handler(*this, start, piece_end, advice));
+    start = piece_end;
+  }
+  return unmapped ? Result<void>(abi::Errno::kENOMEM) : Result<void>();
 }
 
 }  // namespace kernel::mm

@@ -85,6 +85,9 @@ Result<Pfn> MemoryObject::add_page(u64 index) {
     return filled.error();
   }
   *slot = Pte::leaf(PhysAddr(*frame), 0);
+  PageFrame& record = m_mm.frame(*frame);
+  record.owner = this;
+  record.index = index;
   ++m_resident;
   if (m_budget) ++m_budget->used;
   return *frame;
@@ -95,10 +98,20 @@ Result<Pfn> MemoryObject::get_page(u64 index) {
   return add_page(index);
 }
 
+bool MemoryObject::evict_clean(u64 index) {
+  if (m_kind != ObjectKind::PageCache) return false;
+  auto pfn = find_page(index);
+  if (!pfn) return false;
+  const PageFrame& record = m_mm.frame(*pfn);
+  if (record.mapcount != 0 || record.test(PG_dirty)) return false;
+  drop_pages(index, index);
+  return true;
+}
+
 void MemoryObject::mark_dirty(u64 index) {
   if (!m_pages) return;
   Pte* slot = m_pages->leaf_entry(va_of(index), x86_64::Allocate::No);
-  if (slot && slot->present()) *slot = slot->with(Pte::kDirty);
+  if (slot && slot->present()) m_mm.frame(slot->pfn()).set(PG_dirty);
 }
 
 Result<u64> MemoryObject::read(std::span<u8> out, u64 offset) {
@@ -153,6 +166,9 @@ void MemoryObject::drop_pages(u64 first, u64 last) {
     const Pte old = *slot;
     *slot = Pte();
     if (old.present()) {
+      // Every mapping goes first, so no page table keeps a frame the object gave up.
+      m_mm.unmap_everywhere(old.pfn());
+      m_mm.frame(old.pfn()).owner = nullptr;
       m_mm.frames().put(old.pfn());
       --m_resident;
     } else {

@@ -75,6 +75,9 @@ class MemoryObject : public std::enable_shared_from_this<MemoryObject> {
   // The frame stays owned by the object: a mapper takes its own reference.
   std::optional<Pfn> find_page(u64 index) const;
   Result<Pfn> get_page(u64 index);
+  // Drops page `index` if it is a clean page-cache page nobody maps (reclaim, PAGEOUT):
+  // its file still holds the data. Returns whether it was dropped.
+  bool evict_clean(u64 index);
   // Marks a resident page dirty (written through a mapping or write()).
   void mark_dirty(u64 index);
 
@@ -83,6 +86,8 @@ class MemoryObject : public std::enable_shared_from_this<MemoryObject> {
   std::optional<u64> next_page(u64 from) const;
 
  protected:
+  // For objects whose size comes from elsewhere (a host file's length).
+  void set_size(u64 size) { m_size = size; }
   // Fills a fresh frame for page `index` that holds no data yet: zeros by default; a page
   // cache reads the file. Errors become the fault's SIGBUS or the syscall's errno.
   virtual Result<void> fill(u64 index, u8* page);

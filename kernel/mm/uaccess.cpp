@@ -28,7 +28,8 @@ u8* user_page(AddressSpace& as, u64 addr, UserAccess access) {
     const FaultResult r = as.handle_fault(addr, error_code);
     if (!r.handled()) return nullptr;
     // The guest may still hold a translation to the frame this fault replaced.
-    if (r.replaced_present) as.flush_tlb();
+    if (r.replaced_present)
+      as.flush_tlb("cow", page_round_down(addr), page_round_down(addr) + kPageSize);
   }
   return nullptr;
 }

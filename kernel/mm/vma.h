@@ -13,6 +13,8 @@ class File;
 
 namespace kernel::mm {
 
+class MemoryObject;
+
 // Linux's VM_* flag values, so /proc/self/smaps "VmFlags" and traces can name them alike.
 enum VmFlag : u64 {
   VM_READ = 0x1,
@@ -24,12 +26,17 @@ enum VmFlag : u64 {
   VM_MAYEXEC = 0x40,
   VM_MAYSHARE = 0x80,
   VM_GROWSDOWN = 0x100,
+  VM_PFNMAP = 0x400,  // raw frames without page records (device memory): none in emu yet
   VM_LOCKED = 0x2000,
+  VM_IO = 0x4000,
   VM_SEQ_READ = 0x8000,
   VM_RAND_READ = 0x10000,
   VM_DONTCOPY = 0x20000,
   VM_DONTEXPAND = 0x40000,
+  VM_LOCKONFAULT = 0x80000,
   VM_NORESERVE = 0x200000,
+  VM_HUGETLB = 0x400000,
+  VM_MIXEDMAP = 0x10000000,
   VM_WIPEONFORK = 0x2000000,
   VM_DONTDUMP = 0x4000000,
   VM_HUGEPAGE = 0x20000000,
@@ -38,6 +45,7 @@ enum VmFlag : u64 {
 };
 
 inline constexpr u64 kVmAccessFlags = VM_READ | VM_WRITE | VM_EXEC;
+inline constexpr u64 kVmLockedMask = VM_LOCKED | VM_LOCKONFAULT;
 
 // What a VMA is, for naming in /proc/self/maps and for the brk and stack rules.
 enum class VmaRole : u8 { Mapping, Heap, Stack };
@@ -47,12 +55,18 @@ struct Vma {
   u64 end = 0;    // page aligned, exclusive
   u64 flags = 0;  // VmFlag bits
   VmaRole role = VmaRole::Mapping;
-  std::shared_ptr<fs::File> file;  // null for anonymous memory
-  u64 file_offset = 0;             // bytes; the file offset of `start`
+  std::shared_ptr<fs::File> file;  // the file mapped (for naming); null for anonymous memory
+  // The pages behind the range: a file's page cache, a tmpfs/memfd file, or the shared
+  // anonymous memory of MAP_SHARED|MAP_ANONYMOUS. Null for private anonymous memory.
+  std::shared_ptr<MemoryObject> object;
+  u64 file_offset = 0;  // bytes; the object offset of `start`
 
   u64 size() const { return end - start; }
   bool contains(u64 addr) const { return addr >= start && addr < end; }
-  bool anonymous() const { return file == nullptr; }
+  // Private anonymous memory (Linux's vma_is_anonymous): no object behind it.
+  bool anonymous() const { return object == nullptr; }
+  // The object page that backs addr.
+  u64 page_index(u64 addr) const { return offset_of(addr) >> kPageShift; }
   bool shared() const { return flags & VM_SHARED; }
   // The file offset that backs addr.
   u64 offset_of(u64 addr) const { return file_offset + (addr - start); }

@@ -8,4 +8,9 @@
   X(12, brk, RetHex, Ptr)                                \
   X(25, mremap, RetHex, Ptr, UInt, UInt, Hex, Ptr)       \
   X(27, mincore, Ret, Ptr, UInt, Ptr)                    \
-  X(28, madvise, Ret, Ptr, UInt, Madvise)
+  X(28, madvise, Ret, Ptr, UInt, Madvise)                \
+  X(149, mlock, Ret, Ptr, UInt)                          \
+  X(150, munlock, Ret, Ptr, UInt)                        \
+  X(151, mlockall, Ret, Hex)                             \
+  X(152, munlockall, Ret)                                \
+  X(325, mlock2, Ret, Ptr, UInt, Hex)

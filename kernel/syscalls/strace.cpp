@@ -14,6 +14,7 @@
 
 #include "kernel/abi/errno.h"
 #include "kernel/abi/linux.h"
+#include "kernel/mm/advice.h"
 
 namespace kernel::syscalls {
 
@@ -115,34 +116,6 @@ constexpr Name kFaccessatFlags[] = {
 constexpr Name kStatxSyncTypes[] = {
     {kAtStatxForceSync, "AT_STATX_FORCE_SYNC"},
     {kAtStatxDontSync, "AT_STATX_DONT_SYNC"},
-};
-
-constexpr Name kMadviseAdvice[] = {
-    {abi::kMADV_NORMAL, "MADV_NORMAL"},
-    {abi::kMADV_RANDOM, "MADV_RANDOM"},
-    {abi::kMADV_SEQUENTIAL, "MADV_SEQUENTIAL"},
-    {abi::kMADV_WILLNEED, "MADV_WILLNEED"},
-    {abi::kMADV_DONTNEED, "MADV_DONTNEED"},
-    {abi::kMADV_FREE, "MADV_FREE"},
-    {abi::kMADV_REMOVE, "MADV_REMOVE"},
-    {abi::kMADV_DONTFORK, "MADV_DONTFORK"},
-    {abi::kMADV_DOFORK, "MADV_DOFORK"},
-    {abi::kMADV_MERGEABLE, "MADV_MERGEABLE"},
-    {abi::kMADV_UNMERGEABLE, "MADV_UNMERGEABLE"},
-    {abi::kMADV_HUGEPAGE, "MADV_HUGEPAGE"},
-    {abi::kMADV_NOHUGEPAGE, "MADV_NOHUGEPAGE"},
-    {abi::kMADV_DONTDUMP, "MADV_DONTDUMP"},
-    {abi::kMADV_DODUMP, "MADV_DODUMP"},
-    {abi::kMADV_WIPEONFORK, "MADV_WIPEONFORK"},
-    {abi::kMADV_KEEPONFORK, "MADV_KEEPONFORK"},
-    {abi::kMADV_COLD, "MADV_COLD"},
-    {abi::kMADV_PAGEOUT, "MADV_PAGEOUT"},
-    {abi::kMADV_POPULATE_READ, "MADV_POPULATE_READ"},
-    {abi::kMADV_POPULATE_WRITE, "MADV_POPULATE_WRITE"},
-    {abi::kMADV_DONTNEED_LOCKED, "MADV_DONTNEED_LOCKED"},
-    {abi::kMADV_COLLAPSE, "MADV_COLLAPSE"},
-    {abi::kMADV_HWPOISON, "MADV_HWPOISON"},
-    {abi::kMADV_SOFT_OFFLINE, "MADV_SOFT_OFFLINE"},
 };
 
 constexpr Name kWhence[] = {
@@ -542,7 +515,10 @@ class LineFormatter {
         put_map_flags(m_out, static_cast<u32>(v));
         return;
       case Arg::Madvise:
-        put_enum(m_out, static_cast<u32>(v), kMadviseAdvice, "MADV_???");
+        if (const mm::AdviceInfo* advice = mm::find_advice(static_cast<int>(v)))
+          m_out += advice->name;
+        else
+          append_format(m_out, "%#x /* %s */", static_cast<u32>(v), "MADV_???");
         return;
       case Arg::Whence:
         put_enum(m_out, static_cast<u32>(v), kWhence, "SEEK_???");

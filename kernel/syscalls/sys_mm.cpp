@@ -1,8 +1,16 @@
 // Memory syscalls: decode and validate as Linux 6.1 does, then hand the work to the
 // address space.
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+
 #include "kernel/abi/linux.h"
 #include "kernel/fs/file.h"
+#include "kernel/kernel.h"
 #include "kernel/mm/address_space.h"
+#include "kernel/mm/advice.h"
+#include "kernel/mm/memory_object.h"
 #include "kernel/mm/uaccess.h"
 #include "kernel/proc/process.h"
 #include "kernel/syscalls/syscall.h"
@@ -13,43 +21,10 @@ using abi::Errno;
 
 namespace {
 
-constexpr u64 kKnownMapFlags =
-    abi::kMAP_TYPE | abi::kMAP_FIXED | abi::kMAP_ANONYMOUS | abi::kMAP_32BIT | abi::kMAP_GROWSDOWN |
-    abi::kMAP_DENYWRITE | abi::kMAP_EXECUTABLE | abi::kMAP_LOCKED | abi::kMAP_NORESERVE |
-    abi::kMAP_POPULATE | abi::kMAP_NONBLOCK | abi::kMAP_STACK | abi::kMAP_HUGETLB | abi::kMAP_SYNC |
-    abi::kMAP_FIXED_NOREPLACE | (u64{0x3f} << 26);  // MAP_HUGE_SHIFT size bits
-
-bool madvise_behavior_valid(int advice) {
-  switch (advice) {
-    case abi::kMADV_NORMAL:
-    case abi::kMADV_RANDOM:
-    case abi::kMADV_SEQUENTIAL:
-    case abi::kMADV_WILLNEED:
-    case abi::kMADV_DONTNEED:
-    case abi::kMADV_FREE:
-    case abi::kMADV_REMOVE:
-    case abi::kMADV_DONTFORK:
-    case abi::kMADV_DOFORK:
-    case abi::kMADV_MERGEABLE:
-    case abi::kMADV_UNMERGEABLE:
-    case abi::kMADV_HUGEPAGE:
-    case abi::kMADV_NOHUGEPAGE:
-    case abi::kMADV_DONTDUMP:
-    case abi::kMADV_DODUMP:
-    case abi::kMADV_WIPEONFORK:
-    case abi::kMADV_KEEPONFORK:
-    case abi::kMADV_COLD:
-    case abi::kMADV_PAGEOUT:
-    case abi::kMADV_POPULATE_READ:
-    case abi::kMADV_POPULATE_WRITE:
-    case abi::kMADV_DONTNEED_LOCKED:
-    case abi::kMADV_COLLAPSE:
-    case abi::kMADV_HWPOISON:
-    case abi::kMADV_SOFT_OFFLINE:
-      return true;
-    default:
-      return false;
-  }
+// RLIMIT_MEMLOCK of the calling process. CAP_IPC_LOCK goes with root, as for emu's other
+// privilege checks.
+mm::LockLimit lock_limit(const SyscallContext& ctx) {
+  return {ctx.process.rlimits()[abi::kRLIMIT_MEMLOCK].cur, geteuid() == 0};
 }
 
 }  // namespace
@@ -58,80 +33,130 @@ Result<i64> sys_mmap(SyscallContext& ctx, const SyscallArgs& args) {
   const u64 addr = args.a[0], len = args.a[1], prot = args.a[2], flags = args.a[3];
   const int fd = static_cast<int>(args.a[4]);
   const u64 offset = args.a[5];
+  // In the order of Linux 6.1: the x86 entry, ksys_mmap_pgoff(), do_mmap(),
+  // get_unmapped_area().
   if (!page_aligned(offset)) return Errno::kEINVAL;
-  const u64 type = flags & abi::kMAP_TYPE;
-  if (type != abi::kMAP_SHARED && type != abi::kMAP_PRIVATE && type != abi::kMAP_SHARED_VALIDATE)
-    return Errno::kEINVAL;
-  if (type == abi::kMAP_SHARED_VALIDATE && (flags & ~kKnownMapFlags)) return Errno::kEOPNOTSUPP;
+  std::shared_ptr<fs::File> file;
+  if (!(flags & abi::kMAP_ANONYMOUS)) {
+    file = TRY(ctx.process.fds().get(fd));
+    if (flags & abi::kMAP_HUGETLB) return Errno::kEINVAL;  // not a hugetlbfs file
+  } else if (flags & abi::kMAP_HUGETLB) {
+    return Errno::kENOMEM;  // no huge pages are reserved
+  }
   if (len == 0) return Errno::kEINVAL;
+  const bool fixed = flags & (abi::kMAP_FIXED | abi::kMAP_FIXED_NOREPLACE);
   const u64 length = page_round_up(len);
-  if (length == 0 || length > mm::kTaskSize) return Errno::kENOMEM;
+  if (length == 0) return Errno::kENOMEM;
   if ((offset >> kPageShift) + (length >> kPageShift) < (offset >> kPageShift))
     return Errno::kEOVERFLOW;
-  const bool fixed = flags & (abi::kMAP_FIXED | abi::kMAP_FIXED_NOREPLACE);
-  if (fixed && !page_aligned(addr)) return Errno::kEINVAL;
-  if (fixed && addr < mm::kMmapMinAddr) return Errno::kEPERM;
-  if (flags & abi::kMAP_HUGETLB) return Errno::kENOMEM;  // no huge pages are reserved
+  if (length > mm::kTaskSize) return Errno::kENOMEM;
+  u64 hint = page_round_down(addr);
+  if (fixed) {
+    if (addr > mm::kTaskSize - length) return Errno::kENOMEM;
+    if (!page_aligned(addr)) return Errno::kEINVAL;
+    if (addr < mm::kMmapMinAddr) return Errno::kEPERM;
+    hint = addr;
+  } else if (hint != 0 && hint < mm::kMmapMinAddr) {
+    hint = mm::kMmapMinAddr;  // round_hint_to_min()
+  }
+  const mm::LockLimit limit = lock_limit(ctx);
+  if ((flags & abi::kMAP_LOCKED) && !limit.may_lock()) return Errno::kEPERM;
 
   mm::MapRequest req;
-  req.addr = page_round_down(addr);
+  req.addr = hint;
   req.length = length;
   req.prot = prot & (abi::kPROT_READ | abi::kPROT_WRITE | abi::kPROT_EXEC);
-  req.shared = type != abi::kMAP_PRIVATE;
   req.placement = (flags & abi::kMAP_FIXED)             ? mm::MapPlacement::Fixed
                   : (flags & abi::kMAP_FIXED_NOREPLACE) ? mm::MapPlacement::FixedNoReplace
                                                         : mm::MapPlacement::Hint;
+  req.below_2g = flags & abi::kMAP_32BIT;
+  req.lock_limit = limit;
   if (flags & abi::kMAP_GROWSDOWN) req.extra_flags |= mm::VM_GROWSDOWN;
+  if (flags & abi::kMAP_LOCKED) req.extra_flags |= mm::VM_LOCKED;
   if (flags & abi::kMAP_NORESERVE) req.extra_flags |= mm::VM_NORESERVE;
-  if (!(flags & abi::kMAP_ANONYMOUS)) {
-    const std::shared_ptr<fs::File> file = TRY(ctx.process.fds().get(fd));
-    if (!file->mappable()) return Errno::kENODEV;
-    const u64 mode = file->status_flags & abi::kO_ACCMODE;
-    if (mode == abi::kO_WRONLY) return Errno::kEACCES;
-    // The guest's files are read-only: a shared writable mapping could write them back.
-    if (req.shared && (prot & abi::kPROT_WRITE)) return Errno::kEACCES;
+  const u64 type = flags & abi::kMAP_TYPE;
+  if (file) {
+    switch (type) {
+      case abi::kMAP_SHARED_VALIDATE:
+        // None of emu's files supports a flag beyond the legacy set (such as MAP_SYNC).
+        if (flags & ~abi::kLEGACY_MAP_MASK) return Errno::kEOPNOTSUPP;
+        [[fallthrough]];
+      case abi::kMAP_SHARED:
+        // A shared writable mapping writes the file: it must be open for writing, and a
+        // shared mapping of a file not open for writing may never become writable.
+        if ((prot & abi::kPROT_WRITE) && !file->writable()) return Errno::kEACCES;
+        req.shared = true;
+        req.may_write = file->writable();
+        [[fallthrough]];
+      case abi::kMAP_PRIVATE:
+        if ((file->status_flags & abi::kO_ACCMODE) == abi::kO_WRONLY) return Errno::kEACCES;
+        if (!file->mappable()) return Errno::kENODEV;
+        if (flags & abi::kMAP_GROWSDOWN) return Errno::kEINVAL;
+        break;
+      default:
+        return Errno::kEINVAL;
+    }
+    // file_mmap_ok(): the mapped range must end within the largest file size.
+    constexpr u64 kMaxFileSize = ~u64{0} >> 1;  // MAX_LFS_FILESIZE
+    if (offset > kMaxFileSize - length) return Errno::kEOVERFLOW;
     req.file = file;
     req.offset = offset;
-    // A shared mapping of a read-only file may never become writable (mprotect: EACCES).
-    req.may_write = !req.shared;
+  } else {
+    switch (type) {
+      case abi::kMAP_SHARED:
+        if (flags & abi::kMAP_GROWSDOWN) return Errno::kEINVAL;
+        req.shared = true;
+        break;
+      case abi::kMAP_PRIVATE:
+        break;
+      default:
+        return Errno::kEINVAL;  // MAP_SHARED_VALIDATE included, as on Linux 6.1
+    }
+    if (req.shared) {
+      // Shared anonymous memory is one object (shmem) the size of the mapping, so that
+      // its pages outlive MADV_DONTNEED and are shared with children across fork.
+      auto object =
+          std::make_shared<mm::MemoryObject>(ctx.kernel.memory(), mm::ObjectKind::SharedAnon);
+      TRY(object->resize(length));
+      req.object = std::move(object);
+    }
   }
-  const u64 placed = TRY(ctx.process.address_space().map(req));
-  if ((flags & abi::kMAP_POPULATE) && !(flags & abi::kMAP_NONBLOCK)) {
+  auto& as = ctx.process.address_space();
+  const u64 placed = TRY(as.map(req));
+  const u64 vm_flags = as.find_vma(placed)->flags;
+  if ((vm_flags & mm::VM_LOCKED) ||
+      (flags & (abi::kMAP_POPULATE | abi::kMAP_NONBLOCK)) == abi::kMAP_POPULATE) {
     // Errors are ignored, as Linux's mm_populate() does for mmap.
-    (void)ctx.process.address_space().madvise(placed, length,
-                                              (prot & abi::kPROT_WRITE) && !req.shared
-                                                  ? abi::kMADV_POPULATE_WRITE
-                                                  : abi::kMADV_POPULATE_READ);
+    (void)as.populate(placed, placed + length);
   }
   return static_cast<i64>(placed);
 }
 
 Result<i64> sys_munmap(SyscallContext& ctx, const SyscallArgs& args) {
-  const u64 addr = args.a[0], len = args.a[1];
-  if (!page_aligned(addr) || len == 0) return Errno::kEINVAL;
-  const u64 length = page_round_up(len);
-  if (length == 0 || addr > mm::kTaskSize || length > mm::kTaskSize - addr) return Errno::kEINVAL;
-  TRY(ctx.process.address_space().unmap(addr, length));
+  TRY(ctx.process.address_space().unmap(args.a[0], args.a[1]));
   return 0;
 }
 
 Result<i64> sys_mprotect(SyscallContext& ctx, const SyscallArgs& args) {
   const u64 addr = args.a[0], len = args.a[1], prot = args.a[2];
+  constexpr u64 kGrows = abi::kPROT_GROWSDOWN | abi::kPROT_GROWSUP;
+  if ((prot & kGrows) == kGrows) return Errno::kEINVAL;
   if (!page_aligned(addr)) return Errno::kEINVAL;
-  constexpr u64 kKnownProt = abi::kPROT_READ | abi::kPROT_WRITE | abi::kPROT_EXEC |
-                             abi::kPROT_GROWSDOWN | abi::kPROT_GROWSUP;
-  if (prot & ~kKnownProt) return Errno::kEINVAL;
-  if ((prot & abi::kPROT_GROWSDOWN) && (prot & abi::kPROT_GROWSUP)) return Errno::kEINVAL;
   if (len == 0) return 0;
   const u64 length = page_round_up(len);
-  if (length == 0 || addr + length < addr) return Errno::kENOMEM;
-  TRY(ctx.process.address_space().protect(addr, length,
-                                          prot & ~(abi::kPROT_GROWSDOWN | abi::kPROT_GROWSUP)));
+  if (length == 0 || addr + length <= addr) return Errno::kENOMEM;
+  constexpr u64 kProtSem = 0x8;  // PROT_SEM: accepted, and means nothing on x86
+  constexpr u64 kKnownProt =
+      abi::kPROT_READ | abi::kPROT_WRITE | abi::kPROT_EXEC | kProtSem | kGrows;
+  if (prot & ~kKnownProt) return Errno::kEINVAL;
+  // No VMA lies at or above TASK_SIZE: a non-canonical or kernel address finds none.
+  if (addr >= mm::kTaskSize) return Errno::kENOMEM;
+  TRY(ctx.process.address_space().protect(addr, length, prot));
   return 0;
 }
 
 Result<i64> sys_brk(SyscallContext& ctx, const SyscallArgs& args) {
-  return static_cast<i64>(ctx.process.address_space().set_brk(args.a[0]));
+  return static_cast<i64>(ctx.process.address_space().set_brk(args.a[0], lock_limit(ctx)));
 }
 
 Result<i64> sys_mremap(SyscallContext& ctx, const SyscallArgs& args) {
@@ -140,54 +165,98 @@ Result<i64> sys_mremap(SyscallContext& ctx, const SyscallArgs& args) {
   if (flags & ~(abi::kMREMAP_MAYMOVE | abi::kMREMAP_FIXED | abi::kMREMAP_DONTUNMAP))
     return Errno::kEINVAL;
   if ((flags & abi::kMREMAP_FIXED) && !(flags & abi::kMREMAP_MAYMOVE)) return Errno::kEINVAL;
-  if (flags & abi::kMREMAP_DONTUNMAP) return Errno::kEINVAL;  // comes with the userfault work
+  // MREMAP_DONTUNMAP always moves and never resizes.
+  if ((flags & abi::kMREMAP_DONTUNMAP) && (!(flags & abi::kMREMAP_MAYMOVE) || old_len != new_len))
+    return Errno::kEINVAL;
   if (!page_aligned(addr)) return Errno::kEINVAL;
+  // PAGE_ALIGN wraps a huge old_len to 0 or a small value exactly as Linux's does.
   const u64 old_length = page_round_up(old_len), new_length = page_round_up(new_len);
   if (new_length == 0) return Errno::kEINVAL;
-  if (old_length == 0) return Errno::kEINVAL;  // duplicating needs a shared mapping
-  if (flags & abi::kMREMAP_FIXED) {
-    if (!page_aligned(new_addr)) return Errno::kEINVAL;
-    if (new_addr + new_length > mm::kTaskSize || new_addr + new_length < new_addr)
-      return Errno::kEINVAL;
-    // The source and destination ranges may not overlap.
-    if (new_addr < addr + old_length && addr < new_addr + new_length) return Errno::kEINVAL;
-  }
-  const u64 moved =
-      TRY(ctx.process.address_space().remap(addr, old_length, new_length, flags, new_addr));
+  if (addr >= mm::kTaskSize) return Errno::kEFAULT;  // vma_lookup() finds nothing there
+  const u64 moved = TRY(ctx.process.address_space().remap(addr, old_length, new_length, flags,
+                                                          new_addr, lock_limit(ctx)));
   return static_cast<i64>(moved);
 }
 
 Result<i64> sys_mincore(SyscallContext& ctx, const SyscallArgs& args) {
   const u64 addr = args.a[0], len = args.a[1], vec = args.a[2];
   if (!page_aligned(addr)) return Errno::kEINVAL;
-  const u64 length = page_round_up(len);
-  if (addr > mm::kTaskSize || length > mm::kTaskSize - addr) return Errno::kENOMEM;
+  // access_ok() on both ranges before anything else.
+  if (len > mm::kTaskSize || addr > mm::kTaskSize - len) return Errno::kENOMEM;
+  const u64 pages = (len >> kPageShift) + ((len & (kPageSize - 1)) != 0);
+  if (pages > mm::kTaskSize || vec > mm::kTaskSize - pages) return Errno::kEFAULT;
   auto& as = ctx.process.address_space();
   u8 chunk[256];
-  for (u64 done = 0; done < length;) {
-    const u64 pages = std::min<u64>(sizeof(chunk), (length - done) >> kPageShift);
-    for (u64 i = 0; i < pages; ++i) {
-      const u64 va = addr + done + (i << kPageShift);
-      if (!as.find_vma(va)) return Errno::kENOMEM;
-      chunk[i] = as.page_table().lookup(va).pte.present() ? 1 : 0;
-    }
-    TRY(mm::copy_to_user(as, vec + (done >> kPageShift), chunk, pages));
-    done += pages << kPageShift;
+  for (u64 done = 0; done < pages;) {
+    const u64 va = addr + (done << kPageShift);
+    const mm::Vma* vma = as.find_vma(va);
+    if (!vma) return Errno::kENOMEM;
+    const u64 count = std::min<u64>({sizeof(chunk), pages - done, (vma->end - va) >> kPageShift});
+    // A page is resident when its frame is mapped, PROT_NONE included (pte_present());
+    // an unmapped page of an object-backed VMA when the object holds it (page cache).
+    for (u64 i = 0; i < count; ++i)
+      chunk[i] = vma->anonymous()
+                     ? 0
+                     : vma->object->find_page(vma->page_index(va + (i << kPageShift))).has_value();
+    as.page_table().for_each_leaf(va, va + (count << kPageShift), [&](u64 page, x86_64::Pte& e) {
+      if (e.present() || e.soft_type() == x86_64::Pte::SoftType::ProtNone)
+        chunk[(page - va) >> kPageShift] = 1;
+    });
+    TRY(mm::copy_to_user(as, vec + done, chunk, count));
+    done += count;
   }
+  return 0;
+}
+
+Result<i64> sys_mlock(SyscallContext& ctx, const SyscallArgs& args) {
+  TRY(ctx.process.address_space().mlock(args.a[0], args.a[1], mm::VM_LOCKED, lock_limit(ctx)));
+  return 0;
+}
+
+Result<i64> sys_mlock2(SyscallContext& ctx, const SyscallArgs& args) {
+  const u64 flags = static_cast<u32>(args.a[2]);
+  if (flags & ~abi::kMLOCK_ONFAULT) return Errno::kEINVAL;
+  const u64 lock_flags =
+      mm::VM_LOCKED | ((flags & abi::kMLOCK_ONFAULT) ? u64{mm::VM_LOCKONFAULT} : 0);
+  TRY(ctx.process.address_space().mlock(args.a[0], args.a[1], lock_flags, lock_limit(ctx)));
+  return 0;
+}
+
+Result<i64> sys_munlock(SyscallContext& ctx, const SyscallArgs& args) {
+  u64 start = args.a[0];
+  const u64 offset = start & (kPageSize - 1);
+  const u64 length = page_round_up(args.a[1] + offset);
+  start -= offset;
+  TRY(ctx.process.address_space().set_lock_flags(start, start + length, 0));
+  return 0;
+}
+
+Result<i64> sys_mlockall(SyscallContext& ctx, const SyscallArgs& args) {
+  TRY(ctx.process.address_space().mlockall(static_cast<int>(args.a[0]), lock_limit(ctx)));
+  return 0;
+}
+
+Result<i64> sys_munlockall(SyscallContext& ctx, const SyscallArgs&) {
+  ctx.process.address_space().unlock_all();
   return 0;
 }
 
 Result<i64> sys_madvise(SyscallContext& ctx, const SyscallArgs& args) {
   const u64 start = args.a[0], len_in = args.a[1];
   const int advice = static_cast<int>(args.a[2]);
-  if (!madvise_behavior_valid(advice)) return Errno::kEINVAL;
+  if (!mm::find_advice(advice)) return Errno::kEINVAL;
   if (!page_aligned(start)) return Errno::kEINVAL;
   const u64 len = page_round_up(len_in);
   if (len_in != 0 && len == 0) return Errno::kEINVAL;  // rounding overflowed
   const u64 end = start + len;
   if (end < start) return Errno::kEINVAL;
   if (end == start) return 0;
-  TRY(ctx.process.address_space().madvise(start, len, advice));
+  // No VMA lies at or above TASK_SIZE: the part of the range there is unmapped (ENOMEM),
+  // and never reaches the page tables, where it would alias low addresses.
+  if (start >= mm::kTaskSize) return Errno::kENOMEM;
+  const u64 clipped = std::min(end, mm::kTaskSize);
+  TRY(ctx.process.address_space().madvise(start, clipped - start, advice));
+  if (clipped != end) return Errno::kENOMEM;
   return 0;
 }
 

@@ -2,7 +2,8 @@
 # cli_check.sh EMU GUEST_DIR: emu's command line and its answers to bad input.
 #  - a missing program, a directory, a text file, truncated / 32-bit / non-x86 ELF files and
 #    a dynamically linked program each give one line on stderr and a non-zero status;
-#  - option errors give status 2, --help status 0;
+#  - option errors give status 2, --help status 0; a -m the host cannot reserve gives one
+#    line and status 1;
 #  - --root confines the guest: files inside are readable, escapes through "..", absolute
 #    and relative symlinks are not, and writes are refused;
 #  - --bind shows a host directory at a guest path, writable only with :rw, and nothing
@@ -60,6 +61,13 @@ fi
 expect_error no-program 2 'no program' -- "$emu"
 expect_error bad-option 2 'unknown option' -- "$emu" --bogus "$hello"
 expect_error bad-ram-size 2 'bad RAM size' -- "$emu" -m 12Q "$hello"
+expect_error ram-too-large 2 'bad RAM size .*at most' -- "$emu" -m 9T "$hello"
+# RAM the host cannot reserve (here under a 2 GB address-space limit): one line, status 1,
+# never an abort inside the kernel. A sanitizer build cannot start under such a limit.
+if ! ldd "$emu" 2>/dev/null | grep -q libasan; then
+  expect_error ram-host-refuses 1 'cannot reserve .* emulated RAM' -- \
+    bash -c 'ulimit -v 2000000 && exec "$0" -m 8G "$1"' "$emu" "$hello"
+fi
 expect_error bad-trace-event 2 'unknown trace event' -- "$emu" --trace=nonsense "$hello"
 if "$emu" --help >/dev/null 2>&1; then pass help; else fail help "--help did not exit 0"; fi
 
@@ -158,6 +166,16 @@ fi
 out=$(timeout 300 "$emu" "$guests/musl/syscall_fuzz" 2>/dev/null)
 rc=$?
 [ "$rc" -eq 0 ] && [ "$out" = survived ] && pass syscall-fuzz || fail syscall-fuzz "status $rc, out '$out'"
+
+# Random arguments and pointers of every kind to the memory calls, for fixed seeds, in
+# both libcs: the emulator survives (no crash, no sanitizer report) and so does the guest.
+for libc in musl glibc; do
+  out=$(timeout 300 "$emu" "$guests/$libc/mm_fuzz" 2>/dev/null)
+  rc=$?
+  out=$(printf '%s\n' "$out" | tail -n 1)
+  [ "$rc" -eq 0 ] && [ "$out" = survived ] && pass "mm-fuzz/$libc" ||
+    fail "mm-fuzz/$libc" "status $rc, out '$out'"
+done
 
 # Fatal signals: the same exit status as the native run (the shell's 128+signal) and one
 # line naming the signal.

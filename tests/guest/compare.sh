@@ -156,7 +156,7 @@ for libc in musl glibc glibc-pie; do
   for prog in "${programs[@]}"; do
     name=$(basename "$prog")
     if [ ! -f "$prog" ] || [ ! -x "$prog" ]; then continue; fi
-    case $name in bench_* | crash | syscall_fuzz | *.tmp.*) continue ;; esac
+    case $name in bench_* | crash | syscall_fuzz | mm_fuzz | *.tmp.*) continue ;; esac
     guest_args "$name"
     if [ "$name" = segv ]; then
       check "$libc/$name" segv "$prog" ${args[@]+"${args[@]}"}

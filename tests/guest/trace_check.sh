@@ -138,6 +138,33 @@ PY
       show_trace_head
     fi
   fi
+
+  # --trace=madvise,tlb: the demo's madvise calls, in order, with their results and the
+  # pages each acted on, and a TLB flush for the range MADV_DONTNEED unmapped.
+  name="trace/$libc/madvise-events"
+  bin="$guest_dir/$libc/demo"
+  rm -f "$work/trace"
+  if ! timeout -k 5 "$timeout_s" "$emu" --trace=madvise,tlb --trace-file "$work/trace" "$bin" \
+      < /dev/null > /dev/null 2> "$work/emu.err"; then
+    fail "$name" "emu exited non-zero"
+  else
+    got=$(grep '^madvise ' "$work/trace" | sed -E 's/ start=[^ ]+ end=[^ ]+//; s/ effect=.*//')
+    want=$(printf '%s\n' \
+      "madvise advice=MADV_NOHUGEPAGE result=0 pages=0" \
+      "madvise advice=MADV_DONTNEED result=0 pages=16" \
+      "madvise advice=MADV_WILLNEED result=0 pages=0" \
+      "madvise advice=MADV_COLD result=0 pages=16" \
+      "madvise advice=MADV_PAGEOUT result=0 pages=0")
+    dontneed=$(grep '^madvise advice=MADV_DONTNEED' "$work/trace" | grep -oE 'start=[^ ]+ end=[^ ]+')
+    if [ "$got" != "$want" ]; then
+      fail "$name" "madvise events differ"
+      diff <(echo "$want") <(echo "$got") | sed 's/^/  /'
+    elif ! grep -qxF "tlb-flush reason=unmap $dontneed" "$work/trace"; then
+      fail "$name" "no tlb-flush for the DONTNEED range ($dontneed)"
+    else
+      pass "$name"
+    fi
+  fi
 done
 
 summary

@@ -158,13 +158,19 @@ TEST_CASE("mprotect splits the VMA and downgrades present entries", "[as]") {
   REQUIRE(f.as.vmas().size() == 1);
 }
 
-TEST_CASE("mprotect of a range with a hole fails with ENOMEM and changes nothing", "[as]") {
+TEST_CASE("mprotect over a hole changes the VMAs before it and fails with ENOMEM", "[as]") {
+  // Linux 6.1's do_mprotect_pkey() works VMA by VMA and stops at the hole.
   Fixture f;
   const u64 a = f.map_anon(3 * kPageSize);
   REQUIRE(f.as.unmap(a + kPageSize, kPageSize).ok());
   auto r = f.as.protect(a, 3 * kPageSize, abi::kPROT_READ);
   REQUIRE(r.error() == abi::Errno::kENOMEM);
-  REQUIRE((f.as.find_vma(a)->flags & mm::VM_WRITE) != 0);
+  REQUIRE((f.as.find_vma(a)->flags & mm::VM_WRITE) == 0);
+  REQUIRE((f.as.find_vma(a + 2 * kPageSize)->flags & mm::VM_WRITE) != 0);
+  // A range that starts in a hole changes nothing.
+  REQUIRE(f.as.protect(a + kPageSize, 2 * kPageSize, abi::kPROT_NONE).error() ==
+          abi::Errno::kENOMEM);
+  REQUIRE((f.as.find_vma(a + 2 * kPageSize)->flags & mm::VM_WRITE) != 0);
 }
 
 TEST_CASE("MADV_DONTNEED makes private anonymous pages read back as zero", "[as]") {

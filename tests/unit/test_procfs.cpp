@@ -14,6 +14,7 @@
 #include "kernel/fs/procfs/proc_system.h"
 #include "kernel/fs/procfs/task_mmu.h"
 #include "kernel/mm/fault.h"
+#include "kernel/mm/memory_object.h"
 #include "kernel/proc/process.h"
 
 namespace {
@@ -21,9 +22,27 @@ namespace {
 using namespace kernel;
 using namespace kernel::fs::procfs;
 
+// The page cache of DataFile: every byte reads 0x5a.
+class DataCache final : public mm::MemoryObject {
+ public:
+  DataCache(mm::MemoryManager& mm, u64 size) : MemoryObject(mm, mm::ObjectKind::PageCache) {
+    set_size(size);
+  }
+
+ protected:
+  Result<void> fill(u64, u8* page) override {
+    std::memset(page, 0x5a, kPageSize);
+    return {};
+  }
+};
+
 // A mappable file with a known identity: /lib/data.bin, device 8:1, inode 1234, 64 KiB.
 class DataFile final : public fs::File {
  public:
+  Result<std::shared_ptr<mm::MemoryObject>> memory_object(mm::MemoryManager& mm) override {
+    if (!m_cache) m_cache = std::make_shared<DataCache>(mm, kSize);
+    return std::shared_ptr<mm::MemoryObject>(m_cache);
+  }
   Result<u64> pread(std::span<u8> buf, u64 offset) override {
     if (offset >= kSize) return 0;
     const u64 n = std::min<u64>(buf.size(), kSize - offset);
@@ -42,6 +61,9 @@ class DataFile final : public fs::File {
   std::string path() const override { return "/lib/data.bin"; }
 
   static constexpr u64 kSize = 64 * 1024;
+
+ private:
+  std::shared_ptr<DataCache> m_cache;
 };
 
 constexpr u64 kRead = mm::kFaultUser, kWrite = mm::kFaultUser | mm::kFaultWrite;
@@ -58,6 +80,12 @@ struct KnownProcess {
     auto map = [&](u64 addr, u64 len, u64 prot, bool shared, std::shared_ptr<fs::File> f, u64 off,
                    u64 extra, mm::VmaRole role) {
       mm::MapRequest r;
+      if (shared && !f) {
+        // MAP_SHARED|MAP_ANONYMOUS: one shmem object the size of the mapping, as mmap makes.
+        auto object = std::make_shared<mm::MemoryObject>(memory.memory, mm::ObjectKind::SharedAnon);
+        REQUIRE(object->resize(len).ok());
+        r.object = std::move(object);
+      }
       r.addr = addr;
       r.length = len;
       r.prot = prot;

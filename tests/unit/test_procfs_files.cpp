@@ -157,6 +157,8 @@ TEST_CASE("sysctls are the kernel's own and take writes within Linux's ranges", 
   CHECK(g.read_file("/proc/sys/kernel/ostype") == "Linux\n");
   CHECK(g.read_file("/proc/sys/kernel/osrelease") == g.k.kernel.options().release + "\n");
   CHECK(g.read_file("/proc/sys/kernel/pid_max") == "32768\n");
+  CHECK(g.write_file("/proc/sys/vm/max_map_count", "1000") == 4);
+  CHECK(g.k.as().max_map_count() == 1000);
   CHECK(g.write_file("/proc/sys/vm/swappiness", "10\n") == 3);
   CHECK(g.read_file("/proc/sys/vm/swappiness") == "10\n");
   CHECK(g.k.kernel.tunables().vm.swappiness == 10);

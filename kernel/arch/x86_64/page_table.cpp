@@ -6,12 +6,6 @@
 
 namespace kernel::x86_64 {
 
-namespace {
-constexpr u64 level_span(int level) {
-  return u64{1} << (kPageShift + 9 * (level - 1));
-}
-}  // namespace
-
 PageTable::PageTable(const hal::PhysMemory& ram, mm::FrameAllocator& frames)
     : m_ram(ram), m_frames(frames) {
   auto pfn = m_frames.allocate();

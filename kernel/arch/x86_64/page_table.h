@@ -3,6 +3,8 @@
 // walk (like xv6's walkpgdir); table pages come from the frame allocator.
 #pragma once
 
+#include <algorithm>
+
 #include "kernel/arch/x86_64/pte.h"
 #include "kernel/base/result.h"
 #include "kernel/hal.h"
@@ -50,7 +52,34 @@ class PageTable {
 
   u64 table_pages() const { return m_table_pages; }
 
+  // Calls fn(va, Pte& slot) for every non-empty 4 KiB leaf slot in [start, end), in address
+  // order. A missing table is skipped at the full span of its level (512 GiB, 1 GiB,
+  // 2 MiB), so the cost follows what is mapped rather than the length of the range. The
+  // range is clipped to the user half: a non-canonical address never aliases a low one.
+  // fn may rewrite or clear the slot; it must not add or free tables.
+  template <typename Fn>
+  void for_each_leaf(u64 start, u64 end, Fn&& fn) {
+    end = std::min(end, kUserAddressEnd);
+    if (start < end) walk_leaves(m_root, kLevels, start, end, fn);
+  }
+
  private:
+  template <typename Fn>
+  void walk_leaves(PhysAddr table, int level, u64 start, u64 end, Fn& fn) {
+    Pte* entries = table_at(table);
+    const u64 span = level_span(level);
+    for (u64 va = start; va < end;) {
+      const u64 next = (va | (span - 1)) + 1;
+      Pte& e = entries[table_index(va, level)];
+      if (level == 1) {
+        if (!e.none()) fn(va, e);
+      } else if (e.present() && !e.huge()) {
+        walk_leaves(e.address(), level - 1, va, std::min(next, end), fn);
+      }
+      va = next;
+    }
+  }
+
   Pte* table_at(PhysAddr pa) const { return reinterpret_cast<Pte*>(m_ram.at(pa)); }
   void free_tree(PhysAddr table, int level);
   bool prune(PhysAddr table, int level, u64 base, u64 start, u64 end);

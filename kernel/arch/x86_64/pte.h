@@ -72,6 +72,11 @@ constexpr unsigned table_index(u64 va, int level) {
   return static_cast<unsigned>((va >> (kPageShift + 9 * (level - 1))) & 0x1ff);
 }
 
+// Bytes one entry at `level` covers: 4 KiB, 2 MiB, 1 GiB, 512 GiB.
+constexpr u64 level_span(int level) {
+  return u64{1} << (kPageShift + 9 * (level - 1));
+}
+
 // Canonical 48-bit addresses: bits 63..47 all equal.
 constexpr bool is_canonical(u64 va) {
   const u64 top = va >> 47;

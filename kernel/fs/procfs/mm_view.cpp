@@ -5,6 +5,7 @@
 #include "kernel/kernel.h"
 #include "kernel/mm/address_space.h"
 #include "kernel/mm/frame_allocator.h"
+#include "kernel/mm/memory_object.h"
 #include "kernel/proc/process.h"
 
 namespace kernel::fs::procfs {
@@ -84,12 +85,16 @@ std::vector<VmaView> MmView::vmas() const {
   return out;
 }
 
-void MmView::for_each_page(const VmaView& vma, u64 start, u64 end,
+void MmView::for_each_page(const VmaView& view, u64 start, u64 end,
                            const std::function<void(u64, const PageView&)>& fn) const {
-  start = std::max(start, vma.start);
-  end = std::min(end, vma.end);
+  start = std::max(start, view.start);
+  end = std::min(end, view.end);
+  const mm::Vma* vma = m_as.find_vma(view.start);
+  if (!vma || start >= end) return;
+  const mm::MemoryObject* object = vma->object.get();
+  // Shared anonymous memory, tmpfs and memfd pages are shmem; a host file's are page cache.
+  const bool shmem_object = object && object->kind() != mm::ObjectKind::PageCache;
   auto& table = m_as.page_table();
-  const bool shared = vma.flags & mm::VM_SHARED;
   u64 va = start;
   while (va < end) {
     u64 span = level_span(4);
@@ -113,18 +118,21 @@ void MmView::for_each_page(const VmaView& vma, u64 start, u64 end,
         page.dirty = pte.present() && pte.dirty();
         page.accessed = pte.present() && pte.accessed();
         page.zero_page = Pfn(page.pfn) == m_as.zero_page();
-        // The frame allocator's reference count stands in for the map count until page
-        // frames carry both: each mapping holds one reference.
-        if (!page.zero_page) page.mapcount = m_frames.refcount(Pfn(page.pfn));
-        // Without memory objects a file page is the VMA's private copy of the file: it
-        // plays the page-cache page until written, and a written one is anonymous (COW).
         if (!page.zero_page) {
-          page.shmem = !vma.has_file && shared;
-          page.anonymous = vma.has_file ? page.dirty && !shared : !shared;
+          // The object's own frame (not a private copy of it), when the VMA maps one.
+          const bool object_page =
+              object && object->find_page(vma->page_index(va)) == std::optional<Pfn>(Pfn(page.pfn));
+          page.anonymous = !object_page;
+          page.shmem = object_page && shmem_object;
+          // Each mapping holds a reference; an object holds one more for its own page
+          // list. Until frames count their mappings apart, that difference is the map
+          // count.
+          const u32 refs = m_frames.refcount(Pfn(page.pfn));
+          page.mapcount = object_page && refs > 0 ? refs - 1 : refs;
         }
       } else {
         // Swap, hardware-poison and migration entries: Linux shows them all as swap
-        // entries (type and offset). None is created yet.
+        // entries (type and offset).
         page.state = PageView::State::Swapped;
         page.swap_type = static_cast<u64>(pte.soft_type());
         page.swap_offset = pte.soft_value();

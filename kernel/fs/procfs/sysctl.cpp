@@ -4,6 +4,7 @@
 
 #include "kernel/fs/procfs/setting_file.h"
 #include "kernel/kernel.h"
+#include "kernel/proc/process.h"
 
 namespace kernel::fs::procfs {
 
@@ -89,7 +90,17 @@ std::vector<SettingFile> build() {
     f.mode = 0200;
     out.push_back(std::move(f));
   }
-  out.push_back(int_setting("vm/max_map_count", &Tunables::Vm::max_map_count, 0, INT_MAX));
+  {
+    // The limit mm enforces per address space: every process takes the new value.
+    SettingFile f = int_setting("vm/max_map_count", &Tunables::Vm::max_map_count, 0, INT_MAX);
+    f.write = [](Kernel& k, std::string_view text) -> Result<void> {
+      const i64 v = TRY(parse_int_setting(text, 0, INT_MAX));
+      k.tunables().vm.max_map_count = static_cast<int>(v);
+      for (Process* p : k.processes()) p->address_space().set_max_map_count(static_cast<u64>(v));
+      return {};
+    };
+    out.push_back(std::move(f));
+  }
   out.push_back(int_setting("vm/min_free_kbytes", &Tunables::Vm::min_free_kbytes, 0, INT_MAX));
   // mm places nothing below its fixed floor; the value is shown, not changed.
   out.push_back(read_only("vm/mmap_min_addr", [](Kernel& k) {
