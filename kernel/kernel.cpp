@@ -1,5 +1,6 @@
 #include "kernel/kernel.h"
 
+#include <time.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -9,6 +10,7 @@
 
 #include "kernel/abi/linux.h"
 #include "kernel/fs/file.h"
+#include "kernel/fs/procfs/pseudo_filesystem.h"
 #include "kernel/fs/vfs.h"
 #include "kernel/mm/address_space.h"
 #include "kernel/proc/exec.h"
@@ -42,15 +44,29 @@ bool peek_guest(void* ctx, u64 addr, void* dst, u64 len) {
   return true;
 }
 
+u64 boot_clock_ns() {
+  timespec now{};
+  clock_gettime(CLOCK_BOOTTIME, &now);
+  return static_cast<u64>(now.tv_sec) * 1'000'000'000 + static_cast<u64>(now.tv_nsec);
+}
+
 }  // namespace
 
 Kernel::Kernel(const hal::PhysMemory& ram, hal::Cpu& cpu, KernelOptions options, TraceSink* sink)
-    : m_ram(ram), m_cpu(cpu), m_options(std::move(options)), m_sink(sink), m_memory(ram, cpu, mm::MemoryOptions{m_options.swap_bytes}) {
+    : m_ram(ram),
+      m_cpu(cpu),
+      m_options(std::move(options)),
+      m_sink(sink),
+      m_tunables(Tunables::for_ram(ram.size)),
+      m_memory(ram, cpu, mm::MemoryOptions{m_options.swap_bytes}) {
   std::vector<fs::BindMount> binds;
   for (const KernelOptions::Bind& b : m_options.binds)
     binds.push_back({b.host_path, b.guest_path,
                      b.writable ? fs::HostAccess::ReadWrite : fs::HostAccess::ReadOnly});
   m_vfs = std::make_unique<fs::Vfs>(m_memory, m_options.root, binds);
+  // procfs and sysfs show this kernel's state: mounted over the Vfs's default /proc, /sys.
+  (void)m_vfs->mount("/proc", fs::procfs::make_procfs(*this));
+  (void)m_vfs->mount("/sys", fs::procfs::make_sysfs(*this));
 }
 
 Kernel::~Kernel() = default;
@@ -58,6 +74,7 @@ Kernel::~Kernel() = default;
 Result<void> Kernel::start(const std::string& path, const std::vector<std::string>& argv,
                            const std::vector<std::string>& envp, std::string& why) {
   auto as = std::make_unique<mm::AddressSpace>(m_memory);
+  as->set_max_map_count(static_cast<u64>(m_tunables.vm.max_map_count));
   m_process = std::make_unique<Process>(kFirstPid, std::move(as));
   // The guest starts where emu was started, seen through its root ("/" when that lies
   // outside the root).
@@ -75,8 +92,27 @@ Result<void> Kernel::start(const std::string& path, const std::vector<std::strin
   proc::ExecRequest request{opened.value(), path, argv, envp};
   auto& address_space = m_process->address_space();
   m_cpu.set_page_table_root(address_space.page_table().root());
-  TRY(proc::load_program(address_space, m_cpu, request, why));
+  TRY(proc::load_program(address_space, m_cpu, request, why, &m_process->layout()));
+  m_process->start_time_ns() = boot_clock_ns();
   return {};
+}
+
+Process* Kernel::find_process(int pid) {
+  if (m_process && m_process->pid() == pid) return m_process.get();
+  return nullptr;
+}
+
+std::vector<Process*> Kernel::processes() {
+  if (!m_process) return {};
+  return {m_process.get()};
+}
+
+int Kernel::last_pid() const {
+  return m_process ? m_process->pid() : 0;
+}
+
+u64 Kernel::processes_created() const {
+  return m_process ? 1 : 0;
 }
 
 void Kernel::warn_unimplemented(u64 nr) {

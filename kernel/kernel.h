@@ -17,12 +17,13 @@
 #include "kernel/mm/memory_manager.h"
 #include "kernel/proc/signal_frame.h"
 #include "kernel/trace_sink.h"
+#include "kernel/tunables.h"
 
 namespace kernel {
 
 namespace fs {
 class Vfs;
-}
+}  // namespace fs
 class Process;
 
 struct KernelOptions {
@@ -34,7 +35,7 @@ struct KernelOptions {
     bool writable = false;
   };
   std::vector<Bind> binds;
-  std::string host_cwd;    // the guest's starting directory, when root is "/"
+  std::string host_cwd;  // the guest's starting directory, when root is "/"
   bool strace = false;
   std::string release = "6.1.0-emu";  // what uname reports
   std::optional<u64> swap_bytes;      // the swap device (--swap); nullopt: the size of RAM
@@ -88,6 +89,17 @@ class Kernel {
   mm::MemoryManager& memory() { return m_memory; }
   const KernelOptions& options() const { return m_options; }
   TraceSink* sink() const { return m_sink; }
+  // Kernel-wide settings (/proc/sys, /sys/kernel/mm).
+  Tunables& tunables() { return m_tunables; }
+  const Tunables& tunables() const { return m_tunables; }
+  // The process with this pid, or nullptr.
+  Process* find_process(int pid);
+  // Every live process, in pid order.
+  std::vector<Process*> processes();
+  // The most recently allocated pid (/proc/loadavg), and how many processes were created
+  // since boot (/proc/stat "processes").
+  int last_pid() const;
+  u64 processes_created() const;
 
   // Ends the current process with an exit code / a fatal signal.
   void exit_process(int status);
@@ -135,6 +147,7 @@ class Kernel {
   hal::Cpu& m_cpu;
   KernelOptions m_options;
   TraceSink* m_sink;
+  Tunables m_tunables;
   mm::MemoryManager m_memory;
   std::unique_ptr<fs::Vfs> m_vfs;
   std::unique_ptr<Process> m_process;

@@ -105,7 +105,11 @@ inline constexpr u64 kSIG_DFL = 0, kSIG_IGN = 1;
 inline constexpr u64 kTCGETS = 0x5401, kTIOCGWINSZ = 0x5413, kTIOCGPGRP = 0x540f;
 
 // prlimit resources
-inline constexpr int kRLIMIT_STACK = 3, kRLIMIT_NOFILE = 7, kRLIMIT_MEMLOCK = 8, kRLIMIT_AS = 9;
+inline constexpr int kRLIMIT_CPU = 0, kRLIMIT_FSIZE = 1, kRLIMIT_DATA = 2, kRLIMIT_STACK = 3;
+inline constexpr int kRLIMIT_CORE = 4, kRLIMIT_RSS = 5, kRLIMIT_NPROC = 6, kRLIMIT_NOFILE = 7;
+inline constexpr int kRLIMIT_MEMLOCK = 8, kRLIMIT_AS = 9, kRLIMIT_LOCKS = 10;
+inline constexpr int kRLIMIT_SIGPENDING = 11, kRLIMIT_MSGQUEUE = 12, kRLIMIT_NICE = 13;
+inline constexpr int kRLIMIT_RTPRIO = 14, kRLIMIT_RTTIME = 15;
 inline constexpr u64 kRLIM_INFINITY = ~u64{0};
 
 // Structure layouts, exactly as the x86-64 guest sees them.

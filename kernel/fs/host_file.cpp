@@ -5,10 +5,12 @@
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -588,5 +590,51 @@ Result<void> HostFile::stat(abi::Stat& out) {
   out = TRY(host::stat(m_fd.get()));
   return {};
 }
+
+namespace host {
+
+Identity identity() {
+  Identity id;
+  uid_t r = 0, e = 0, s = 0;
+  getresuid(&r, &e, &s);
+  id.uid = r, id.euid = e, id.suid = s, id.fsuid = e;
+  gid_t gr = 0, ge = 0, gs = 0;
+  getresgid(&gr, &ge, &gs);
+  id.gid = gr, id.egid = ge, id.sgid = gs, id.fsgid = ge;
+  const int n = getgroups(0, nullptr);
+  if (n > 0) {
+    std::vector<gid_t> groups(static_cast<size_t>(n));
+    const int got = getgroups(n, groups.data());
+    for (int i = 0; i < got; ++i) id.groups.push_back(groups[i]);
+  }
+  return id;
+}
+
+namespace {
+u64 clock_ns(clockid_t clock) {
+  timespec now{};
+  clock_gettime(clock, &now);
+  return static_cast<u64>(now.tv_sec) * 1'000'000'000 + static_cast<u64>(now.tv_nsec);
+}
+}  // namespace
+
+u64 boot_time_ns() {
+  return clock_ns(CLOCK_BOOTTIME);
+}
+
+u64 real_time_ns() {
+  return clock_ns(CLOCK_REALTIME);
+}
+
+void cpu_time_ns(u64& user, u64& system) {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  user = static_cast<u64>(usage.ru_utime.tv_sec) * 1'000'000'000 +
+         static_cast<u64>(usage.ru_utime.tv_usec) * 1000;
+  system = static_cast<u64>(usage.ru_stime.tv_sec) * 1'000'000'000 +
+           static_cast<u64>(usage.ru_stime.tv_usec) * 1000;
+}
+
+}  // namespace host
 
 }  // namespace kernel::fs

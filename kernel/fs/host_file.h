@@ -117,6 +117,19 @@ Result<abi::Winsize> window_size(int fd);
 // Fills buf from the host's random source.
 Result<void> random_bytes(std::span<u8> buf);
 
+// The identity the guest runs with: emu's own (uids, gids, supplementary groups).
+struct Identity {
+  u32 uid = 0, euid = 0, suid = 0, fsuid = 0;
+  u32 gid = 0, egid = 0, sgid = 0, fsgid = 0;
+  std::vector<u32> groups;
+};
+Identity identity();
+// The clocks /proc reports: CLOCK_BOOTTIME and CLOCK_REALTIME in nanoseconds, and the CPU
+// time emu has used (user and system, nanoseconds): the guest's instructions run on it.
+u64 boot_time_ns();
+u64 real_time_ns();
+void cpu_time_ns(u64& user, u64& system);
+
 // --- Changes, for a writable (`--bind ...:rw`) host view. Each works on one name in the
 // directory a handle names, or on the entry a handle names, never following a symlink. ---
 

@@ -93,6 +93,7 @@ class AddressSpace {
   // The program break. set_brk_start is called once by the loader.
   void set_brk_start(u64 addr) { m_brk_start = m_brk = addr; }
   u64 brk() const { return m_brk; }
+  u64 brk_start() const { return m_brk_start; }
   u64 set_brk(u64 requested, LockLimit lock_limit = {});
 
   // mlock family (mlock.cpp). mlock and mlock2 take any start and length, as the syscalls

@@ -18,8 +18,8 @@ namespace kernel::proc {
 namespace {
 
 // The features a program may rely on, as CPUID leaf 1 EDX reports them for the CPU model
-// the machine emulates (FPU ... SSE2): Linux passes that word as AT_HWCAP.
-constexpr u64 kHwcap = 0x078bfbff;
+// the machine emulates (qemu64: FPU ... SSE2, no VME): Linux passes that word as AT_HWCAP.
+constexpr u64 kHwcap = 0x078bfbfd;
 // The initial stack VMA: at least 128 KiB, like Linux's setup_arg_pages().
 constexpr u64 kInitialStackSize = 128 * 1024;
 
@@ -57,10 +57,30 @@ Result<void> map_segment(mm::AddressSpace& as, const std::shared_ptr<fs::File>& 
   return {};
 }
 
+// load_elf_binary()'s code and data bounds: code is what the executable segments hold from
+// the file; data runs from the highest segment start to the highest file-backed end.
+ProgramLayout layout_of(const ElfImage& image, u64 bias) {
+  ProgramLayout out;
+  u64 start_code = ~u64{0};
+  for (const ElfSegment& seg : image.segments) {
+    const bool exec = seg.prot & abi::kPROT_EXEC;
+    if (exec && seg.vaddr < start_code) start_code = seg.vaddr;
+    if (seg.vaddr > out.start_data) out.start_data = seg.vaddr;
+    const u64 file_end = seg.vaddr + seg.filesz;
+    if (exec && file_end > out.end_code) out.end_code = file_end;
+    if (file_end > out.end_data) out.end_data = file_end;
+  }
+  out.start_code = start_code + bias;
+  out.end_code += bias;
+  out.start_data += bias;
+  out.end_data += bias;
+  return out;
+}
+
 }  // namespace
 
 Result<void> load_program(mm::AddressSpace& as, hal::Cpu& cpu, const ExecRequest& request,
-                          std::string& why) {
+                          std::string& why, ProgramLayout* layout) {
   abi::Stat st{};
   TRY(request.file->stat(st));
   const u64 file_size = static_cast<u64>(st.st_size);
@@ -143,6 +163,15 @@ Result<void> load_program(mm::AddressSpace& as, hal::Cpu& cpu, const ExecRequest
       !r.ok()) {
     why = "cannot write the initial stack";
     return r.error();
+  }
+  if (layout) {
+    *layout = layout_of(image, bias);
+    layout->start_stack = initial.sp;
+    layout->arg_start = initial.arg_start;
+    layout->arg_end = initial.arg_end;
+    layout->env_start = initial.env_start;
+    layout->env_end = initial.env_end;
+    layout->auxv = initial.auxv;
   }
 
   for (int r = 0; r < static_cast<int>(hal::Reg::Count); ++r)

@@ -10,6 +10,7 @@
 #include "kernel/fs/fd_table.h"
 #include "kernel/fs/fs_context.h"
 #include "kernel/mm/address_space.h"
+#include "kernel/proc/exec.h"
 #include "kernel/proc/signal_frame.h"
 
 namespace kernel {
@@ -83,6 +84,13 @@ class Process {
     bool no_new_privs = false;
   };
   PrctlState& prctl_state() { return m_prctl; }
+  // Where exec put the program (Linux's mm->start_code ... env_end, saved_auxv).
+  proc::ProgramLayout& layout() { return m_layout; }
+  const proc::ProgramLayout& layout() const { return m_layout; }
+  // CLOCK_BOOTTIME when the process was started, in nanoseconds (/proc/PID/stat starttime).
+  u64& start_time_ns() { return m_start_time_ns; }
+  // /proc/PID/oom_score_adj: -1000 (never chosen) .. 1000 (chosen first).
+  int& oom_score_adj() { return m_oom_score_adj; }
 
  private:
   int m_pid;
@@ -102,6 +110,9 @@ class Process {
   AltStack m_alt_stack;
   std::string m_comm;
   PrctlState m_prctl;
+  proc::ProgramLayout m_layout;
+  u64 m_start_time_ns = 0;
+  int m_oom_score_adj = 0;
 };
 
 }  // namespace kernel

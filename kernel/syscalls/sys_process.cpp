@@ -107,11 +107,11 @@ Result<i64> sys_uname(SyscallContext& ctx, const SyscallArgs& args) {
   abi::Utsname u{};
   auto put = [](char* field, const char* text) { std::strncpy(field, text, 64); };
   put(u.sysname, "Linux");
-  put(u.nodename, "emu");
+  put(u.nodename, ctx.kernel.tunables().sys.hostname.c_str());
   put(u.release, ctx.kernel.options().release.c_str());
   put(u.version, "#1 SMP PREEMPT_DYNAMIC emu");
   put(u.machine, "x86_64");
-  put(u.domainname, "(none)");
+  put(u.domainname, ctx.kernel.tunables().sys.domainname.c_str());
   TRY(mm::write_user(as_of(ctx), args.a[0], u));
   return 0;
 }

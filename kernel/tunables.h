@@ -1,0 +1,68 @@
+// Kernel-wide settings that guests read, and where Linux allows it write, through
+// /proc/sys and /sys/kernel/mm. They belong to the emulated kernel, never to the host: a
+// guest that writes vm.swappiness changes emu's value and nothing else.
+#pragma once
+
+#include <string>
+
+#include "kernel/base/types.h"
+
+namespace kernel {
+
+struct Tunables {
+  // Defaults for a machine with `ram_bytes` of RAM, computed the way Linux computes them at
+  // boot (init_per_zone_wmark_min, init_user_reserve, init_admin_reserve).
+  static Tunables for_ram(u64 ram_bytes);
+
+  struct Vm {
+    int overcommit_memory = 0;  // 0 heuristic, 1 always, 2 never
+    int overcommit_ratio = 50;
+    u64 overcommit_kbytes = 0;
+    int max_map_count = 65530;  // DEFAULT_MAX_MAP_COUNT
+    int swappiness = 60;
+    int min_free_kbytes = 0;
+    int watermark_scale_factor = 10;
+    int dirty_ratio = 20;
+    int dirty_background_ratio = 10;
+    int page_cluster = 3;
+    u64 user_reserve_kbytes = 0;
+    u64 admin_reserve_kbytes = 0;
+    u64 mmap_min_addr = 0;  // set from mm's kMmapMinAddr
+    int vfs_cache_pressure = 100;
+    int drop_caches = 0;
+  } vm;
+
+  struct Sys {
+    // PID_MAX_DEFAULT: one CPU never raises it past 32768.
+    int pid_max = 32768;
+    std::string hostname = "emu";
+    std::string domainname = "(none)";
+    // emu places mappings without randomisation, as Linux with randomize_va_space = 0.
+    int randomize_va_space = 0;
+    int overflowuid = 65534;
+    int overflowgid = 65534;
+  } sys;
+
+  // /sys/kernel/mm/transparent_hugepage. Values only for now: the THP machinery reads them
+  // when it exists.
+  enum class ThpEnabled : u8 { Always, Madvise, Never };
+  enum class ThpDefrag : u8 { Always, Defer, DeferMadvise, Madvise, Never };
+  struct Thp {
+    ThpEnabled enabled = ThpEnabled::Always;  // Debian's CONFIG_TRANSPARENT_HUGEPAGE_ALWAYS
+    ThpDefrag defrag = ThpDefrag::Madvise;
+    bool use_zero_page = true;
+  } thp;
+
+  // /sys/kernel/mm/ksm settings (values only until ksmd exists).
+  struct Ksm {
+    int run = 0;  // 0 stopped, 1 running, 2 unmerge
+    int pages_to_scan = 100;
+    int sleep_millisecs = 20;
+    int max_page_sharing = 256;
+    int merge_across_nodes = 1;
+    int use_zero_pages = 0;
+    int stable_node_chains_prune_millisecs = 2000;
+  } ksm;
+};
+
+}  // namespace kernel
