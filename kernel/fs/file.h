@@ -59,6 +59,9 @@ class File {
     (void)mm;
     return abi::Errno::kENODEV;
   }
+  // Whether mmap may map the file shared and writable (a memfd sealed against writes
+  // refuses with EPERM).
+  virtual Result<void> check_shared_writable_map() { return {}; }
   // The guest-visible path, for /proc/self/maps and strace (may be empty).
   virtual std::string path() const { return {}; }
   // The inode behind the file, for files that live in a filesystem (fchmod, ftruncate,

@@ -77,6 +77,11 @@ class TmpfsFile final : public File {
   Result<std::shared_ptr<mm::MemoryObject>> memory_object(mm::MemoryManager&) override {
     return m_inode->object();
   }
+  Result<void> check_shared_writable_map() override {
+    // shmem_mmap: a file sealed against writes cannot be mapped shared and writable.
+    if (m_inode->seals() & (kF_SEAL_WRITE | kF_SEAL_FUTURE_WRITE)) return Errno::kEPERM;
+    return {};
+  }
   std::string path() const override {
     // As Linux's d_path of an unlinked file; a memfd's name already says "(deleted)".
     if (m_inode->nlink() == 0 && m_path.find(" (deleted)") == std::string::npos)

@@ -93,6 +93,13 @@ void MemoryManager::zap_object_range(const MemoryObject* object, u64 first, u64 
   for (AddressSpace* as : m_spaces) as->zap_object_range(object, first, last);
 }
 
+bool MemoryManager::maps_shared_writable(const MemoryObject* object) const {
+  for (const AddressSpace* as : m_spaces)
+    for (const auto& [start, vma] : as->vmas())
+      if (vma.object.get() == object && vma.shared() && (vma.flags & VM_MAYWRITE)) return true;
+  return false;
+}
+
 void MemoryManager::sync_page_caches() {
   for (auto& [key, weak] : m_page_caches)
     if (auto object = weak.lock()) (void)object->sync(0, (kMaxObjectSize >> kPageShift) - 1);

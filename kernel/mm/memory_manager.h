@@ -95,6 +95,9 @@ class MemoryManager final : private FrameClient {
   // Truncation (unmap_mapping_range with even_cows): every entry mapping object pages
   // [first, last], the private copies of private mappings included, goes.
   void zap_object_range(const MemoryObject* object, u64 first, u64 last);
+  // Whether some shared mapping of `object` may write it (VM_SHARED with VM_MAYWRITE:
+  // Linux's i_mmap_writable), which a write seal must wait for.
+  bool maps_shared_writable(const MemoryObject* object) const;
 
   // Free frames below which reclaim runs before a fault is handled, and the level it
   // restores (Linux's low and high watermarks).

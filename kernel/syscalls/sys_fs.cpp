@@ -16,6 +16,8 @@
 #include "kernel/fs/vfs.h"
 #include "kernel/kernel.h"
 #include "kernel/mm/address_space.h"
+#include "kernel/mm/memory_manager.h"
+#include "kernel/mm/memory_object.h"
 #include "kernel/mm/uaccess.h"
 #include "kernel/proc/process.h"
 #include "kernel/syscalls/fs_args.h"
@@ -502,7 +504,11 @@ Result<i64> sys_fcntl(SyscallContext& ctx, const SyscallArgs& args) {
       if (seals & ~kAllSeals) return Errno::kEINVAL;
       if (!file->writable()) return Errno::kEPERM;
       if (inode->seals() & fs::kF_SEAL_SEAL) return Errno::kEPERM;
-      // F_SEAL_WRITE with a writable shared mapping is EBUSY: no such mapping exists yet.
+      // F_SEAL_WRITE while a shared mapping may write the file is EBUSY
+      // (mapping_deny_writable).
+      if ((seals & fs::kF_SEAL_WRITE) && !(inode->seals() & fs::kF_SEAL_WRITE) &&
+          inode->object()->memory().maps_shared_writable(inode->object().get()))
+        return Errno::kEBUSY;
       inode->add_seals(seals);
       return 0;
     }

@@ -86,8 +86,15 @@ Result<i64> sys_mmap(SyscallContext& ctx, const SyscallArgs& args) {
         // A shared writable mapping writes the file: it must be open for writing, and a
         // shared mapping of a file not open for writing may never become writable.
         if ((prot & abi::kPROT_WRITE) && !file->writable()) return Errno::kEACCES;
+        // A write-sealed memfd: no shared writable mapping, now or through mprotect
+        // (seal_check_future_write clears VM_MAYWRITE).
+        if (auto sealed = file->check_shared_writable_map(); !sealed.ok()) {
+          if (prot & abi::kPROT_WRITE) return sealed.error();
+          req.may_write = false;
+        } else {
+          req.may_write = file->writable();
+        }
         req.shared = true;
-        req.may_write = file->writable();
         [[fallthrough]];
       case abi::kMAP_PRIVATE:
         if ((file->status_flags & abi::kO_ACCMODE) == abi::kO_WRONLY) return Errno::kEACCES;
