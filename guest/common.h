@@ -138,4 +138,21 @@ static inline unsigned long long fnv1a(unsigned long long h, const void *p, size
 }
 #define FNV_INIT 14695981039346656037ULL
 
+/* madvise values newer than some libc headers (Linux 5.4 .. 5.18). */
+#ifndef MADV_COLD
+#define MADV_COLD 20
+#endif
+#ifndef MADV_PAGEOUT
+#define MADV_PAGEOUT 21
+#endif
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22
+#endif
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+#ifndef MADV_DONTNEED_LOCKED
+#define MADV_DONTNEED_LOCKED 24
+#endif
+
 #endif

@@ -16,12 +16,6 @@
 
 #include "common.h"
 
-#ifndef MADV_COLD
-#define MADV_COLD 20
-#endif
-#ifndef MADV_PAGEOUT
-#define MADV_PAGEOUT 21
-#endif
 
 #define PAGE 4096UL
 #define PAGES 64

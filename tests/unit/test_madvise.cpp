@@ -5,6 +5,8 @@
 #include <string>
 
 #include "booted_kernel.h"
+#include "kernel/fs/procfs/mm_view.h"
+#include "kernel/fs/procfs/task_mmu.h"
 #include "kernel/mm/advice.h"
 #include "kernel/mm/memory_object.h"
 
@@ -319,4 +321,32 @@ TEST_CASE("a range past the last VMA is ENOMEM after the mapped part is advised"
   // the top of the address space, where nothing is.
   CHECK(f.advise(mm::kTaskSize - kPageSize, 1, abi::kMADV_DONTNEED) == abi::Errno::kENOMEM);
   CHECK(f.read(at) == 'q');
+}
+
+TEST_CASE("advice recorded on a VMA shows in smaps VmFlags", "[madvise]") {
+  Fixture f;
+  const u64 at = f.map(1);
+  auto vmflags = [&] {
+    const std::string smaps = fs::procfs::render_smaps(fs::procfs::MmView(f.as, f.frames));
+    const auto pos = smaps.find("VmFlags:");
+    REQUIRE(pos != std::string::npos);
+    return smaps.substr(pos, smaps.find('\n', pos) - pos);
+  };
+  CHECK(vmflags() == "VmFlags: rd wr mr mw me sd ");
+  struct Case {
+    int advice;
+    const char* shown;
+  };
+  for (Case c : {Case{abi::kMADV_SEQUENTIAL, " sr "}, Case{abi::kMADV_RANDOM, " rr "},
+                 Case{abi::kMADV_DONTFORK, " dc "}, Case{abi::kMADV_WIPEONFORK, " wf "},
+                 Case{abi::kMADV_DONTDUMP, " dd "}, Case{abi::kMADV_HUGEPAGE, " hg "},
+                 Case{abi::kMADV_NOHUGEPAGE, " nh "}, Case{abi::kMADV_MERGEABLE, " mg "}}) {
+    INFO("advice " << c.advice);
+    REQUIRE(f.advise(at, 1, c.advice) == abi::Errno::None);
+    CHECK(vmflags().find(c.shown) != std::string::npos);
+  }
+  for (int undo : {abi::kMADV_NORMAL, abi::kMADV_DOFORK, abi::kMADV_KEEPONFORK, abi::kMADV_DODUMP,
+                   abi::kMADV_UNMERGEABLE})
+    REQUIRE(f.advise(at, 1, undo) == abi::Errno::None);
+  CHECK(vmflags() == "VmFlags: rd wr mr mw me sd nh ");
 }
