@@ -83,6 +83,9 @@ FaultResult AddressSpace::fault_swap(const Vma& vma, u64 page, u32 error_code) {
     m_mm.lru().add(frame);
     ++m_mm.stats().pswpin;
     ++m_mm.stats().pgmajfault;
+    if (m_mm.tracing(kTraceSwap))
+      m_mm.emit("swap-in", {TraceField::hex("addr", page), TraceField::dec("slot", swap_slot),
+                            TraceField::dec("pfn", frame.value), TraceField::str("kind", "anon")});
     result.major = true;
   }
   // The allocation may have reclaimed, which never frees page tables: look the slot up

@@ -107,6 +107,10 @@ Result<Pfn> MemoryObject::swap_in(u64 index, Pte entry) {
   if (!frame) return abi::Errno::kENOMEM;
   m_mm.swap().read(swap_slot, m_mm.frame_bytes(*frame));
   ++m_mm.stats().pswpin;
+  if (m_mm.tracing(kTraceSwap))
+    m_mm.emit("swap-in", {TraceField::dec("index", index), TraceField::dec("slot", swap_slot),
+                          TraceField::dec("pfn", frame->value),
+                          TraceField::str("kind", object_kind_name(m_kind))});
   Pte* slot = m_pages->leaf_entry(va_of(index), x86_64::Allocate::No);
   VERIFY(slot && *slot == entry);
   *slot = Pte::leaf(PhysAddr(*frame), 0);

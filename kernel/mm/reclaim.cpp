@@ -10,6 +10,20 @@ namespace kernel::mm {
 Reclaimer::Reclaimer(MemoryManager& mm) : m_mm(mm) {}
 
 u64 Reclaimer::reclaim(u64 target) {
+  const VmStats before = m_mm.stats();
+  const u64 freed = reclaim_lists(target);
+  if (m_mm.tracing(kTraceReclaim)) {
+    const VmStats& after = m_mm.stats();
+    m_mm.emit("reclaim", {TraceField::dec("target", target), TraceField::dec("freed", freed),
+                          TraceField::dec("scanned", after.pgscan - before.pgscan),
+                          TraceField::dec("lazyfree", after.pglazyfreed - before.pglazyfreed),
+                          TraceField::dec("swapped-out", after.pswpout - before.pswpout),
+                          TraceField::dec("free-frames", m_mm.frames().free_frames())});
+  }
+  return freed;
+}
+
+u64 Reclaimer::reclaim_lists(u64 target) {
   u64 freed = shrink_inactive(LruList::InactiveFile, Pass::LazyFree, target);
   // A few rounds per kind: the first look at a recently used page only harvests its
   // Accessed bits; aging then brings cold pages from the active list to be freed.
@@ -188,6 +202,10 @@ Reclaimer::Verdict Reclaimer::swap_out_object_page(Pfn pfn) {
   m_mm.unmap_everywhere(pfn);
   m_mm.swap().write(*slot, m_mm.frame_bytes(pfn));
   ++m_mm.stats().pswpout;
+  if (m_mm.tracing(kTraceSwap))
+    m_mm.emit("swap-out", {TraceField::dec("pfn", pfn.value), TraceField::dec("slot", *slot),
+                           TraceField::str("kind", object_kind_name(record.owner->kind())),
+                           TraceField::dec("index", record.index)});
   record.owner->evict_page(record.index, *slot);
   return Verdict::Freed;
 }
@@ -218,6 +236,10 @@ Reclaimer::Verdict Reclaimer::swap_out_anon_page(Pfn pfn) {
     swap.write(slot, m_mm.frame_bytes(pfn));
     ++m_mm.stats().pswpout;
   }
+  if (m_mm.tracing(kTraceSwap))
+    m_mm.emit("swap-out", {TraceField::dec("pfn", pfn.value), TraceField::dec("slot", slot),
+                           TraceField::str("kind", "anon"),
+                           TraceField::str("written", dirty ? "yes" : "no (clean in swap)")});
   // Only the swap cache holds the frame now: let it go (the slot keeps the data).
   VERIFY(record.refcount == 1 && record.mapcount == 0);
   record.clear(PG_dirty);

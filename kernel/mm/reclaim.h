@@ -38,6 +38,7 @@ class Reclaimer {
   enum class Pass : u8 { LazyFree, File, Anon };
   enum class Verdict : u8 { Freed, Keep, Activate };
 
+  u64 reclaim_lists(u64 target);
   u64 shrink_inactive(LruList list, Pass pass, u64 target);
   void age_active(LruList active, LruList inactive);
   // folio_check_references(): whether to reclaim, keep or activate.

@@ -59,5 +59,27 @@ expect oom-without-swap 137 "touching 48 MiB" \
 expect oom-swap-full 137 "touching 64 MiB" 'slots in use 2048 of 2048' -- \
   "$emu" -m 16M --swap 8M --stats "$prog" oom 64
 
+# --trace=reclaim,swap: one swap-out event per page written to swap and one swap-in per
+# page read back, as many as --stats counts, and reclaim runs that freed frames.
+name=trace-reclaim-swap
+rc=0
+timeout 300 "$emu" -m 16M --swap 64M --stats --trace=reclaim,swap --trace-file "$work/trace" \
+  "$prog" roundtrip 48 > /dev/null 2> "$work/err" || rc=$?
+outs=$(grep -c '^swap-out ' "$work/trace" || true)
+ins=$(grep -c '^swap-in ' "$work/trace" || true)
+freed=$(grep -cE '^reclaim target=[0-9]+ freed=[1-9]' "$work/trace" || true)
+stat_out=$(grep -oE 'pswpout [0-9]+' "$work/err" | grep -oE '[0-9]+' || echo none)
+stat_in=$(grep -oE 'pswpin [0-9]+' "$work/err" | grep -oE '[0-9]+' || echo none)
+written=$(grep -c '^swap-out .*written=yes\|^swap-out .*kind=shmem' "$work/trace" || true)
+if [ "$rc" = 0 ] && [ "$written" = "$stat_out" ] && [ "$ins" = "$stat_in" ] && [ "$freed" -gt 0 ] &&
+   [ "$outs" -ge "$written" ]; then
+  echo "PASS $name"
+  passed=$((passed + 1))
+else
+  echo "FAIL $name (status $rc; swap-out written $written vs pswpout $stat_out;" \
+    "swap-in $ins vs pswpin $stat_in; reclaim runs that freed $freed)"
+  failed=$((failed + 1))
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
