@@ -86,4 +86,10 @@ void SwapDevice::uncache(u64 slot) {
   m_cache[slot] = kNoFrame;
 }
 
+u64 SwapDevice::cached_slots() const {
+  u64 n = 0;
+  for (u32 frame : m_cache) n += frame != kNoFrame;
+  return n;
+}
+
 }  // namespace kernel::mm

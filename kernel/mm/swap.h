@@ -29,6 +29,8 @@ class SwapDevice {
   bool enabled() const { return m_slots > 0; }
   u64 total_slots() const { return m_slots; }
   u64 free_slots() const { return m_slots - m_used; }
+  // Slots whose page the swap cache also holds in RAM (SwapCached).
+  u64 cached_slots() const;
 
   // A free slot with reference count 1, or nullopt when the device is full (or absent).
   std::optional<u64> allocate();

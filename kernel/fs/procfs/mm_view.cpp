@@ -1,11 +1,16 @@
 #include "kernel/fs/procfs/mm_view.h"
 
+#include <algorithm>
+
 #include "kernel/arch/x86_64/page_table.h"
 #include "kernel/fs/file.h"
 #include "kernel/kernel.h"
 #include "kernel/mm/address_space.h"
 #include "kernel/mm/frame_allocator.h"
+#include "kernel/mm/lru.h"
+#include "kernel/mm/memory_manager.h"
 #include "kernel/mm/memory_object.h"
+#include "kernel/mm/swap.h"
 #include "kernel/proc/process.h"
 
 namespace kernel::fs::procfs {
@@ -201,10 +206,23 @@ MemoryTotals memory_totals(Kernel& kernel) {
     t.mlocked += c.locked_vm;
     t.anon_huge += c.anon_huge_pages;
   }
-  // No reclaim yet: nothing beyond the free frames could be had for a new allocation.
-  t.available = t.free;
-  // No swap device, no LRU lists, no writeback and no poison yet: Linux shows zeros for
-  // each in the same situation (no swap configured, nothing on the lists).
+  mm::MemoryManager& memory = kernel.memory();
+  const mm::LruLists& lru = memory.lru();
+  t.active_anon = lru.size(mm::LruList::ActiveAnon);
+  t.inactive_anon = lru.size(mm::LruList::InactiveAnon);
+  t.active_file = lru.size(mm::LruList::ActiveFile);
+  t.inactive_file = lru.size(mm::LruList::InactiveFile);
+  // Cached: the page cache on the file lists (mapped or read ahead) and shared memory.
+  t.cached = t.active_file + t.inactive_file + t.shmem;
+  const mm::SwapDevice& swap = memory.swap();
+  t.swap_total = swap.total_slots();
+  t.swap_free = swap.free_slots();
+  t.swap_cached = swap.cached_slots();
+  // si_mem_available(): free frames, plus the page cache reclaim could drop, less what
+  // the low watermark keeps back.
+  const u64 pagecache = t.active_file + t.inactive_file;
+  t.available = t.free + pagecache - std::min(pagecache / 2, memory.low_watermark());
+  // No writeback and no poison yet: Linux shows zeros for those in the same situation.
   return t;
 }
 
