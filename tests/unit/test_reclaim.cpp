@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "fake_machine.h"
+#include "mm_consistency.h"
 #include "kernel/mm/address_space.h"
 #include "kernel/mm/memory_manager.h"
 #include "kernel/mm/memory_object.h"
@@ -74,68 +75,6 @@ u64 map_anon(mm::AddressSpace& as, u64 pages) {
   return as.map(req).value();
 }
 
-// The same check as test_rmap.cpp, extended to swap: every frame-mapping entry has its
-// reverse-map item; references are mappers + object + swap cache; each slot's count is the
-// swap entries naming it plus the swap cache's hold.
-void check_consistent(mm::MemoryManager& memory, const std::vector<mm::AddressSpace*>& spaces,
-                      const std::vector<mm::MemoryObject*>& objects = {}) {
-  std::map<u64, u32> per_frame;
-  std::map<u64, u32> per_slot;
-  u64 leaves = 0;
-  for (mm::AddressSpace* as : spaces) {
-    for (const auto& [start, vma] : as->vmas()) {
-      for (u64 va = vma.start; va < vma.end; va += kPageSize) {
-        const Pte pte = as->page_table().lookup(va).pte;
-        Pfn frame;
-        if (pte.present()) {
-          frame = pte.pfn();
-        } else if (pte.soft_type() == Pte::SoftType::ProtNone) {
-          frame = Pfn(pte.soft_value());
-        } else {
-          if (pte.soft_type() == Pte::SoftType::Swap) ++per_slot[pte.soft_value()];
-          continue;
-        }
-        if (frame == memory.zero_page()) continue;
-        INFO("va " << std::hex << va);
-        REQUIRE(memory.rmap().contains(frame, as, va));
-        ++per_frame[frame.value];
-        ++leaves;
-      }
-    }
-  }
-  for (mm::MemoryObject* object : objects) {
-    for (auto i = object->next_page(0); i; i = object->next_page(*i + 1)) {
-      (void)i;
-    }
-    REQUIRE(object->resident_pages() + object->swapped_pages() >= object->swapped_pages());
-  }
-  for (const auto& [pfn, count] : per_frame) {
-    REQUIRE(memory.rmap().mapcount(Pfn(pfn)) == count);
-    const mm::PageFrame& record = memory.frame(Pfn(pfn));
-    const u32 swapcache = record.test(mm::PG_swapcache) ? 1 : 0;
-    REQUIRE(memory.frames().refcount(Pfn(pfn)) == count + (record.owner ? 1u : 0u) + swapcache);
-    REQUIRE(record.test(mm::PG_lru));
-  }
-  REQUIRE(memory.rmap().items_in_use() == leaves);
-  mm::SwapDevice& swap = memory.swap();
-  u64 object_slots = 0;
-  for (mm::MemoryObject* object : objects) object_slots += object->swapped_pages();
-  u64 slots_named = 0;
-  for (const auto& [slot, count] : per_slot) {
-    const u32 cache = swap.cached(slot) ? 1 : 0;
-    // Object page lists may name a slot too: count at least what the page tables say.
-    REQUIRE(swap.count(slot) >= count + cache);
-    if (objects.empty()) REQUIRE(swap.count(slot) == count + cache);
-    ++slots_named;
-  }
-  if (objects.empty()) {
-    // Slots held only by the swap cache would be a leak.
-    REQUIRE(swap.total_slots() - swap.free_slots() == slots_named);
-  } else {
-    REQUIRE(swap.total_slots() - swap.free_slots() <= slots_named + object_slots);
-  }
-}
-
 }  // namespace
 
 TEST_CASE("kernel records are charged against RAM", "[reclaim]") {
@@ -173,26 +112,26 @@ TEST_CASE(
   CHECK(file->resident_pages() == 8);
   CHECK(stats.pswpout == 0);
   for (u64 i = 0; i < 8; ++i) CHECK(as->page_table().lookup(lazy + i * kPageSize).pte.none());
-  check_consistent(m.memory, {as.get()});
+  test::check_consistent(m.memory, {as.get()});
 
   CHECK(m.memory.reclaimer().reclaim(8) == 8);
   CHECK(file->resident_pages() == 0);
   CHECK(stats.pswpout == 0);
   CHECK(pages_hold(*as, anon, 8, 1));
-  check_consistent(m.memory, {as.get()});
+  test::check_consistent(m.memory, {as.get()});
 
   CHECK(m.memory.reclaimer().reclaim(8) == 8);
   CHECK(stats.pswpout == 8);
   for (u64 i = 0; i < 8; ++i)
     CHECK(as->page_table().lookup(anon + i * kPageSize).pte.soft_type() == Pte::SoftType::Swap);
-  check_consistent(m.memory, {as.get()});
+  test::check_consistent(m.memory, {as.get()});
 
   // Back in, exact, one major fault each; the lazily freed pages read as zeros.
   CHECK(pages_hold(*as, anon, 8, 1));
   CHECK(stats.pswpin == 8);
   CHECK(as->fault_counters().major == 8);
   CHECK(as->handle_fault(lazy, kRead).resolution == mm::FaultResolution::ZeroPage);
-  check_consistent(m.memory, {as.get()});
+  test::check_consistent(m.memory, {as.get()});
   CHECK(m.memory.swap().free_slots() == m.memory.swap().total_slots());
 }
 
@@ -214,7 +153,7 @@ TEST_CASE("a page written after MADV_FREE is not discarded", "[reclaim]") {
   const Pfn kept = as->page_table().lookup(lazy + kPageSize).pte.pfn();
   CHECK(m.memory.frame(kept).test(mm::PG_swapbacked));
   CHECK_FALSE(m.memory.frame(kept).test(mm::PG_lazyfree));
-  check_consistent(m.memory, {as.get()});
+  test::check_consistent(m.memory, {as.get()});
 }
 
 TEST_CASE("dirty shmem pages go to swap and read back exact", "[reclaim][swap]") {
@@ -263,14 +202,14 @@ TEST_CASE("a page shared by two address spaces swaps in once through the swap ca
   *in_b = in_a->without(Pte::kDirty);
   m.memory.rmap().add(frame, b.get(), at);
   m.memory.frames().get(frame);
-  check_consistent(m.memory, {a.get(), b.get()});
+  test::check_consistent(m.memory, {a.get(), b.get()});
 
   while (m.memory.stats().pswpout == 0) REQUIRE(m.memory.reclaimer().reclaim(1) <= 1);
   const Pte swapped = a->page_table().lookup(at).pte;
   REQUIRE(swapped.soft_type() == Pte::SoftType::Swap);
   CHECK(b->page_table().lookup(at).pte == swapped);
   CHECK(m.memory.swap().count(swapped.soft_value()) == 2);
-  check_consistent(m.memory, {a.get(), b.get()});
+  test::check_consistent(m.memory, {a.get(), b.get()});
 
   const auto first = a->handle_fault(at, kRead);
   CHECK(first.resolution == mm::FaultResolution::SwapIn);
@@ -286,12 +225,12 @@ TEST_CASE("a page shared by two address spaces swaps in once through the swap ca
   CHECK(m.memory.swap().free_slots() == m.memory.swap().total_slots());
   CHECK(pages_hold(*a, at, 1, 9));
   CHECK(pages_hold(*b, at, 1, 9));
-  check_consistent(m.memory, {a.get(), b.get()});
+  test::check_consistent(m.memory, {a.get(), b.get()});
   // A write now copies: the other still sees the old data.
   REQUIRE(a->handle_fault(at, kWrite | mm::kFaultPresent).resolution ==
           mm::FaultResolution::CowCopy);
   CHECK(a->page_table().lookup(at).pte.pfn() != in);
-  check_consistent(m.memory, {a.get(), b.get()});
+  test::check_consistent(m.memory, {a.get(), b.get()});
 }
 
 TEST_CASE("with swap full, faults run out of memory", "[reclaim][swap]") {
@@ -310,7 +249,7 @@ TEST_CASE("with swap full, faults run out of memory", "[reclaim][swap]") {
   CHECK(m.memory.stats().pswpout == 64);
   // Everything RAM and swap could hold was touched before that.
   CHECK(touched > m.memory.frames().total_frames() - 64);
-  check_consistent(m.memory, {as.get()});
+  test::check_consistent(m.memory, {as.get()});
 }
 
 TEST_CASE("without swap, anonymous memory is never reclaimed", "[reclaim][swap]") {
@@ -335,18 +274,18 @@ TEST_CASE("MADV_PAGEOUT swaps a range now and WILLNEED reads it into the swap ca
   CHECK(as->pageout_range(at, at + 16 * kPageSize) == 16);
   CHECK(m.memory.stats().pswpout == 16);
   CHECK_FALSE(as->page_resident(at));
-  check_consistent(m.memory, {as.get()});
+  test::check_consistent(m.memory, {as.get()});
   REQUIRE(as->willneed_range(at, at + 8 * kPageSize).ok());
   CHECK(m.memory.stats().pswpin == 8);
   // In the swap cache: resident for mincore, though the entries still name swap.
   CHECK(as->page_resident(at));
   CHECK_FALSE(as->page_resident(at + 8 * kPageSize));
   CHECK(as->page_table().lookup(at).pte.soft_type() == Pte::SoftType::Swap);
-  check_consistent(m.memory, {as.get()});
+  test::check_consistent(m.memory, {as.get()});
   CHECK(pages_hold(*as, at, 16, 5));
   CHECK(m.memory.stats().pswpin == 16);  // the first eight came from the cache
   CHECK(m.memory.swap().free_slots() == m.memory.swap().total_slots());
-  check_consistent(m.memory, {as.get()});
+  test::check_consistent(m.memory, {as.get()});
 }
 
 TEST_CASE("MADV_COLD moves pages to the inactive list", "[reclaim]") {
@@ -426,7 +365,7 @@ TEST_CASE("mappings, references and swap counts stay exact through random pressu
           (void)as.willneed_range(page, page + len);
         break;
     }
-    check_consistent(m.memory, {a.get(), b.get()}, {shm.get()});
+    test::check_consistent(m.memory, {a.get(), b.get()}, {shm.get()});
   }
   a.reset();
   b.reset();

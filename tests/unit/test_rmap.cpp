@@ -9,6 +9,7 @@
 #include "booted_kernel.h"
 #include "kernel/mm/memory_object.h"
 #include "kernel/mm/rmap.h"
+#include "mm_consistency.h"
 
 using namespace kernel;
 using x86_64::Pte;
@@ -19,34 +20,7 @@ constexpr u32 kRead = mm::kFaultUser;
 constexpr u32 kWrite = mm::kFaultUser | mm::kFaultWrite;
 
 void check_rmap(mm::MemoryManager& memory, const std::vector<mm::AddressSpace*>& spaces) {
-  std::map<u64, u32> per_frame;
-  u64 leaves = 0;
-  for (mm::AddressSpace* as : spaces) {
-    for (const auto& [start, vma] : as->vmas()) {
-      for (u64 va = vma.start; va < vma.end; va += kPageSize) {
-        const Pte pte = as->page_table().lookup(va).pte;
-        Pfn frame;
-        if (pte.present())
-          frame = pte.pfn();
-        else if (pte.soft_type() == Pte::SoftType::ProtNone)
-          frame = Pfn(pte.soft_value());
-        else
-          continue;
-        if (frame == memory.zero_page()) continue;
-        INFO("va " << std::hex << va);
-        REQUIRE(memory.rmap().contains(frame, as, va));
-        ++per_frame[frame.value];
-        ++leaves;
-      }
-    }
-  }
-  for (const auto& [pfn, count] : per_frame) {
-    REQUIRE(memory.rmap().mapcount(Pfn(pfn)) == count);
-    // Each mapper holds a reference; an object holds one more for its page list.
-    const mm::PageFrame& record = memory.frame(Pfn(pfn));
-    REQUIRE(memory.frames().refcount(Pfn(pfn)) == count + (record.owner ? 1u : 0u));
-  }
-  REQUIRE(memory.rmap().items_in_use() == leaves);
+  test::check_consistent(memory, spaces, {});
 }
 
 struct TwoSpaces : test::MemoryFixture {

@@ -1,0 +1,76 @@
+// The memory manager's bookkeeping checked against the page tables: the reverse map, the
+// reference counts, the LRU and the swap slots' counts. Tests call it after every step.
+#pragma once
+
+#include <catch2/catch_test_macros.hpp>
+#include <map>
+#include <vector>
+
+#include "kernel/mm/address_space.h"
+#include "kernel/mm/memory_manager.h"
+#include "kernel/mm/memory_object.h"
+#include "kernel/mm/swap.h"
+
+namespace test {
+
+using namespace kernel;
+using x86_64::Pte;
+
+// Every frame-mapping entry has its
+// reverse-map item; references are mappers + object + swap cache; each slot's count is the
+// swap entries naming it plus the swap cache's hold.
+inline void check_consistent(mm::MemoryManager& memory,
+                             const std::vector<mm::AddressSpace*>& spaces,
+                             const std::vector<mm::MemoryObject*>& objects = {}) {
+  std::map<u64, u32> per_frame;
+  std::map<u64, u32> per_slot;
+  u64 leaves = 0;
+  for (mm::AddressSpace* as : spaces) {
+    for (const auto& [start, vma] : as->vmas()) {
+      for (u64 va = vma.start; va < vma.end; va += kPageSize) {
+        const Pte pte = as->page_table().lookup(va).pte;
+        Pfn frame;
+        if (pte.present()) {
+          frame = pte.pfn();
+        } else if (pte.soft_type() == Pte::SoftType::ProtNone) {
+          frame = Pfn(pte.soft_value());
+        } else {
+          if (pte.soft_type() == Pte::SoftType::Swap) ++per_slot[pte.soft_value()];
+          continue;
+        }
+        if (frame == memory.zero_page()) continue;
+        INFO("va " << std::hex << va);
+        REQUIRE(memory.rmap().contains(frame, as, va));
+        ++per_frame[frame.value];
+        ++leaves;
+      }
+    }
+  }
+  for (const auto& [pfn, count] : per_frame) {
+    REQUIRE(memory.rmap().mapcount(Pfn(pfn)) == count);
+    const mm::PageFrame& record = memory.frame(Pfn(pfn));
+    const u32 swapcache = record.test(mm::PG_swapcache) ? 1 : 0;
+    REQUIRE(memory.frames().refcount(Pfn(pfn)) == count + (record.owner ? 1u : 0u) + swapcache);
+    REQUIRE(record.test(mm::PG_lru));
+  }
+  REQUIRE(memory.rmap().items_in_use() == leaves);
+  mm::SwapDevice& swap = memory.swap();
+  u64 object_slots = 0;
+  for (mm::MemoryObject* object : objects) object_slots += object->swapped_pages();
+  u64 slots_named = 0;
+  for (const auto& [slot, count] : per_slot) {
+    const u32 cache = swap.cached(slot) ? 1 : 0;
+    // Object page lists may name a slot too: count at least what the page tables say.
+    REQUIRE(swap.count(slot) >= count + cache);
+    if (objects.empty()) REQUIRE(swap.count(slot) == count + cache);
+    ++slots_named;
+  }
+  if (objects.empty()) {
+    // Slots held only by the swap cache would be a leak.
+    REQUIRE(swap.total_slots() - swap.free_slots() == slots_named);
+  } else {
+    REQUIRE(swap.total_slots() - swap.free_slots() <= slots_named + object_slots);
+  }
+}
+
+}  // namespace test
