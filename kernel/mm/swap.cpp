@@ -15,10 +15,16 @@ SwapDevice::SwapDevice(u64 bytes) {
   void* p = ::mmap(nullptr, slots << kPageShift, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (p == MAP_FAILED) return;  // no swap rather than no emulator
+  m_count.reset(static_cast<u32*>(std::calloc(slots, sizeof(u32))));
+  m_cache.reset(static_cast<u32*>(std::calloc(slots, sizeof(u32))));
+  if (!m_count || !m_cache) {
+    ::munmap(p, slots << kPageShift);
+    m_count.reset();
+    m_cache.reset();
+    return;
+  }
   m_storage = static_cast<u8*>(p);
   m_slots = slots;
-  m_count.assign(slots, 0);
-  m_cache.assign(slots, kNoFrame);
 }
 
 SwapDevice::~SwapDevice() {
@@ -77,7 +83,8 @@ std::optional<Pfn> SwapDevice::cached(u64 slot) const {
 }
 
 void SwapDevice::cache(u64 slot, Pfn pfn) {
-  VERIFY(slot < m_slots && m_cache[slot] == kNoFrame && pfn.value < kNoFrame);
+  VERIFY(slot < m_slots && m_cache[slot] == kNoFrame && pfn.value != kNoFrame &&
+         pfn.value <= ~u32{0});
   m_cache[slot] = static_cast<u32>(pfn.value);
 }
 
@@ -88,7 +95,7 @@ void SwapDevice::uncache(u64 slot) {
 
 u64 SwapDevice::cached_slots() const {
   u64 n = 0;
-  for (u32 frame : m_cache) n += frame != kNoFrame;
+  for (u64 slot = 0; slot < m_slots; ++slot) n += m_cache[slot] != kNoFrame;
   return n;
 }
 

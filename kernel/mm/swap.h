@@ -11,6 +11,8 @@
 // read in once: each later fault finds the cached frame.
 #pragma once
 
+#include <cstdlib>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -60,9 +62,15 @@ class SwapDevice {
   u64 m_used = 0;
   u64 m_cursor = 0;  // where the search for a free slot starts
   u8* m_storage = nullptr;
-  std::vector<u32> m_count;
-  std::vector<u32> m_cache;  // slot -> cached frame number, or kNoFrame
-  static constexpr u32 kNoFrame = ~u32{0};
+  // calloc'd: a slot's entries cost host memory only once the slot is used, so a large
+  // device reserves nothing at start-up.
+  struct FreeDeleter {
+    void operator()(u32* p) const { std::free(p); }
+  };
+  std::unique_ptr<u32[], FreeDeleter> m_count;
+  // slot -> cached frame number, or kNoFrame (frame 0 is never handed out).
+  std::unique_ptr<u32[], FreeDeleter> m_cache;
+  static constexpr u32 kNoFrame = 0;
 };
 
 }  // namespace kernel::mm
