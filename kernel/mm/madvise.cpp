@@ -72,19 +72,11 @@ struct AdviceOps {
     }
   }
 
-  // Calls fn(slot, va) for every leaf slot of [start, end) that holds something, skipping
-  // 2 MiB regions that have no page table.
+  // Calls fn(slot, va) for every leaf slot of [start, end) that holds something (the page
+  // table's walker: absent levels are skipped at their full span).
   template <typename Fn>
   static void for_each_leaf(AddressSpace& as, u64 start, u64 end, Fn&& fn) {
-    for (u64 va = start; va < end;) {
-      if (!as.m_page_table.entry(va, 2, x86_64::Allocate::No)) {
-        va = (va | (kHugePageSize - 1)) + 1;
-        continue;
-      }
-      Pte* leaf = as.m_page_table.leaf_entry(va, x86_64::Allocate::No);
-      if (leaf && !leaf->none()) fn(leaf, va);
-      va += kPageSize;
-    }
+    as.m_page_table.for_each_leaf(start, end, [&](u64 va, Pte& slot) { fn(&slot, va); });
   }
 
   // The frame record of a present entry mapping a real page (not the zero page), mapped
