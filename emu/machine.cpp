@@ -63,6 +63,8 @@ constexpr u64 kStarUserBase = u64{0x23} << 48;
 // the fills since the last flush exceed the TLB's size kTlbGrowthFills times, the machine
 // flushes once to let it grow, up to kTlbMaxEntries (48 bytes per entry on the host).
 constexpr u64 kTlbInitialEntries = 256;
+// How long a guest thread runs before another runnable one gets the CPU.
+constexpr std::chrono::microseconds kQuantum{5000};
 constexpr u64 kTlbMaxEntries = u64{1} << 16;
 constexpr u64 kTlbGrowthFills = 2;
 
@@ -229,6 +231,26 @@ void Machine::grow_tlb_if_thrashing() {
   flush_tlb();
 }
 
+void Machine::set_preemption(bool on) {
+  if (!m_quantum) {
+    if (!on) return;
+    m_quantum = std::make_unique<QuantumTimer>(kQuantum);
+  }
+  m_quantum->arm(on);
+  // The block hook goes in once, from the run loop: code translated before it lacks the
+  // hook's call, so every translation is dropped then, which cannot be done from a hook.
+  if (on && !m_block_hook) request_stop();
+}
+
+void Machine::install_block_hook() {
+  uc_hook hook = 0;
+  if (uc_hook_add(m_uc, &hook, UC_HOOK_BLOCK, reinterpret_cast<void*>(&on_block), this, 1, 0) !=
+      UC_ERR_OK)
+    return;
+  m_block_hook = hook;
+  uc_ctl_flush_tb(m_uc);
+}
+
 void Machine::request_stop() {
   m_stop_requested = true;
   uc_emu_stop(m_uc);
@@ -238,6 +260,12 @@ bool Machine::on_tlb_fill(uc_struct*, u64 vaddr, int type, void* result, void* s
   auto* machine = static_cast<Machine*>(self);
   machine->m_in_syscall = false;
   return machine->fill(vaddr, access_of(type), result);
+}
+
+void Machine::on_block(uc_struct* uc, u64, kernel::u32, void* self) {
+  // At a block's start Unicorn has rip in sync, so a stop here resumes exactly.
+  auto* machine = static_cast<Machine*>(self);
+  if (machine->m_quantum->ended()) uc_emu_stop(uc);
 }
 
 void Machine::on_syscall(uc_struct*, void* self) {
@@ -342,7 +370,7 @@ void Machine::resolve_pending_fault() {
   const kernel::mm::FaultResult r = m_kernel->page_fault(addr, pending.walk.error_code);
   const u64 cost = now_ns() - start;
   trace::FaultEvent event;
-  event.thread = m_kernel->current().tid();
+  event.thread = m_kernel->current_thread().tid();
   event.rip = rip;
   event.insn = instruction_at(rip);
   event.addr = addr;
@@ -431,6 +459,14 @@ void Machine::run(kernel::Kernel& kernel, trace::Tracer* tracer) {
       resolve_pending_fault();
       continue;
     }
+    if (m_quantum) {
+      if (m_quantum->armed() && !m_block_hook) install_block_hook();
+      if (m_quantum->expired()) kernel.preempt();
+    }
+    if (kernel.need_resched()) {
+      kernel.schedule();
+      continue;
+    }
     const u64 rip = reg(Reg::Rip);
     const uc_err err = uc_emu_start(m_uc, rip, kUntil, 0, 0);
     m_in_syscall = false;
@@ -443,6 +479,11 @@ void Machine::run(kernel::Kernel& kernel, trace::Tracer* tracer) {
     if (std::exchange(m_stop_requested, false)) {
       // Stopped from a hook, at an instruction boundary. Unicorn's status says nothing then:
       // its refused look-up of the `until` page at start leaves UC_ERR_EXCEPTION behind.
+      continue;
+    }
+    if (m_quantum && m_quantum->ended()) {
+      // Stopped by the block hook at the quantum's end. Unicorn's status says nothing then
+      // either (the same refused look-up).
       continue;
     }
     if (m_pending.active) continue;  // resolved at the top of the loop

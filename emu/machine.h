@@ -9,6 +9,7 @@
 #include "emu/disasm.h"
 #include "emu/mmu.h"
 #include "emu/phys_ram.h"
+#include "emu/quantum_timer.h"
 #include "emu/trace/tracer.h"
 #include "kernel/hal.h"
 #include "kernel/mm/fault.h"
@@ -57,6 +58,7 @@ class Machine final : public kernel::hal::Cpu {
   void set_page_table_root(kernel::PhysAddr root) override { m_cr3 = root; }
   void flush_tlb() override;
   void request_stop() override;
+  void set_preemption(bool on) override;
 
  private:
   // A fault the hook left for the run loop, which sees the exact faulting instruction.
@@ -80,6 +82,8 @@ class Machine final : public kernel::hal::Cpu {
 
   static bool on_tlb_fill(uc_struct* uc, u64 vaddr, int type, void* result, void* self);
   static void on_syscall(uc_struct* uc, void* self);
+  static void on_block(uc_struct* uc, u64 address, kernel::u32 size, void* self);
+  void install_block_hook();
   static void on_interrupt(uc_struct* uc, kernel::u32 intno, void* self);
   static kernel::u32 on_port_in(uc_struct* uc, kernel::u32 port, int size, void* self);
   static void on_port_out(uc_struct* uc, kernel::u32 port, int size, kernel::u32 value, void* self);
@@ -120,6 +124,8 @@ class Machine final : public kernel::hal::Cpu {
   u64 m_fills_since_flush = 0;
   u64 m_tlb_entries = 0;  // what the softmmu TLB holds now, as far as fills tell
   std::string m_error;
+  std::unique_ptr<QuantumTimer> m_quantum;
+  size_t m_block_hook = 0;  // uc_hook
 };
 
 }  // namespace emu

@@ -57,6 +57,13 @@ struct FpuState {
   alignas(16) u8 bytes[512] = {};
 };
 
+// Everything a context switch moves: the general registers, rip, rflags, the FS and GS
+// bases, and the x87/SSE state.
+struct CpuContext {
+  u64 regs[static_cast<int>(Reg::Count)] = {};
+  FpuState fpu;
+};
+
 // One hardware thread of the machine.
 class Cpu {
  public:
@@ -87,6 +94,19 @@ class Cpu {
   virtual void flush_tlb() = 0;
   // Asks the machine to return control to its run loop after the current instruction.
   virtual void request_stop() = 0;
+  // Whether the machine should interrupt the running thread at the end of each time
+  // quantum (the kernel asks for it while more than one thread is runnable).
+  virtual void set_preemption(bool on) { (void)on; }
+
+  // A context switch's save and restore. Only between runs, never inside a hook.
+  void save_context(CpuContext& out) const {
+    for (int i = 0; i < static_cast<int>(Reg::Count); ++i) out.regs[i] = reg(static_cast<Reg>(i));
+    save_fpu(out.fpu);
+  }
+  void restore_context(const CpuContext& in) {
+    for (int i = 0; i < static_cast<int>(Reg::Count); ++i) set_reg(static_cast<Reg>(i), in.regs[i]);
+    restore_fpu(in.fpu);
+  }
 };
 
 }  // namespace kernel::hal

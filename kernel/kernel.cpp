@@ -15,6 +15,7 @@
 #include "kernel/mm/address_space.h"
 #include "kernel/proc/exec.h"
 #include "kernel/proc/process.h"
+#include "kernel/proc/thread.h"
 #include "kernel/syscalls/strace.h"
 #include "kernel/syscalls/syscall.h"
 
@@ -69,50 +70,85 @@ Kernel::Kernel(const hal::PhysMemory& ram, hal::Cpu& cpu, KernelOptions options,
   (void)m_vfs->mount("/sys", fs::procfs::make_sysfs(*this));
 }
 
-Kernel::~Kernel() = default;
+Kernel::~Kernel() {
+  // Off every wait queue first: queues inside processes and files go with them below.
+  for (auto& [tid, t] : m_threads) m_scheduler.remove(*t);
+}
 
 Result<void> Kernel::start(const std::string& path, const std::vector<std::string>& argv,
                            const std::vector<std::string>& envp, std::string& why) {
-  auto as = std::make_unique<mm::AddressSpace>(m_memory);
+  m_empty_mm = std::make_shared<mm::AddressSpace>(m_memory);
+  auto as = std::make_shared<mm::AddressSpace>(m_memory);
   as->set_max_map_count(static_cast<u64>(m_tunables.vm.max_map_count));
-  m_process = std::make_unique<Process>(kFirstPid, std::move(as));
+  const int pid = allocate_pid();
+  auto process = std::make_shared<Process>(pid, std::move(as));
+  m_processes[pid] = process;
+  m_init = process.get();
+  Thread* thread = new_thread(process, pid);
+  m_current = thread;
+  m_current_process = process.get();
   // The guest starts where emu was started, seen through its root ("/" when that lies
   // outside the root).
-  m_process->fs().cwd =
+  process->fs().cwd =
       m_options.host_cwd.empty() ? std::string("/") : m_vfs->guest_path_of_host(m_options.host_cwd);
-  m_process->fds().install_stdio();
+  process->fds().install_stdio();
 
-  auto opened = m_vfs->open_executable(m_process->fs(), path);
+  auto opened = m_vfs->open_executable(process->fs(), path);
   if (!opened.ok()) {
     why = abi::errno_message(static_cast<int>(opened.error()));
     return opened.error();
   }
-  m_process->set_exe_path(m_vfs->absolute_path(m_process->fs(), path));
-  m_process->comm() = path.substr(path.rfind('/') + 1, 15);
+  process->set_exe_path(m_vfs->absolute_path(process->fs(), path));
+  process->comm() = path.substr(path.rfind('/') + 1, 15);
   proc::ExecRequest request{opened.value(), path, argv, envp};
-  auto& address_space = m_process->address_space();
+  auto& address_space = process->address_space();
   m_cpu.set_page_table_root(address_space.page_table().root());
-  TRY(proc::load_program(address_space, m_cpu, request, why, &m_process->layout()));
-  m_process->start_time_ns() = boot_clock_ns();
+  TRY(proc::load_program(address_space, m_cpu, request, why, &process->layout()));
+  process->start_time_ns() = boot_clock_ns();
   return {};
 }
 
 Process* Kernel::find_process(int pid) {
-  if (m_process && m_process->pid() == pid) return m_process.get();
-  return nullptr;
+  const auto it = m_processes.find(pid);
+  return it == m_processes.end() ? nullptr : it->second.get();
+}
+
+Thread* Kernel::find_thread(int tid) {
+  const auto it = m_threads.find(tid);
+  return it == m_threads.end() ? nullptr : it->second.get();
 }
 
 std::vector<Process*> Kernel::processes() {
-  if (!m_process) return {};
-  return {m_process.get()};
+  std::vector<Process*> out;
+  out.reserve(m_processes.size());
+  for (auto& [pid, p] : m_processes) out.push_back(p.get());
+  return out;
 }
 
-int Kernel::last_pid() const {
-  return m_process ? m_process->pid() : 0;
+int Kernel::allocate_pid() {
+  // Ids are never reused while a process or thread holds them; pid_max bounds them.
+  const int pid_max = static_cast<int>(m_tunables.sys.pid_max);
+  int pid = m_last_pid;
+  for (int tries = 0; tries < pid_max; ++tries) {
+    pid = pid + 1 >= pid_max ? kFirstPid : pid + 1;
+    if (pid < kFirstPid) pid = kFirstPid;
+    if (!m_processes.count(pid) && !m_threads.count(pid)) {
+      m_last_pid = pid;
+      return pid;
+    }
+  }
+  return 0;
 }
 
-u64 Kernel::processes_created() const {
-  return m_process ? 1 : 0;
+Thread* Kernel::new_thread(const std::shared_ptr<Process>& process, int tid) {
+  auto thread = std::make_unique<Thread>(tid, process);
+  Thread* t = thread.get();
+  m_threads[tid] = std::move(thread);
+  process->threads().push_back(t);
+  if (!process->leader()) process->set_leader(t);
+  m_scheduler.add(*t);
+  m_cpu.set_preemption(m_scheduler.runnable_count() > 1);
+  return t;
 }
 
 void Kernel::warn_unimplemented(u64 nr) {
@@ -147,30 +183,60 @@ void Kernel::syscall() {
   args.a[5] = m_cpu.reg(Reg::R9);
 
   const syscalls::SyscallInfo* info = syscalls::lookup_syscall(args.nr);
-  const syscalls::StraceReader reader{&peek_guest, &m_process->address_space()};
-  const bool noreturn = args.nr == 60 || args.nr == 231;  // exit, exit_group
-  if (m_options.strace && noreturn && m_sink)
-    m_sink->strace_line(syscalls::format_noreturn(info, args, reader));
+  Thread& thread = *m_current;
+  if (m_options.strace && m_sink) [[unlikely]] {
+    const bool noreturn = args.nr == 60 || args.nr == 231;  // exit, exit_group
+    if (noreturn) {
+      const syscalls::StraceReader reader{&peek_guest, &m_current_process->address_space()};
+      m_sink->strace_line(strace_prefix(thread) + syscalls::format_noreturn(info, args, reader));
+    }
+  }
 
   i64 ret;
   if (info) {
-    syscalls::SyscallContext ctx{*this, *m_process, m_cpu};
+    thread.call().resuming = false;
+    syscalls::SyscallContext ctx{*this, *m_current_process, thread, m_cpu};
     Result<i64> r = info->handler(ctx, args);
+    if (!r.ok() && r.error() == abi::kEWAIT) [[unlikely]] {
+      BlockedCall& call = thread.call();
+      call.nr = args.nr;
+      std::copy(std::begin(args.a), std::end(args.a), call.args);
+      m_scheduler.block(thread);
+      m_need_resched = true;
+      m_cpu.request_stop();
+      return;
+    }
     ret = r.ok() ? r.value() : -static_cast<i64>(r.error());
   } else {
     warn_unimplemented(args.nr);
     ret = -static_cast<i64>(abi::Errno::kENOSYS);
   }
-  if (m_exit.exited) return;
-  m_cpu.set_reg(Reg::Rax, static_cast<u64>(ret));
-  if (m_options.strace && m_sink)
-    m_sink->strace_line(syscalls::format_syscall(info, args, ret, reader));
-  if (m_process->pending_signals() & ~m_process->signal_mask()) [[unlikely]]
-    return_to_user({true, args.nr, ret});
+  if (m_exit.exited || &thread != m_current || thread.state() == ThreadState::Dead) return;
+  finish_syscall(info, args.a, args.nr, ret);
+}
+
+void Kernel::finish_syscall(const syscalls::SyscallInfo* info, const u64 (&a)[6], u64 nr, i64 ret) {
+  m_cpu.set_reg(hal::Reg::Rax, static_cast<u64>(ret));
+  if (m_options.strace && m_sink) [[unlikely]] {
+    syscalls::SyscallArgs args;
+    args.nr = nr;
+    std::copy(std::begin(a), std::end(a), args.a);
+    const syscalls::StraceReader reader{&peek_guest, &m_current_process->address_space()};
+    m_sink->strace_line(strace_prefix(*m_current) +
+                        syscalls::format_syscall(info, args, ret, reader));
+  }
+  if (signal_pending(*m_current)) [[unlikely]]
+    return_to_user({true, nr, ret});
+}
+
+std::string Kernel::strace_prefix(const Thread& thread) const {
+  // strace -f marks each line with the thread once there is more than one.
+  if (m_threads.size() <= 1) return {};
+  return "[pid " + std::to_string(thread.tid()) + "] ";
 }
 
 mm::FaultResult Kernel::page_fault(u64 addr, u32 error_code) {
-  return m_process->address_space().handle_fault(addr, error_code);
+  return m_current_process->address_space().handle_fault(addr, error_code);
 }
 
 void Kernel::fault_signal(const mm::FaultResult& fault, u64 addr, u32 error_code) {
@@ -183,7 +249,7 @@ void Kernel::fault_signal(const mm::FaultResult& fault, u64 addr, u32 error_code
   // kernel half read as protection faults (sanitize_error_code).
   u32 code = error_code | mm::kFaultUser;
   if (addr >= mm::kTaskSize) code |= mm::kFaultPresent;
-  m_process->trap_state() = {abi::kX86_TRAP_PF, code, addr};
+  m_current->trap_state() = {abi::kX86_TRAP_PF, code, addr};
   force_signal_info(proc::siginfo_fault(fault.signal(), fault.si_code(), addr),
                     ResetHandler::IfBlockedOrIgnored);
   return_to_user({});
@@ -198,8 +264,8 @@ void Kernel::cpu_exception(int vector, int signal, int si_code, u64 addr) {
   if (vector != kNoVector) {
     // Unicorn does not pass on an error code; user-mode #UD, #DE and #BP push none, and the
     // #GPs of privileged instructions push 0.
-    m_process->trap_state().trapno = static_cast<u64>(vector);
-    m_process->trap_state().error_code = 0;
+    m_current->trap_state().trapno = static_cast<u64>(vector);
+    m_current->trap_state().error_code = 0;
   }
   abi::Siginfo info = proc::siginfo_fault(signal, si_code, addr);
   if (si_code == abi::kSI_KERNEL) info = proc::siginfo_kernel(signal);
@@ -207,24 +273,6 @@ void Kernel::cpu_exception(int vector, int signal, int si_code, u64 addr) {
     info = proc::siginfo_mceerr(si_code, addr, kPageShift);
   force_signal_info(info, ResetHandler::IfBlockedOrIgnored);
   return_to_user({});
-}
-
-void Kernel::exit_process(int status) {
-  if (m_exit.exited) return;
-  m_exit.exited = true;
-  m_exit.status = status & 0xff;
-  m_memory.sync_page_caches();
-  m_cpu.request_stop();
-}
-
-void Kernel::kill_process(int signal, int si_code, u64 fault_addr) {
-  if (m_exit.exited) return;
-  m_exit.exited = true;
-  m_exit.signal = signal;
-  m_exit.si_code = si_code;
-  m_exit.fault_addr = fault_addr;
-  m_memory.sync_page_caches();
-  m_cpu.request_stop();
 }
 
 }  // namespace kernel

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <bitset>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -15,6 +16,8 @@
 #include "kernel/mm/fault.h"
 #include "kernel/mm/frame_allocator.h"
 #include "kernel/mm/memory_manager.h"
+#include "kernel/proc/futex.h"
+#include "kernel/proc/scheduler.h"
 #include "kernel/proc/signal_frame.h"
 #include "kernel/trace_sink.h"
 #include "kernel/tunables.h"
@@ -25,6 +28,21 @@ namespace fs {
 class Vfs;
 }  // namespace fs
 class Process;
+class Thread;
+namespace syscalls {
+struct SyscallInfo;
+}
+
+// What clone, clone3, fork and vfork ask for (struct kernel_clone_args).
+struct CloneRequest {
+  u64 flags = 0;
+  int exit_signal = 0;
+  u64 stack = 0;  // the child's %rsp; 0: the parent's
+  u64 tls = 0;
+  u64 parent_tid = 0;  // CLONE_PARENT_SETTID: where the parent's memory gets the tid
+  u64 child_tid = 0;   // CLONE_CHILD_SETTID / CLONE_CHILD_CLEARTID
+  u64 pidfd = 0;       // CLONE_PIDFD: where the parent gets the pidfd
+};
 
 struct KernelOptions {
   std::string root = "/";  // the host directory the guest sees as "/"
@@ -41,7 +59,7 @@ struct KernelOptions {
   std::optional<u64> swap_bytes;      // the swap device (--swap); nullopt: the size of RAM
 };
 
-// How the process ended.
+// How the first process ended (the run ends with it, as a pid namespace ends with its init).
 struct ExitState {
   bool exited = false;
   int status = 0;  // exit code, when not killed
@@ -79,9 +97,12 @@ class Kernel {
   void cpu_exception(int vector, int signal, int si_code, u64 addr);
 
   const ExitState& exit_state() const { return m_exit; }
+  // The run is over: the first process has ended.
   bool exited() const { return m_exit.exited; }
 
-  Process& current() { return *m_process; }
+  // The thread on the CPU, and its process.
+  Thread& current_thread() { return *m_current; }
+  Process& current() { return *m_current_process; }
   fs::Vfs& vfs() { return *m_vfs; }
   hal::Cpu& cpu() { return m_cpu; }
   const hal::PhysMemory& ram() const { return m_ram; }
@@ -89,28 +110,67 @@ class Kernel {
   mm::MemoryManager& memory() { return m_memory; }
   const KernelOptions& options() const { return m_options; }
   TraceSink* sink() const { return m_sink; }
+  Scheduler& scheduler() { return m_scheduler; }
+  FutexTable& futexes() { return m_futexes; }
+  // The first process: it adopts orphans, and the run ends with it.
+  Process* init_process() const { return m_init; }
   // Kernel-wide settings (/proc/sys, /sys/kernel/mm).
   Tunables& tunables() { return m_tunables; }
   const Tunables& tunables() const { return m_tunables; }
-  // The process with this pid, or nullptr.
+  // The live or zombie process with this pid, or nullptr.
   Process* find_process(int pid);
-  // Every live process, in pid order.
+  // The live thread with this tid, or nullptr.
+  Thread* find_thread(int tid);
+  // Every process not yet reaped, in pid order.
   std::vector<Process*> processes();
   // The most recently allocated pid (/proc/loadavg), and how many processes were created
   // since boot (/proc/stat "processes").
-  int last_pid() const;
-  u64 processes_created() const;
+  int last_pid() const { return m_last_pid; }
+  u64 processes_created() const { return m_processes_created; }
+  u64 thread_count() const { return m_threads.size(); }
 
-  // Ends the current process with an exit code / a fatal signal.
+  // --- Scheduling (kernel_sched.cpp) ---
+  // Whether the machine must call schedule() before running the guest again.
+  bool need_resched() const { return m_need_resched; }
+  // Chooses the thread to run and puts it on the CPU: registers, page-table root, a
+  // waiting syscall run again, pending signals acted on. Waits on the host when every
+  // thread waits for a deadline; ends the run when no thread can ever run again.
+  void schedule();
+  // The machine's time quantum ran out: another runnable thread gets the CPU.
+  void preempt();
+  // CLOCK_MONOTONIC, in nanoseconds.
+  static u64 monotonic_ns();
+
+  // --- Processes (kernel_tasks.cpp) ---
+  // clone/clone3/fork/vfork: the child's tid, or the errno.
+  Result<i64> clone(const CloneRequest& request);
+  // exit(): the calling thread ends; the process with it when it was the last one.
+  void exit_thread(int code);
+  // Ends the current process with an exit code (exit_group) / a fatal signal.
   void exit_process(int status);
   void kill_process(int signal, int si_code, u64 fault_addr);
+  // Ends every thread of `process` with the wait status `status` (do_group_exit from
+  // another process: SIGKILL, a fatal signal's default action).
+  void zap_process(Process& process, int status);
+  // A zombie child's record goes (wait4 took its status).
+  void reap(Process& child);
+  // execve succeeded: the other threads go, the vfork parent is released.
+  void exec_done(Process& process);
+
+  // --- Signals (kernel_signals.cpp) ---
   // A signal the current process sends itself (kill: SI_USER, tkill: SI_TKILL) or that the
   // kernel sends on its behalf (SIGPIPE). It is queued, unless ignored, and acted on when the
   // syscall returns to user mode, if unblocked: a handler runs, or the default action.
   void send_signal(int sig, int si_code);
+  // Sends to a whole thread group (kill) / one thread (tgkill): queued, the thread that
+  // will take it woken, and a fatal or stopping default action carried out at once.
+  void signal_process(Process& target, const abi::Siginfo& info);
+  void signal_thread(Thread& target, const abi::Siginfo& info);
   // Linux's force_sig (SI_KERNEL), for a bad rt_sigreturn frame: a blocked or ignored `sig`
   // is unblocked and reset to its default action first.
   void force_signal(int sig);
+  // Whether the current thread has a signal it will act on now.
+  bool signal_pending(Thread& thread);
 
   // Scratch memory for moving data between files and guest memory (1 MiB), so the
   // syscall path never allocates. One guest thread runs at a time.
@@ -135,8 +195,33 @@ class Kernel {
   // Linux's exit_to_user_mode signal work: acts on every pending unblocked signal, each
   // handler's frame stacked on the previous one, and restarts or finishes the syscall.
   void return_to_user(UserReturn how);
+  // Runs a woken thread's waiting syscall again and finishes it (or it waits again).
+  void resume_call(Thread& thread);
+  // Finishes a syscall: the result in %rax, the strace line, pending signals acted on.
+  void finish_syscall(const syscalls::SyscallInfo* info, const u64 (&args)[6], u64 nr, i64 ret);
+  // Registers of `next` onto the CPU, with its address space's page tables.
+  void switch_to(Thread& next);
+  // "[pid N] " once the guest has more than one thread, as strace -f shows.
+  std::string strace_prefix(const Thread& thread) const;
+  // The group's threads are stopped/continued by a signal; the parent hears of it.
+  void stop_process(Process& process, int sig);
+  void continue_process(Process& process);
+  // A process has no thread left: it becomes a zombie (or is reaped at once), its
+  // children go to the first process, its parent is told.
+  void process_ended(Process& process);
+  // Every thread of the process is taken off the CPU for good.
+  void end_threads(Process& process, Thread* except);
+  void release_thread(Thread& thread);
+  // The first process ended: every other one goes with it.
+  void end_run();
+  // Delivers a child's SIGCHLD (or exit signal) to its parent, and wakes its waiters.
+  void notify_parent(Process& child, int why, int status);
+  void complete_signal(Process& target, Thread* chosen, int sig);
+  Thread* new_thread(const std::shared_ptr<Process>& process, int tid);
+  int allocate_pid();
   // send_signal_locked: queues unless ignored (and unblocked) or already pending.
   void queue_signal(const abi::Siginfo& info);
+  void queue_signal_to(Process& target, Thread* thread, const abi::Siginfo& info);
   // force_sig_info_to_task: unblocks and resets to SIG_DFL a blocked or ignored signal (or
   // always, with ResetHandler::Yes), then queues it.
   enum class ResetHandler : u8 { IfBlockedOrIgnored, Yes };
@@ -150,7 +235,21 @@ class Kernel {
   Tunables m_tunables;
   mm::MemoryManager m_memory;
   std::unique_ptr<fs::Vfs> m_vfs;
-  std::unique_ptr<Process> m_process;
+  Scheduler m_scheduler;
+  FutexTable m_futexes;
+  // What a zombie's address space is: empty.
+  std::shared_ptr<mm::AddressSpace> m_empty_mm;
+  // Processes not yet reaped, and live threads, by id.
+  std::map<int, std::shared_ptr<Process>> m_processes;
+  std::map<int, std::unique_ptr<Thread>> m_threads;
+  // Threads that ended while they ran: freed at the next schedule().
+  std::vector<std::unique_ptr<Thread>> m_dead_threads;
+  Thread* m_current = nullptr;
+  Process* m_current_process = nullptr;
+  Process* m_init = nullptr;
+  bool m_need_resched = false;
+  int m_last_pid = 0;
+  u64 m_processes_created = 0;
   ExitState m_exit;
   std::bitset<1024> m_warned;
   std::set<u64> m_warned_other;  // numbers beyond any real syscall

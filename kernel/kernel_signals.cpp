@@ -8,15 +8,13 @@
 #include "kernel/mm/address_space.h"
 #include "kernel/proc/process.h"
 #include "kernel/proc/signal_frame.h"
+#include "kernel/proc/thread.h"
 #include "kernel/syscalls/syscall.h"
 
 namespace kernel {
 
 namespace {
 
-constexpr u64 sigbit(int sig) {
-  return u64{1} << (sig - 1);
-}
 constexpr u64 kUnblockable = sigbit(abi::kSIGKILL) | sigbit(abi::kSIGSTOP);
 // The faults' signals, taken before any other pending one (SYNCHRONOUS_MASK).
 constexpr u64 kSynchronous = sigbit(abi::kSIGSEGV) | sigbit(abi::kSIGBUS) | sigbit(abi::kSIGILL) |
@@ -26,7 +24,7 @@ constexpr u64 kEflagsRF = u64{1} << 16;
 // %r11 keep the restored values instead of what `syscall` put there.
 constexpr u64 kSysRtSigreturn = 15;
 
-// The job-control stops. emu has no job control: their default action does nothing.
+// The job-control stops: their default action stops the thread group.
 bool stops(int sig) {
   return sig == abi::kSIGSTOP || sig == 20 || sig == 21 || sig == 22;
 }
@@ -49,40 +47,141 @@ bool has_fault_address(const abi::Siginfo& info) {
 
 void Kernel::send_signal(int sig, int si_code) {
   if (sig <= 0 || sig > abi::kNumSignals) return;
-  queue_signal(proc::siginfo_kill(sig, si_code, m_process->pid(), getuid()));
+  const abi::Siginfo info = proc::siginfo_kill(sig, si_code, m_current_process->pid(), 0);
+  // tkill and the kernel's own SIGPIPE go to the calling thread; kill to the group.
+  if (si_code == abi::kSI_TKILL || sig == abi::kSIGPIPE)
+    signal_thread(*m_current, info);
+  else
+    signal_process(*m_current_process, info);
 }
 
 void Kernel::force_signal(int sig) {
   force_signal_info(proc::siginfo_kernel(sig), ResetHandler::IfBlockedOrIgnored);
 }
 
+bool Kernel::signal_pending(Thread& thread) {
+  const u64 pending = thread.pending().set() | thread.process().shared_pending().set();
+  return pending & ~thread.signal_mask();
+}
+
+void Kernel::signal_process(Process& target, const abi::Siginfo& info) {
+  queue_signal_to(target, nullptr, info);
+}
+
+void Kernel::signal_thread(Thread& target, const abi::Siginfo& info) {
+  queue_signal_to(target.process(), &target, info);
+}
+
 void Kernel::queue_signal(const abi::Siginfo& info) {
+  queue_signal_to(*m_current_process, m_current, info);
+}
+
+void Kernel::queue_signal_to(Process& p, Thread* thread, const abi::Siginfo& info) {
   const int sig = info.si_signo;
+  if (!p.alive() || p.exiting()) return;
   const u64 bit = sigbit(sig);
-  Process& p = *m_process;
-  // A blocked signal is never ignored when sent: its action may change before it is unblocked.
-  if (!(p.signal_mask() & bit) && proc::handler_ignores(p.signal_actions()[sig], sig)) return;
-  // Standard signals do not queue. Real-time ones (32 and up) would; emu keeps one of each.
-  if (p.pending_signals() & bit) return;
-  p.pending_signals() |= bit;
-  p.pending_info(sig) = info;
+  // prepare_signal: a stop signal discards pending SIGCONTs and the reverse; SIGCONT (and
+  // SIGKILL) resume a stopped group at once, whatever the handler.
+  if (stops(sig)) {
+    p.shared_pending().discard(sigbit(abi::kSIGCONT));
+    for (Thread* t : p.threads()) t->pending().discard(sigbit(abi::kSIGCONT));
+  } else if (sig == abi::kSIGCONT || sig == abi::kSIGKILL) {
+    const u64 stop_mask = sigbit(abi::kSIGSTOP) | sigbit(20) | sigbit(21) | sigbit(22);
+    p.shared_pending().discard(stop_mask);
+    for (Thread* t : p.threads()) t->pending().discard(stop_mask);
+    if (sig == abi::kSIGCONT && p.stopped()) continue_process(p);
+  }
+  // A blocked signal is never ignored when sent: its action may change before it is
+  // unblocked. A group signal counts as blocked only if every thread blocks it.
+  bool blocked = false;
+  if (thread) {
+    blocked = thread->signal_mask() & bit;
+  } else {
+    blocked = !p.threads().empty();
+    for (Thread* t : p.threads()) blocked = blocked && (t->signal_mask() & bit);
+  }
+  if (!blocked && proc::handler_ignores(p.signal_actions()[sig], sig)) return;
+  SigPending& pending = thread ? thread->pending() : p.shared_pending();
+  if (!pending.add(info)) return;
+  complete_signal(p, thread, sig);
+}
+
+void Kernel::complete_signal(Process& p, Thread* chosen, int sig) {
+  const u64 bit = sigbit(sig);
+  // Who takes it: the named thread, else (wants_signal) the current thread of the group,
+  // the leader or any thread that does not block it.
+  if (!chosen) {
+    auto wants = [bit](Thread* t) { return !(t->signal_mask() & bit); };
+    if (m_current && &m_current->process() == &p && wants(m_current)) {
+      chosen = m_current;
+    } else {
+      for (Thread* t : p.threads())
+        if (wants(t)) {
+          chosen = t;
+          break;
+        }
+    }
+    if (!chosen) return;  // every thread blocks it: it waits in the shared set
+  } else if (chosen->signal_mask() & bit) {
+    return;
+  }
+  const SignalAction& action = p.signal_actions()[sig];
+  // A fatal signal kills the whole group at once (sig_fatal), without waiting for the
+  // chosen thread to run.
+  const bool fatal = sig == abi::kSIGKILL || (action.handler == abi::kSIG_DFL &&
+                                              !proc::default_ignored(sig) && !stops(sig));
+  if (fatal && chosen != m_current) {
+    zap_process(p, sig);
+    return;
+  }
+  if (stops(sig) && action.handler == abi::kSIG_DFL && chosen != m_current) {
+    if (chosen->pending().has(sig))
+      chosen->pending().take(sig);
+    else
+      p.shared_pending().take(sig);
+    stop_process(p, sig);
+    return;
+  }
+  // signal_wake_up: a thread waiting in a syscall wakes to take it.
+  if (chosen->blocked() && chosen->call().on_signal != abi::Errno::None)
+    m_scheduler.make_runnable(*chosen, WakeReason::Signal);
+  if (chosen != m_current) m_need_resched = m_need_resched || m_scheduler.runnable_count() > 1;
+}
+
+void Kernel::stop_process(Process& p, int sig) {
+  if (p.stopped() || !p.alive()) return;
+  p.stopped() = true;
+  p.stop_report() = sig;
+  p.continue_report() = false;
+  notify_parent(p, abi::kCLD_STOPPED, sig);
+  m_need_resched = true;
+  m_cpu.request_stop();
+}
+
+void Kernel::continue_process(Process& p) {
+  p.stopped() = false;
+  p.stop_report() = 0;
+  p.continue_report() = true;
+  notify_parent(p, abi::kCLD_CONTINUED, abi::kSIGCONT);
 }
 
 void Kernel::force_signal_info(const abi::Siginfo& info, ResetHandler reset) {
   const int sig = info.si_signo;
-  Process& p = *m_process;
-  SignalAction& action = p.signal_actions()[sig];
-  const bool blocked = p.signal_mask() & sigbit(sig);
+  Thread& t = *m_current;
+  SignalAction& action = t.process().signal_actions()[sig];
+  const bool blocked = t.signal_mask() & sigbit(sig);
   if (blocked || action.handler == abi::kSIG_IGN || reset == ResetHandler::Yes) {
     action.handler = abi::kSIG_DFL;
-    p.signal_mask() &= ~sigbit(sig);
+    t.signal_mask() &= ~sigbit(sig);
   }
-  queue_signal(info);
+  // A fault's signal goes to the thread that faulted.
+  if (!t.pending().add(info)) return;
 }
 
 void Kernel::return_to_user(UserReturn how) {
   using hal::Reg;
-  Process& p = *m_process;
+  Thread& t = *m_current;
+  Process& p = t.process();
   // The restart code of an interrupted syscall. rt_sigreturn's result is the restored
   // %rax, whatever it is (Linux's orig_ax = -1).
   abi::Errno restart = abi::Errno::None;
@@ -90,25 +189,31 @@ void Kernel::return_to_user(UserReturn how) {
     const i64 err = -how.ret;
     if (err == static_cast<i64>(abi::kERESTARTSYS) ||
         err == static_cast<i64>(abi::kERESTARTNOINTR) ||
-        err == static_cast<i64>(abi::kERESTARTNOHAND))
+        err == static_cast<i64>(abi::kERESTARTNOHAND) ||
+        err == static_cast<i64>(abi::kERESTART_RESTARTBLOCK))
       restart = static_cast<abi::Errno>(err);
     // What `syscall` leaves in %rcx and %r11 on hardware (Unicorn does not write them),
     // so a frame saves them as Linux's pt_regs has them.
     m_cpu.set_reg(Reg::Rcx, m_cpu.reg(Reg::Rip));
     m_cpu.set_reg(Reg::R11, m_cpu.reg(Reg::Rflags) & ~kEflagsRF);
   }
-  while (!m_exit.exited) {
-    const u64 ready = p.pending_signals() & ~p.signal_mask();
-    if (!ready) break;
-    const int sig = next_signal(ready);
-    p.pending_signals() &= ~sigbit(sig);
-    const abi::Siginfo info = p.pending_info(sig);
+  while (!m_exit.exited && p.alive() && !p.exiting() && !p.stopped()) {
+    // dequeue_signal: the thread's own signals first, then the group's.
+    const u64 mine = t.pending().set() & ~t.signal_mask();
+    const u64 shared = p.shared_pending().set() & ~t.signal_mask();
+    if (!mine && !shared) break;
+    const int sig = next_signal(mine ? mine : shared);
+    const abi::Siginfo info = mine ? t.pending().take(sig) : p.shared_pending().take(sig);
     trace_signal(info);
     SignalAction& slot = p.signal_actions()[sig];
     const SignalAction action = slot;
     if (action.handler == abi::kSIG_IGN) continue;
     if (action.handler == abi::kSIG_DFL) {
-      if (proc::default_ignored(sig) || stops(sig)) continue;
+      if (proc::default_ignored(sig)) continue;
+      if (stops(sig)) {
+        stop_process(p, sig);
+        break;
+      }
       kill_process(sig, info.si_code, has_fault_address(info) ? info.fields.fault.addr : 0);
       return;
     }
@@ -116,15 +221,15 @@ void Kernel::return_to_user(UserReturn how) {
     // A syscall the signal interrupted fails with EINTR, or starts again (SA_RESTART) once
     // the handler returns.
     const abi::Errno interrupted = std::exchange(restart, abi::Errno::None);
-    if (interrupted == abi::kERESTARTNOHAND ||
+    if (interrupted == abi::kERESTARTNOHAND || interrupted == abi::kERESTART_RESTARTBLOCK ||
         (interrupted == abi::kERESTARTSYS && !(action.flags & abi::kSA_RESTART))) {
       m_cpu.set_reg(Reg::Rax, static_cast<u64>(-static_cast<i64>(abi::Errno::kEINTR)));
     } else if (interrupted != abi::Errno::None) {
       m_cpu.set_reg(Reg::Rax, how.nr);
       m_cpu.set_reg(Reg::Rip, m_cpu.reg(Reg::Rip) - 2);
     }
-    const u64 saved_mask = p.saved_sigmask().value_or(p.signal_mask());
-    if (!proc::setup_rt_frame(p, m_cpu, sig, info, action, saved_mask).ok()) {
+    const u64 saved_mask = t.saved_sigmask().value_or(t.signal_mask());
+    if (!proc::setup_rt_frame(t, m_cpu, sig, info, action, saved_mask).ok()) {
       // force_sigsegv(): no frame, no handler. SIGSEGV's own frame failing is fatal.
       force_signal_info(
           proc::siginfo_kernel(abi::kSIGSEGV),
@@ -132,22 +237,22 @@ void Kernel::return_to_user(UserReturn how) {
       continue;
     }
     // signal_delivered(): the handler runs with sa_mask and the signal itself blocked.
-    p.saved_sigmask().reset();
-    u64 blocked = p.signal_mask() | action.mask;
+    t.saved_sigmask().reset();
+    u64 blocked = t.signal_mask() | action.mask;
     if (!(action.flags & abi::kSA_NODEFER)) blocked |= sigbit(sig);
-    p.signal_mask() = blocked & ~kUnblockable;
-    if (p.alt_stack().flags & abi::kSS_AUTODISARM) p.alt_stack() = {};
+    t.signal_mask() = blocked & ~kUnblockable;
+    if (t.alt_stack().flags & abi::kSS_AUTODISARM) t.alt_stack() = {};
   }
-  if (m_exit.exited) return;
+  if (m_exit.exited || t.state() == ThreadState::Dead) return;
   // No handler ran for the interrupted syscall: it starts again, with the mask it changed
-  // (rt_sigsuspend) put back.
+  // (rt_sigsuspend) put back. restart_syscall's restart block is the call itself here.
   if (restart != abi::Errno::None) {
     m_cpu.set_reg(Reg::Rax, how.nr);
     m_cpu.set_reg(Reg::Rip, m_cpu.reg(Reg::Rip) - 2);
   }
-  if (p.saved_sigmask()) {
-    p.signal_mask() = *p.saved_sigmask();
-    p.saved_sigmask().reset();
+  if (t.saved_sigmask()) {
+    t.signal_mask() = *t.saved_sigmask();
+    t.saved_sigmask().reset();
   }
 }
 

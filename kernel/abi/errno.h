@@ -57,6 +57,11 @@ enum class Errno : int {
 #undef EMU_ERRNO_ENUM
 };
 
+// Internal, never seen by the guest: the call must wait. A file's read or write returns it
+// when the caller should wait on the file's poll_queue() and try again; a syscall handler
+// returns it (through SyscallContext::block) to make its thread wait.
+inline constexpr Errno kEWAIT = static_cast<Errno>(530);
+
 // "ENOENT", or nullptr for a value not in the list.
 const char* errno_name(int value);
 // "No such file or directory", or nullptr for a value not in the list.

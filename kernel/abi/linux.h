@@ -85,6 +85,36 @@ inline constexpr u32 kS_IFMT = 0170000, kS_IFDIR = 0040000, kS_IFREG = 0100000;
 inline constexpr u32 kS_IFLNK = 0120000, kS_IFCHR = 0020000, kS_IFIFO = 0010000;
 inline constexpr u32 kS_IFBLK = 0060000, kS_IFSOCK = 0140000;
 
+// clone / clone3
+inline constexpr u64 kCSIGNAL = 0xff, kCLONE_VM = 0x100, kCLONE_FS = 0x200, kCLONE_FILES = 0x400;
+inline constexpr u64 kCLONE_SIGHAND = 0x800, kCLONE_PIDFD = 0x1000, kCLONE_PTRACE = 0x2000;
+inline constexpr u64 kCLONE_VFORK = 0x4000, kCLONE_PARENT = 0x8000, kCLONE_THREAD = 0x10000;
+inline constexpr u64 kCLONE_NEWNS = 0x20000, kCLONE_SYSVSEM = 0x40000, kCLONE_SETTLS = 0x80000;
+inline constexpr u64 kCLONE_PARENT_SETTID = 0x100000, kCLONE_CHILD_CLEARTID = 0x200000;
+inline constexpr u64 kCLONE_DETACHED = 0x400000, kCLONE_UNTRACED = 0x800000;
+inline constexpr u64 kCLONE_CHILD_SETTID = 0x1000000, kCLONE_NEWCGROUP = 0x2000000;
+inline constexpr u64 kCLONE_NEWUTS = 0x4000000, kCLONE_NEWIPC = 0x8000000;
+inline constexpr u64 kCLONE_NEWUSER = 0x10000000, kCLONE_NEWPID = 0x20000000;
+inline constexpr u64 kCLONE_NEWNET = 0x40000000, kCLONE_IO = 0x80000000;
+inline constexpr u64 kCLONE_CLEAR_SIGHAND = 0x100000000, kCLONE_INTO_CGROUP = 0x200000000;
+inline constexpr u64 kCLONE_NEWTIME = 0x80;
+inline constexpr u64 kCLONE_NAMESPACES = kCLONE_NEWNS | kCLONE_NEWCGROUP | kCLONE_NEWUTS |
+                                         kCLONE_NEWIPC | kCLONE_NEWUSER | kCLONE_NEWPID |
+                                         kCLONE_NEWNET;
+
+// wait4 / waitid
+inline constexpr int kWNOHANG = 1, kWUNTRACED = 2, kWSTOPPED = 2, kWEXITED = 4, kWCONTINUED = 8;
+inline constexpr int kWNOWAIT = 0x01000000, kWNOTHREAD = 0x20000000, kWALL = 0x40000000;
+inline constexpr int kWCLONE = static_cast<int>(0x80000000u);
+inline constexpr int kP_ALL = 0, kP_PID = 1, kP_PGID = 2, kP_PIDFD = 3;
+inline constexpr int kCLD_EXITED = 1, kCLD_KILLED = 2, kCLD_DUMPED = 3, kCLD_TRAPPED = 4;
+inline constexpr int kCLD_STOPPED = 5, kCLD_CONTINUED = 6;
+
+// poll
+inline constexpr u32 kPOLLIN = 0x1, kPOLLPRI = 0x2, kPOLLOUT = 0x4, kPOLLERR = 0x8;
+inline constexpr u32 kPOLLHUP = 0x10, kPOLLNVAL = 0x20, kPOLLRDNORM = 0x40, kPOLLRDBAND = 0x80;
+inline constexpr u32 kPOLLWRNORM = 0x100, kPOLLWRBAND = 0x200, kPOLLRDHUP = 0x2000;
+
 // arch_prctl
 inline constexpr int kARCH_SET_GS = 0x1001, kARCH_SET_FS = 0x1002, kARCH_GET_FS = 0x1003;
 inline constexpr int kARCH_GET_GS = 0x1004, kARCH_GET_CPUID = 0x1011, kARCH_SET_CPUID = 0x1012;

@@ -10,6 +10,10 @@
 #include "kernel/abi/linux.h"
 #include "kernel/base/result.h"
 
+namespace kernel {
+class WaitQueue;
+}
+
 namespace kernel::mm {
 class MemoryManager;
 class MemoryObject;
@@ -49,6 +53,15 @@ class File {
     (void)buf;
     return abi::Errno::kENOTDIR;
   }
+  // poll(): the events ready now (POLLIN, POLLOUT, POLLHUP ...). A regular file is always
+  // ready.
+  virtual u32 poll_ready() {
+    return abi::kPOLLIN | abi::kPOLLOUT | abi::kPOLLRDNORM | abi::kPOLLWRNORM;
+  }
+  // The queue woken whenever poll_ready() may have changed; null when it never changes.
+  // A read or write that would wait gives EAGAIN under O_NONBLOCK, else abi::kEWAIT: the
+  // syscall then waits on this queue and tries again.
+  virtual WaitQueue* poll_queue() { return nullptr; }
   // A terminal answers TCGETS / TIOCGWINSZ; other files give ENOTTY.
   virtual bool is_terminal() const { return false; }
   // Whether mmap may map this file (regular files can; pipes and terminals cannot).

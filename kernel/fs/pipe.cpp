@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "kernel/proc/wait_queue.h"
+
 namespace kernel::fs {
 
 class PipeBuffer {
@@ -30,6 +32,8 @@ class PipeBuffer {
   int readers = 0;
   int writers = 0;
   u64 inode = 0;
+  // Woken whenever data, space or an end comes or goes: readers, writers and pollers.
+  WaitQueue waiters;
 
  private:
   std::array<u8, kCapacity> m_bytes{};
@@ -44,11 +48,6 @@ u64 next_pipe_inode() {
   return next++;
 }
 
-// Nothing else can run to change the pipe: waiting is waiting forever.
-[[noreturn]] void wait_forever() {
-  for (;;) pause();
-}
-
 }  // namespace
 
 PipeEnd::PipeEnd(std::shared_ptr<PipeBuffer> buffer, Side side, u64 flags)
@@ -60,6 +59,7 @@ PipeEnd::PipeEnd(std::shared_ptr<PipeBuffer> buffer, Side side, u64 flags)
 
 PipeEnd::~PipeEnd() {
   (m_side == Side::Read ? m_buffer->readers : m_buffer->writers)--;
+  m_buffer->waiters.wake_all();
 }
 
 Result<u64> PipeEnd::read(std::span<u8> buf) {
@@ -68,9 +68,11 @@ Result<u64> PipeEnd::read(std::span<u8> buf) {
   if (m_buffer->used() == 0) {
     if (m_buffer->writers == 0) return u64{0};  // end of file
     if (status_flags & abi::kO_NONBLOCK) return abi::Errno::kEAGAIN;
-    wait_forever();
+    return abi::kEWAIT;
   }
-  return m_buffer->pop(buf);
+  const u64 n = m_buffer->pop(buf);
+  m_buffer->waiters.wake_all();
+  return n;
 }
 
 Result<u64> PipeEnd::write(std::span<const u8> buf) {
@@ -81,9 +83,29 @@ Result<u64> PipeEnd::write(std::span<const u8> buf) {
   const bool atomic = buf.size() <= 4096;
   if (m_buffer->space() == 0 || (atomic && m_buffer->space() < buf.size())) {
     if (status_flags & abi::kO_NONBLOCK) return abi::Errno::kEAGAIN;
-    wait_forever();
+    return abi::kEWAIT;
   }
-  return m_buffer->push(buf);
+  const u64 n = m_buffer->push(buf);
+  m_buffer->waiters.wake_all();
+  return n;
+}
+
+u32 PipeEnd::poll_ready() {
+  const PipeBuffer& b = *m_buffer;
+  u32 ready = 0;
+  if (m_side == Side::Read) {
+    if (b.used() > 0) ready |= abi::kPOLLIN | abi::kPOLLRDNORM;
+    if (b.writers == 0) ready |= abi::kPOLLHUP;
+  } else {
+    // pipe_poll: writable while a whole PIPE_BUF fits.
+    if (b.space() >= 4096) ready |= abi::kPOLLOUT | abi::kPOLLWRNORM;
+    if (b.readers == 0) ready |= abi::kPOLLERR;
+  }
+  return ready;
+}
+
+WaitQueue* PipeEnd::poll_queue() {
+  return &m_buffer->waiters;
 }
 
 Result<void> PipeEnd::stat(abi::Stat& out) {

@@ -1,7 +1,6 @@
 // Pipes: a 64 KiB ring buffer shared by a read end and a write end (Linux's default pipe
-// capacity). With one guest thread, a read from an empty pipe whose write end is open,
-// or a write to a full one, could only wait forever, as it would on Linux; O_NONBLOCK
-// ends gives EAGAIN instead.
+// capacity). A read from an empty pipe whose write end is open, or a write to a full one,
+// waits (kEWAIT) on the pipe's queue; O_NONBLOCK ends give EAGAIN instead.
 #pragma once
 
 #include <array>
@@ -23,6 +22,8 @@ class PipeEnd final : public File {
   Result<u64> read(std::span<u8> buf) override;
   Result<u64> write(std::span<const u8> buf) override;
   Result<void> stat(abi::Stat& out) override;
+  u32 poll_ready() override;
+  WaitQueue* poll_queue() override;
 
  private:
   std::shared_ptr<PipeBuffer> m_buffer;

@@ -2,8 +2,8 @@
 
 namespace kernel {
 
-Process::Process(int pid, std::unique_ptr<mm::AddressSpace> address_space)
-    : m_pid(pid), m_address_space(std::move(address_space)) {
+Process::Process(int pid, std::shared_ptr<mm::AddressSpace> address_space)
+    : m_pid(pid), m_pgid(pid), m_sid(pid), m_address_space(std::move(address_space)) {
   // Linux's defaults for a process started from a login shell (INIT_RLIMITS, with the
   // usual 8 MiB stack and 1024 open files).
   m_rlimits.fill({abi::kRLIM_INFINITY, abi::kRLIM_INFINITY});

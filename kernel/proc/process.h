@@ -1,19 +1,27 @@
-// A guest process: its address space, open files, filesystem context and signal state.
+// A guest process (Linux's thread group): its threads, and what they share: the address
+// space, open files, filesystem context and signal handlers (each of which CLONE_VM,
+// CLONE_FILES, CLONE_FS and CLONE_SIGHAND can share with other processes too), the
+// group's pending signals, its place in the process tree, and how it ended.
 #pragma once
 
 #include <array>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "kernel/abi/linux.h"
 #include "kernel/fs/fd_table.h"
 #include "kernel/fs/fs_context.h"
 #include "kernel/mm/address_space.h"
 #include "kernel/proc/exec.h"
+#include "kernel/proc/sig_pending.h"
 #include "kernel/proc/signal_frame.h"
+#include "kernel/proc/wait_queue.h"
 
 namespace kernel {
+
+class Thread;
 
 struct SignalAction {
   u64 handler = abi::kSIG_DFL;
@@ -21,60 +29,77 @@ struct SignalAction {
   u64 restorer = 0;
   u64 mask = 0;
 };
+using SignalActions = std::array<SignalAction, abi::kNumSignals + 1>;
+
+// Where a process is in its life.
+enum class ProcessState : u8 {
+  Alive,
+  Zombie,  // every thread has exited; the parent has not reaped it
+  Reaped,  // gone from the process table; pidfds may still hold the record
+};
 
 class Process {
  public:
-  Process(int pid, std::unique_ptr<mm::AddressSpace> address_space);
+  Process(int pid, std::shared_ptr<mm::AddressSpace> address_space);
+  Process(const Process&) = delete;
+  Process& operator=(const Process&) = delete;
 
   int pid() const { return m_pid; }
-  int tid() const { return m_pid; }  // one thread per process for now
+  // execve by a non-leader thread: the process keeps its pid, so nothing changes here.
   mm::AddressSpace& address_space() { return *m_address_space; }
-  fs::FdTable& fds() { return m_fds; }
-  fs::FsContext& fs() { return m_fs; }
+  std::shared_ptr<mm::AddressSpace>& address_space_ptr() { return m_address_space; }
+  fs::FdTable& fds() { return *m_fds; }
+  std::shared_ptr<fs::FdTable>& fds_ptr() { return m_fds; }
+  fs::FsContext& fs() { return *m_fs; }
+  std::shared_ptr<fs::FsContext>& fs_ptr() { return m_fs; }
   // The path the program was started with, as the guest named it (readlink /proc/self/exe).
   const std::string& exe_path() const { return m_exe_path; }
   void set_exe_path(std::string path) { m_exe_path = std::move(path); }
 
-  std::array<SignalAction, abi::kNumSignals + 1>& signal_actions() { return m_signal_actions; }
-  u64& signal_mask() { return m_signal_mask; }
-  // Signals raised and not yet acted on (bit sig-1): acted on when the process next returns
-  // to user mode with them unblocked. A standard signal does not queue: one of each.
-  u64& pending_signals() { return m_pending_signals; }
-  abi::Siginfo& pending_info(int sig) { return m_pending_info[sig]; }
-  // rt_sigsuspend's mask to put back on the way out (Linux's saved_sigmask with
-  // TIF_RESTORE_SIGMASK): the mask a handler's frame saves, or restored if none runs.
-  std::optional<u64>& saved_sigmask() { return m_saved_sigmask; }
-  // The last CPU exception that raised a signal (Linux's thread.trap_nr, error_code, cr2).
-  // Every signal frame shows it, as on Linux, until the next one.
-  struct TrapState {
-    u64 trapno = 0;
-    u64 error_code = 0;
-    u64 cr2 = 0;
-  };
-  TrapState& trap_state() { return m_trap_state; }
-  const TrapState& trap_state() const { return m_trap_state; }
-  u64& clear_child_tid() { return m_clear_child_tid; }
-  u64& robust_list() { return m_robust_list; }
-  u32& umask() { return m_fs.umask; }  // part of the filesystem context, as fs_struct's
+  SignalActions& signal_actions() { return *m_signal_actions; }
+  std::shared_ptr<SignalActions>& signal_actions_ptr() { return m_signal_actions; }
+  // Signals sent to the whole group (kill), taken by whichever thread gets to them first.
+  SigPending& shared_pending() { return m_shared_pending; }
+
+  // The live threads, the leader first while it lives.
+  std::vector<Thread*>& threads() { return m_threads; }
+  Thread* leader() const { return m_leader; }
+  void set_leader(Thread* t) { m_leader = t; }
+
+  // The process tree. The parent is null only for the first process.
+  Process* parent() const { return m_parent; }
+  void set_parent(Process* p) { m_parent = p; }
+  std::vector<Process*>& children() { return m_children; }
+  int& pgid() { return m_pgid; }
+  int& sid() { return m_sid; }
+  // The signal the parent gets when this process ends (clone's CSIGNAL; 0: none).
+  int& exit_signal() { return m_exit_signal; }
+
+  ProcessState& state() { return m_state; }
+  ProcessState state() const { return m_state; }
+  bool alive() const { return m_state == ProcessState::Alive; }
+  // The wait status a parent's wait4 sees: exit code << 8, or the signal (| 0x80 on core).
+  int& exit_status() { return m_exit_status; }
+  // exit_group or a fatal signal has begun to end every thread.
+  bool& exiting() { return m_exiting; }
+
+  // Group stop (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU) and continue (SIGCONT), with the
+  // reports wait4(WUNTRACED / WCONTINUED) and waitid take once each.
+  bool& stopped() { return m_stopped; }
+  int& stop_report() { return m_stop_report; }  // the stopping signal, 0 once reported
+  bool& continue_report() { return m_continue_report; }
+
+  // Woken when a child changes state (wait4, waitid).
+  WaitQueue& child_wait() { return m_child_wait; }
+  // Woken when the process ends (pidfd poll).
+  WaitQueue& exit_wait() { return m_exit_wait; }
+  // A vfork parent waits here until the child execs or exits.
+  WaitQueue& vfork_wait() { return m_vfork_wait; }
+  bool& vfork_done() { return m_vfork_done; }
+
+  u32& umask() { return m_fs->umask; }  // part of the filesystem context, as fs_struct's
   static constexpr int kRlimitCount = 16;
   std::array<abi::Rlimit, kRlimitCount>& rlimits() { return m_rlimits; }
-  // The alternate signal stack (sigaltstack): Linux's sas_ss_sp, sas_ss_flags, sas_ss_size.
-  struct AltStack {
-    u64 sp = 0;
-    i32 flags = abi::kSS_DISABLE;
-    u64 size = 0;
-    // __on_sig_stack: addr lies in (sp, sp + size].
-    bool contains(u64 addr) const { return addr > sp && addr - sp <= size; }
-    // on_sig_stack: with SS_AUTODISARM a thread is never "on" the stack, by construction.
-    bool on(u64 addr) const { return !(flags & abi::kSS_AUTODISARM) && contains(addr); }
-    // sas_ss_flags: SS_DISABLE, SS_ONSTACK or 0 for a thread whose stack pointer is addr.
-    i32 state(u64 addr) const {
-      if (size == 0) return abi::kSS_DISABLE;
-      return on(addr) ? abi::kSS_ONSTACK : 0;
-    }
-  };
-  AltStack& alt_stack() { return m_alt_stack; }
-  const AltStack& alt_stack() const { return m_alt_stack; }
   // The command name (prctl PR_SET_NAME, /proc/PID/comm): at most 15 bytes.
   std::string& comm() { return m_comm; }
   // prctl state with no other effect yet.
@@ -94,20 +119,30 @@ class Process {
 
  private:
   int m_pid;
-  std::unique_ptr<mm::AddressSpace> m_address_space;
-  fs::FdTable m_fds;
-  fs::FsContext m_fs;
+  std::shared_ptr<mm::AddressSpace> m_address_space;
+  std::shared_ptr<fs::FdTable> m_fds = std::make_shared<fs::FdTable>();
+  std::shared_ptr<fs::FsContext> m_fs = std::make_shared<fs::FsContext>();
   std::string m_exe_path;
-  std::array<SignalAction, abi::kNumSignals + 1> m_signal_actions{};
-  u64 m_signal_mask = 0;
-  u64 m_pending_signals = 0;
-  std::array<abi::Siginfo, abi::kNumSignals + 1> m_pending_info{};
-  std::optional<u64> m_saved_sigmask;
-  TrapState m_trap_state;
-  u64 m_clear_child_tid = 0;
-  u64 m_robust_list = 0;
+  std::shared_ptr<SignalActions> m_signal_actions = std::make_shared<SignalActions>();
+  SigPending m_shared_pending;
+  std::vector<Thread*> m_threads;
+  Thread* m_leader = nullptr;
+  Process* m_parent = nullptr;
+  std::vector<Process*> m_children;
+  int m_pgid = 0;
+  int m_sid = 0;
+  int m_exit_signal = abi::kSIGCHLD;
+  ProcessState m_state = ProcessState::Alive;
+  int m_exit_status = 0;
+  bool m_exiting = false;
+  bool m_stopped = false;
+  int m_stop_report = 0;
+  bool m_continue_report = false;
+  WaitQueue m_child_wait;
+  WaitQueue m_exit_wait;
+  WaitQueue m_vfork_wait;
+  bool m_vfork_done = false;
   std::array<abi::Rlimit, kRlimitCount> m_rlimits;
-  AltStack m_alt_stack;
   std::string m_comm;
   PrctlState m_prctl;
   proc::ProgramLayout m_layout;

@@ -5,6 +5,7 @@
 #include "kernel/mm/address_space.h"
 #include "kernel/mm/uaccess.h"
 #include "kernel/proc/process.h"
+#include "kernel/proc/thread.h"
 
 namespace kernel::proc {
 
@@ -53,8 +54,7 @@ struct Span {
 };
 constexpr Span kWritten[] = {{0, kStackPad}, {kStackSize, kReserved1}, {kSigmask, kInfo}};
 
-abi::Sigcontext save_sigcontext(const Process& process, const hal::Cpu& cpu, u64 fpstate,
-                                u64 mask) {
+abi::Sigcontext save_sigcontext(const Thread& thread, const hal::Cpu& cpu, u64 fpstate, u64 mask) {
   abi::Sigcontext sc{};
   sc.r8 = cpu.reg(Reg::R8);
   sc.r9 = cpu.reg(Reg::R9);
@@ -76,7 +76,7 @@ abi::Sigcontext save_sigcontext(const Process& process, const hal::Cpu& cpu, u64
   sc.eflags = cpu.reg(Reg::Rflags);
   sc.cs = abi::kUSER_CS;
   sc.ss = abi::kUSER_DS;  // gs and fs are always written as 0
-  const Process::TrapState& trap = process.trap_state();
+  const Thread::TrapState& trap = thread.trap_state();
   sc.err = trap.error_code;
   sc.trapno = trap.trapno;
   sc.oldmask = mask;
@@ -184,8 +184,8 @@ hal::FpuState initial_fpu_state() {
   return fpu;
 }
 
-FrameLayout sigframe_layout(const Process& process, const SignalAction& action, u64 rsp) {
-  const Process::AltStack& alt = process.alt_stack();
+FrameLayout sigframe_layout(const Thread& thread, const SignalAction& action, u64 rsp) {
+  const Thread::AltStack& alt = thread.alt_stack();
   const bool nested = alt.on(rsp);
   bool entering = false;
   u64 sp = rsp - kRedZone;
@@ -202,13 +202,13 @@ FrameLayout sigframe_layout(const Process& process, const SignalAction& action, 
   return layout;
 }
 
-Result<void> setup_rt_frame(Process& process, hal::Cpu& cpu, int sig, const abi::Siginfo& info,
+Result<void> setup_rt_frame(Thread& thread, hal::Cpu& cpu, int sig, const abi::Siginfo& info,
                             const SignalAction& action, u64 saved_mask) {
   // "x86-64 should always use SA_RESTORER": without one there is nowhere to return to.
   if (!(action.flags & abi::kSA_RESTORER)) return Errno::kEFAULT;
-  const FrameLayout where = sigframe_layout(process, action, cpu.reg(Reg::Rsp));
+  const FrameLayout where = sigframe_layout(thread, action, cpu.reg(Reg::Rsp));
   if (!where.ok) return Errno::kEFAULT;
-  auto& as = process.address_space();
+  auto& as = thread.process().address_space();
 
   // The FP state first, as get_sigframe() does: what FXSAVE writes, then Linux's
   // software-reserved bytes (MAGIC1 is written even without XSAVE).
@@ -226,9 +226,9 @@ Result<void> setup_rt_frame(Process& process, hal::Cpu& cpu, int sig, const abi:
   frame.pretcode = action.restorer;
   frame.uc.uc_flags = abi::kUC_SIGCONTEXT_SS | abi::kUC_STRICT_RESTORE_SS;
   frame.uc.uc_link = 0;
-  const Process::AltStack& alt = process.alt_stack();
+  const Thread::AltStack& alt = thread.alt_stack();
   frame.uc.uc_stack = {alt.sp, alt.flags, 0, alt.size};
-  frame.uc.uc_mcontext = save_sigcontext(process, cpu, where.fpstate, saved_mask);
+  frame.uc.uc_mcontext = save_sigcontext(thread, cpu, where.fpstate, saved_mask);
   frame.uc.uc_sigmask = saved_mask;
   frame.info = info;
   const auto* bytes = reinterpret_cast<const u8*>(&frame);
@@ -250,8 +250,8 @@ Result<void> setup_rt_frame(Process& process, hal::Cpu& cpu, int sig, const abi:
   return {};
 }
 
-Result<u64> restore_rt_frame(Process& process, hal::Cpu& cpu) {
-  auto& as = process.address_space();
+Result<u64> restore_rt_frame(Thread& thread, hal::Cpu& cpu) {
+  auto& as = thread.process().address_space();
   // The handler's `ret` into the restorer popped pretcode.
   const u64 frame = cpu.reg(Reg::Rsp) - sizeof(u64);
   if (!user_range(frame, sizeof(abi::RtSigframe))) return Errno::kEFAULT;
@@ -259,7 +259,7 @@ Result<u64> restore_rt_frame(Process& process, hal::Cpu& cpu) {
   const u64 mask = TRY(mm::read_user<u64>(as, uc + offsetof(abi::Ucontext, uc_sigmask)));
   // uc_flags only matters for 16/32-bit SS fix-ups, which emu's 64-bit CPU never needs.
   TRY(mm::read_user<u64>(as, uc + offsetof(abi::Ucontext, uc_flags)));
-  process.signal_mask() = mask & ~kUnblockable;
+  thread.signal_mask() = mask & ~kUnblockable;
 
   abi::Sigcontext sc{};
   TRY(mm::copy_from_user(as, &sc, frame + kMcontext, offsetof(abi::Sigcontext, reserved1)));
@@ -268,12 +268,12 @@ Result<u64> restore_rt_frame(Process& process, hal::Cpu& cpu) {
 
   // restore_altstack(): only an unreadable stack_t fails; refusals are squashed.
   const auto stack = TRY(mm::read_user<abi::StackT>(as, uc + offsetof(abi::Ucontext, uc_stack)));
-  (void)set_alt_stack(process, stack, sc.rsp);
+  (void)set_alt_stack(thread, stack, sc.rsp);
   return sc.rax;
 }
 
-Result<void> set_alt_stack(Process& process, const abi::StackT& ss, u64 sp) {
-  Process::AltStack& alt = process.alt_stack();
+Result<void> set_alt_stack(Thread& thread, const abi::StackT& ss, u64 sp) {
+  Thread::AltStack& alt = thread.alt_stack();
   if (alt.on(sp)) return Errno::kEPERM;
   const i32 mode = ss.ss_flags & ~abi::kSS_AUTODISARM;
   if (mode != abi::kSS_DISABLE && mode != abi::kSS_ONSTACK && mode != 0) return Errno::kEINVAL;

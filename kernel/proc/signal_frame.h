@@ -27,6 +27,7 @@
 
 namespace kernel {
 class Process;
+class Thread;
 struct SignalAction;
 }  // namespace kernel
 
@@ -60,6 +61,7 @@ inline constexpr int kX86_TRAP_MF = 16, kX86_TRAP_AC = 17, kX86_TRAP_XF = 19;
 inline constexpr Errno kERESTARTSYS = static_cast<Errno>(512);
 inline constexpr Errno kERESTARTNOINTR = static_cast<Errno>(513);
 inline constexpr Errno kERESTARTNOHAND = static_cast<Errno>(514);
+inline constexpr Errno kERESTART_RESTARTBLOCK = static_cast<Errno>(516);
 
 struct StackT {  // stack_t
   u64 ss_sp;
@@ -110,6 +112,19 @@ struct Siginfo {
       u64 addr;
       std::int16_t addr_lsb;  // BUS_MCEERR_*: log2 of the poisoned extent
     } fault;
+    struct {  // SIGCHLD
+      i32 pid;
+      u32 uid;
+      i32 status;
+      i32 pad;
+      i64 utime;
+      i64 stime;
+    } child;
+    struct {  // rt_sigqueueinfo, POSIX timers
+      i32 pid_or_tid;
+      u32 uid_or_overrun;
+      u64 value;
+    } rt;
     u8 bytes[112];
   } fields;
 };
@@ -118,6 +133,9 @@ static_assert(offsetof(Siginfo, fields.kill.pid) == 0x10 &&
               offsetof(Siginfo, fields.kill.uid) == 0x14);
 static_assert(offsetof(Siginfo, fields.fault.addr) == 0x10);
 static_assert(offsetof(Siginfo, fields.fault.addr_lsb) == 0x18);
+static_assert(offsetof(Siginfo, fields.child.status) == 0x18 &&
+              offsetof(Siginfo, fields.child.utime) == 0x20);
+static_assert(offsetof(Siginfo, fields.rt.value) == 0x18);
 
 struct RtSigframe {  // struct rt_sigframe (64-bit); the FP state follows, 64-byte aligned
   u64 pretcode;
@@ -158,7 +176,7 @@ struct FrameLayout {
   u64 fpstate = 0;  // the FXSAVE area
   bool ok = false;  // false: the frame would overflow the alternate stack
 };
-FrameLayout sigframe_layout(const Process& process, const SignalAction& action, u64 rsp);
+FrameLayout sigframe_layout(const Thread& thread, const SignalAction& action, u64 rsp);
 
 // Builds the frame for a handler of `sig` on the guest stack and points the CPU at the
 // handler, as x64_setup_rt_frame and handle_signal do: registers, FP state, the mask
@@ -167,17 +185,17 @@ FrameLayout sigframe_layout(const Process& process, const SignalAction& action, 
 // its initial state. EFAULT (nothing changed) when the frame cannot be written: no
 // SA_RESTORER, a bad stack, an alternate stack that would overflow. The caller then forces
 // SIGSEGV; the signal mask and the action are the caller's business.
-Result<void> setup_rt_frame(Process& process, hal::Cpu& cpu, int sig, const abi::Siginfo& info,
+Result<void> setup_rt_frame(Thread& thread, hal::Cpu& cpu, int sig, const abi::Siginfo& info,
                             const SignalAction& action, u64 saved_mask);
 
 // rt_sigreturn: restores the signal mask, the registers, the FP state and the alternate stack
 // from the frame at %rsp - 8 and returns the restored %rax. EFAULT for a bad frame, possibly
 // after part of the state was restored (as on Linux); the caller then forces SIGSEGV.
-Result<u64> restore_rt_frame(Process& process, hal::Cpu& cpu);
+Result<u64> restore_rt_frame(Thread& thread, hal::Cpu& cpu);
 
 // do_sigaltstack's change of the alternate stack, for a thread whose stack pointer is sp:
 // EPERM while running on it, EINVAL for unknown flags, ENOMEM below MINSIGSTKSZ.
-Result<void> set_alt_stack(Process& process, const abi::StackT& ss, u64 sp);
+Result<void> set_alt_stack(Thread& thread, const abi::StackT& ss, u64 sp);
 
 // The x87/SSE state a handler starts with (Linux's init_fpstate for FXSR): FCW 0x37f,
 // MXCSR 0x1f80, every register empty and zero.

@@ -6,10 +6,8 @@
   X(13, rt_sigaction, Ret, Signal, Ptr, Ptr, UInt)     \
   X(14, rt_sigprocmask, Ret, Int, Ptr, Ptr, UInt)      \
   X(15, rt_sigreturn, Ret)                             \
-  X(24, sched_yield, Ret)                              \
+  X(34, pause, Ret)                                    \
   X(35, nanosleep, Ret, Ptr, Ptr)                      \
-  X(39, getpid, Ret)                                   \
-  X(60, exit, Ret, Int)                                \
   X(62, kill, Ret, Int, Signal)                        \
   X(63, uname, Ret, Ptr)                               \
   X(95, umask, Ret, Mode)                              \
@@ -21,28 +19,19 @@
   X(104, getgid, Ret)                                  \
   X(107, geteuid, Ret)                                 \
   X(108, getegid, Ret)                                 \
-  X(109, setpgid, Ret, Int, Int)                       \
-  X(110, getppid, Ret)                                 \
-  X(111, getpgrp, Ret)                                 \
-  X(121, getpgid, Ret, Int)                            \
-  X(124, getsid, Ret, Int)                             \
   X(127, rt_sigpending, Ret, Ptr, UInt)                \
   X(130, rt_sigsuspend, Ret, Ptr, UInt)                \
   X(131, sigaltstack, Ret, Ptr, Ptr)                   \
   X(157, prctl, Ret, Int, Hex, Hex, Hex, Hex)          \
   X(158, arch_prctl, Ret, ArchPrctl, Hex)              \
   X(160, setrlimit, Ret, Int, Ptr)                     \
-  X(186, gettid, Ret)                                  \
   X(200, tkill, Ret, Int, Signal)                      \
   X(201, time, Ret, Ptr)                               \
   X(204, sched_getaffinity, Ret, Int, UInt, Ptr)       \
-  X(218, set_tid_address, Ret, Ptr)                    \
   X(228, clock_gettime, Ret, ClockId, Ptr)             \
   X(229, clock_getres, Ret, ClockId, Ptr)              \
   X(230, clock_nanosleep, Ret, ClockId, Int, Ptr, Ptr) \
-  X(231, exit_group, Ret, Int)                         \
   X(234, tgkill, Ret, Int, Int, Signal)                \
-  X(273, set_robust_list, Ret, Ptr, UInt)              \
   X(302, prlimit64, Ret, Int, Int, Ptr, Ptr)           \
   X(318, getrandom, Ret, OutBuf, UInt, Hex)            \
   X(334, rseq, Ret, Ptr, UInt, Hex, Hex)

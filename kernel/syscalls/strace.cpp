@@ -542,6 +542,8 @@ class LineFormatter {
           put_ptr(m_out, v);
         }
         return;
+      case Arg::CloneFlags:
+      case Arg::FutexOp:
       case Arg::None:
       case Arg::Hex:
       case Arg::Ret:

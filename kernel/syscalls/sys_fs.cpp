@@ -76,7 +76,12 @@ Result<i64> read_into(SyscallContext& ctx, fs::File& file, std::span<const Segme
     const u64 want = std::min(total - done, static_cast<u64>(buf.size()));
     const std::span<u8> chunk(buf.data(), want);
     auto got = offset ? file.pread(chunk, *offset + done) : file.read(chunk);
-    if (!got.ok()) return done > 0 ? Result<i64>(static_cast<i64>(done)) : got.error();
+    if (!got.ok()) {
+      if (done > 0) return static_cast<i64>(done);
+      // Nothing to read yet: wait for the file to change, then read again.
+      if (got.error() == abi::kEWAIT) return ctx.block({file.poll_queue()});
+      return got.error();
+    }
     const u64 n = got.value();
     for (u64 copied = 0; copied < n;) {
       if (seg_off == segs[seg].len) {
@@ -129,7 +134,10 @@ Result<i64> write_from(SyscallContext& ctx, fs::File& file, std::span<const Segm
     if (!put.ok()) {
       // Writing to a pipe nobody reads raises SIGPIPE as well as EPIPE.
       if (put.error() == Errno::kEPIPE) ctx.kernel.send_signal(abi::kSIGPIPE, abi::kSI_USER);
-      return done > 0 ? Result<i64>(static_cast<i64>(done)) : put.error();
+      if (done > 0) return static_cast<i64>(done);
+      // No room yet: wait for the reader, then write again.
+      if (put.error() == abi::kEWAIT) return ctx.block({file.poll_queue()});
+      return put.error();
     }
     done += put.value();
     if (put.value() < have || faulted) break;

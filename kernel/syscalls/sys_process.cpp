@@ -22,34 +22,8 @@ mm::AddressSpace& as_of(SyscallContext& ctx) {
   return ctx.process.address_space();
 }
 
-// The guest's parent is emu itself, which the guest cannot see; Linux shows 0 as the
-// parent of a process whose parent lies outside its pid namespace.
-constexpr int kParentPid = 0;
 }  // namespace
 
-Result<i64> sys_exit(SyscallContext& ctx, const SyscallArgs& args) {
-  // One thread per process: exit ends the process, like exit_group.
-  ctx.kernel.exit_process(static_cast<int>(args.a[0]));
-  return 0;
-}
-
-Result<i64> sys_exit_group(SyscallContext& ctx, const SyscallArgs& args) {
-  ctx.kernel.exit_process(static_cast<int>(args.a[0]));
-  return 0;
-}
-
-Result<i64> sys_getpid(SyscallContext& ctx, const SyscallArgs&) {
-  return ctx.process.pid();
-}
-Result<i64> sys_gettid(SyscallContext& ctx, const SyscallArgs&) {
-  return ctx.process.tid();
-}
-Result<i64> sys_getppid(SyscallContext&, const SyscallArgs&) {
-  return kParentPid;
-}
-Result<i64> sys_getpgrp(SyscallContext& ctx, const SyscallArgs&) {
-  return ctx.process.pid();
-}
 Result<i64> sys_getuid(SyscallContext&, const SyscallArgs&) {
   return getuid();
 }
@@ -80,27 +54,6 @@ Result<i64> sys_getgroups(SyscallContext& ctx, const SyscallArgs& args) {
     done += chunk;
   }
   return n;
-}
-
-Result<i64> sys_getpgid(SyscallContext& ctx, const SyscallArgs& args) {
-  const int pid = static_cast<int>(args.a[0]);
-  if (pid != 0 && pid != ctx.process.pid()) return Errno::kESRCH;
-  return ctx.process.pid();
-}
-
-Result<i64> sys_getsid(SyscallContext& ctx, const SyscallArgs& args) {
-  const int pid = static_cast<int>(args.a[0]);
-  if (pid != 0 && pid != ctx.process.pid()) return Errno::kESRCH;
-  return ctx.process.pid();
-}
-
-Result<i64> sys_setpgid(SyscallContext& ctx, const SyscallArgs& args) {
-  const int pid = static_cast<int>(args.a[0]), pgid = static_cast<int>(args.a[1]);
-  if (pgid < 0) return Errno::kEINVAL;
-  if (pid != 0 && pid != ctx.process.pid()) return Errno::kESRCH;
-  // The process leads its own session, so it cannot change its group (Linux: EPERM).
-  if (pgid != 0 && pgid != ctx.process.pid()) return Errno::kEPERM;
-  return 0;
 }
 
 Result<i64> sys_uname(SyscallContext& ctx, const SyscallArgs& args) {
@@ -186,19 +139,6 @@ Result<i64> sys_prctl(SyscallContext& ctx, const SyscallArgs& args) {
     default:
       return Errno::kEINVAL;
   }
-}
-
-Result<i64> sys_set_tid_address(SyscallContext& ctx, const SyscallArgs& args) {
-  ctx.process.clear_child_tid() = args.a[0];
-  return ctx.process.tid();
-}
-
-Result<i64> sys_set_robust_list(SyscallContext& ctx, const SyscallArgs& args) {
-  // struct robust_list_head is 24 bytes; the list is walked only when a thread exits
-  // holding robust futexes, which needs threads.
-  if (args.a[1] != 24) return Errno::kEINVAL;
-  ctx.process.robust_list() = args.a[0];
-  return 0;
 }
 
 Result<i64> sys_rseq(SyscallContext&, const SyscallArgs&) {
@@ -291,10 +231,6 @@ Result<i64> sys_sysinfo(SyscallContext& ctx, const SyscallArgs& args) {
   info.procs = 1;
   info.mem_unit = 1;
   TRY(mm::write_user(as_of(ctx), args.a[0], info));
-  return 0;
-}
-
-Result<i64> sys_sched_yield(SyscallContext&, const SyscallArgs&) {
   return 0;
 }
 

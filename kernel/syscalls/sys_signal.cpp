@@ -3,11 +3,14 @@
 // user mode (Kernel::send_signal); the frames a handler runs on are in proc/signal_frame.
 #include <unistd.h>
 
+#include <limits>
+
 #include "kernel/abi/linux.h"
 #include "kernel/kernel.h"
 #include "kernel/mm/uaccess.h"
 #include "kernel/proc/process.h"
 #include "kernel/proc/signal_frame.h"
+#include "kernel/proc/thread.h"
 #include "kernel/syscalls/syscall.h"
 
 namespace kernel::syscalls {
@@ -27,12 +30,6 @@ struct GuestSigaction {
 
 constexpr u64 kUnblockable = (u64{1} << (abi::kSIGKILL - 1)) | (u64{1} << (abi::kSIGSTOP - 1));
 
-Result<i64> send_to_self(SyscallContext& ctx, int sig, int si_code) {
-  if (sig < 0 || sig > abi::kNumSignals) return Errno::kEINVAL;
-  if (sig != 0) ctx.kernel.send_signal(sig, si_code);
-  return 0;
-}
-
 }  // namespace
 
 Result<i64> sys_rt_sigaction(SyscallContext& ctx, const SyscallArgs& args) {
@@ -51,7 +48,10 @@ Result<i64> sys_rt_sigaction(SyscallContext& ctx, const SyscallArgs& args) {
     action = {fresh.handler, fresh.flags & abi::kSA_UAPI_FLAGS, fresh.restorer,
               fresh.mask & ~kUnblockable};
     // POSIX: setting a pending signal's action to "ignore" discards it.
-    if (proc::handler_ignores(action, sig)) ctx.process.pending_signals() &= ~(u64{1} << (sig - 1));
+    if (proc::handler_ignores(action, sig)) {
+      ctx.process.shared_pending().discard(sigbit(sig));
+      for (Thread* t : ctx.process.threads()) t->pending().discard(sigbit(sig));
+    }
   }
   // The new action stands even when the old one cannot be written back.
   if (args.a[2]) TRY(mm::write_user(as, args.a[2], old));
@@ -62,7 +62,7 @@ Result<i64> sys_rt_sigprocmask(SyscallContext& ctx, const SyscallArgs& args) {
   const int how = static_cast<int>(args.a[0]);
   if (args.a[3] != kSigsetSize) return Errno::kEINVAL;
   auto& as = ctx.process.address_space();
-  u64& mask = ctx.process.signal_mask();
+  u64& mask = ctx.thread.signal_mask();
   u64 set = 0;
   if (args.a[1]) {
     set = TRY(mm::read_user<u64>(as, args.a[1]));
@@ -90,30 +90,35 @@ Result<i64> sys_rt_sigprocmask(SyscallContext& ctx, const SyscallArgs& args) {
 
 Result<i64> sys_rt_sigpending(SyscallContext& ctx, const SyscallArgs& args) {
   if (args.a[1] > kSigsetSize) return Errno::kEINVAL;
-  const u64 set = ctx.process.pending_signals() & ctx.process.signal_mask();
+  const u64 set =
+      (ctx.thread.pending().set() | ctx.process.shared_pending().set()) & ctx.thread.signal_mask();
   TRY(mm::copy_to_user(ctx.process.address_space(), args.a[0], &set, args.a[1]));
   return 0;
 }
 
 Result<i64> sys_rt_sigsuspend(SyscallContext& ctx, const SyscallArgs& args) {
+  Thread& t = ctx.thread;
+  if (ctx.resuming()) {
+    // Only a signal ends the wait; its handler sees EINTR, or with none the call restarts.
+    if (ctx.wake_reason() == WakeReason::Signal) return abi::kERESTARTNOHAND;
+    return ctx.block({}, 0, abi::kERESTARTNOHAND);
+  }
   if (args.a[1] != kSigsetSize) return Errno::kEINVAL;
   const u64 set = TRY(mm::read_user<u64>(ctx.process.address_space(), args.a[0]));
-  Process& p = ctx.process;
-  p.saved_sigmask() = p.signal_mask();
-  p.signal_mask() = set & ~kUnblockable;
-  if (!(p.pending_signals() & ~p.signal_mask())) {
-    // One thread and no timers: nothing can ever send a signal now. Linux would sleep until
-    // the process is killed from outside; emu sleeps until it is killed itself.
-    if (ctx.kernel.sink())
-      ctx.kernel.sink()->warning("rt_sigsuspend with no signal pending: sleeping forever");
-    for (;;) pause();
-  }
-  // The pending signal's handler sees EINTR; with no handler, the call starts again.
-  return abi::kERESTARTNOHAND;
+  t.saved_sigmask() = t.signal_mask();
+  t.signal_mask() = set & ~kUnblockable;
+  if (ctx.kernel.signal_pending(t)) return abi::kERESTARTNOHAND;
+  return ctx.block({}, 0, abi::kERESTARTNOHAND);
+}
+
+Result<i64> sys_pause(SyscallContext& ctx, const SyscallArgs&) {
+  if (ctx.resuming() && ctx.wake_reason() == WakeReason::Signal) return abi::kERESTARTNOHAND;
+  if (ctx.kernel.signal_pending(ctx.thread)) return abi::kERESTARTNOHAND;
+  return ctx.block({}, 0, abi::kERESTARTNOHAND);
 }
 
 Result<i64> sys_rt_sigreturn(SyscallContext& ctx, const SyscallArgs&) {
-  auto restored = proc::restore_rt_frame(ctx.process, ctx.cpu);
+  auto restored = proc::restore_rt_frame(ctx.thread, ctx.cpu);
   if (!restored.ok()) {
     ctx.kernel.force_signal(abi::kSIGSEGV);  // signal_fault()
     return 0;
@@ -127,35 +132,84 @@ Result<i64> sys_sigaltstack(SyscallContext& ctx, const SyscallArgs& args) {
   const u64 sp = ctx.cpu.reg(hal::Reg::Rsp);
   abi::StackT fresh{};
   if (args.a[0]) fresh = TRY(mm::read_user<abi::StackT>(as, args.a[0]));
-  const Process::AltStack current = ctx.process.alt_stack();
+  const Thread::AltStack current = ctx.thread.alt_stack();
   // The flags report SS_ONSTACK while running on the stack, SS_DISABLE without one.
   const abi::StackT old{current.sp, current.state(sp) | (current.flags & abi::kSS_AUTODISARM), 0,
                         current.size};
-  if (args.a[0]) TRY(proc::set_alt_stack(ctx.process, fresh, sp));
+  if (args.a[0]) TRY(proc::set_alt_stack(ctx.thread, fresh, sp));
   if (args.a[1]) TRY(mm::write_user(as, args.a[1], old));
   return 0;
 }
 
+namespace {
+
+abi::Siginfo user_siginfo(SyscallContext& ctx, int sig, int code) {
+  return proc::siginfo_kill(sig, code, ctx.process.pid(), 0);
+}
+
+// Sends `info` to a whole process: 0 for sig 0, which only checks the target exists.
+Result<i64> signal_process(SyscallContext& ctx, Process& target, const abi::Siginfo& info) {
+  if (!target.alive()) return 0;  // a zombie takes signals and ignores them
+  if (info.si_signo) ctx.kernel.signal_process(target, info);
+  return 0;
+}
+
+}  // namespace
+
 Result<i64> sys_kill(SyscallContext& ctx, const SyscallArgs& args) {
   const int pid = static_cast<int>(args.a[0]);
   const int sig = static_cast<int>(args.a[1]);
-  // -1 means every process but the caller and init: in emu's world, none.
-  if (pid != ctx.process.pid() && pid != 0) return Errno::kESRCH;
-  return send_to_self(ctx, sig, abi::kSI_USER);
+  if (sig < 0 || sig > abi::kNumSignals) return Errno::kEINVAL;
+  const abi::Siginfo info = user_siginfo(ctx, sig, abi::kSI_USER);
+  if (pid > 0) {
+    // A thread's id names its whole process here.
+    Process* target = ctx.kernel.find_process(pid);
+    if (!target) {
+      Thread* t = ctx.kernel.find_thread(pid);
+      if (!t) return Errno::kESRCH;
+      target = &t->process();
+    }
+    return signal_process(ctx, *target, info);
+  }
+  if (pid == std::numeric_limits<int>::min()) return Errno::kESRCH;
+  // kill(-1): every process but init and the caller; kill(0) / kill(-pgrp): a group.
+  const int pgrp = pid == 0 ? ctx.process.pgid() : -pid;
+  bool found = false;
+  for (Process* p : ctx.kernel.processes()) {
+    if (!p->alive()) continue;
+    if (pid == -1) {
+      if (p == ctx.kernel.init_process() || p == &ctx.process) continue;
+    } else if (p->pgid() != pgrp) {
+      continue;
+    }
+    found = true;
+    TRY(signal_process(ctx, *p, info));
+  }
+  return found ? Result<i64>(0) : Result<i64>(Errno::kESRCH);
 }
+
+namespace {
+
+Result<i64> signal_thread(SyscallContext& ctx, int tgid, int tid, int sig) {
+  if (sig < 0 || sig > abi::kNumSignals) return Errno::kEINVAL;
+  Thread* t = ctx.kernel.find_thread(tid);
+  if (!t || (tgid > 0 && t->process().pid() != tgid)) return Errno::kESRCH;
+  if (sig) ctx.kernel.signal_thread(*t, user_siginfo(ctx, sig, abi::kSI_TKILL));
+  return 0;
+}
+
+}  // namespace
 
 Result<i64> sys_tkill(SyscallContext& ctx, const SyscallArgs& args) {
   const int tid = static_cast<int>(args.a[0]);
   if (tid <= 0) return Errno::kEINVAL;
-  if (tid != ctx.process.tid()) return Errno::kESRCH;
-  return send_to_self(ctx, static_cast<int>(args.a[1]), abi::kSI_TKILL);
+  return signal_thread(ctx, 0, tid, static_cast<int>(args.a[1]));
 }
 
 Result<i64> sys_tgkill(SyscallContext& ctx, const SyscallArgs& args) {
   const int tgid = static_cast<int>(args.a[0]), tid = static_cast<int>(args.a[1]);
   if (tgid <= 0 || tid <= 0) return Errno::kEINVAL;
-  if (tgid != ctx.process.pid() || tid != ctx.process.tid()) return Errno::kESRCH;
-  return send_to_self(ctx, static_cast<int>(args.a[2]), abi::kSI_TKILL);
+  return signal_thread(ctx, tgid, tid, static_cast<int>(args.a[2]));
 }
 
 }  // namespace kernel::syscalls

@@ -5,6 +5,7 @@
 #include <cerrno>
 
 #include "kernel/abi/linux.h"
+#include "kernel/kernel.h"
 #include "kernel/mm/uaccess.h"
 #include "kernel/proc/process.h"
 #include "kernel/syscalls/syscall.h"
@@ -42,20 +43,44 @@ Result<abi::Timespec> read_timespec(SyscallContext& ctx, u64 addr) {
   return ts;
 }
 
-// Sleeps on the host. A signal to emu interrupts the sleep; the guest sees EINTR with the
-// time left, as a guest signal would give it.
-Result<i64> host_sleep(SyscallContext& ctx, int clock, int flags, const abi::Timespec& req,
-                       u64 rem_ptr) {
-  timespec want{req.tv_sec, req.tv_nsec}, left{};
-  const int rc = clock_nanosleep(clock, flags, &want, &left);
-  if (rc == 0) return 0;
-  if (rc == EINTR) {
-    if (rem_ptr && !(flags & TIMER_ABSTIME))
-      TRY(mm::write_user(ctx.process.address_space(), rem_ptr,
-                         abi::Timespec{left.tv_sec, left.tv_nsec}));
-    return Errno::kEINTR;
+u64 clock_ns(int clock) {
+  timespec now{};
+  clock_gettime(clock, &now);
+  return static_cast<u64>(now.tv_sec) * kNsPerSec + static_cast<u64>(now.tv_nsec);
+}
+
+// The calling thread sleeps until a CLOCK_MONOTONIC deadline while others run. A signal
+// that is handled ends the sleep with EINTR and, for a relative sleep, the time left.
+Result<i64> guest_sleep(SyscallContext& ctx, int clock, bool absolute, const abi::Timespec& req,
+                        u64 rem_ptr) {
+  BlockedCall& call = ctx.thread.call();
+  const u64 now = Kernel::monotonic_ns();
+  if (ctx.resuming()) {
+    const u64 deadline = call.deadline_ns;
+    if (ctx.wake_reason() != WakeReason::Signal) {
+      if (now >= deadline) return 0;
+      return ctx.block({}, deadline, abi::kERESTART_RESTARTBLOCK);
+    }
+    if (absolute) return abi::kERESTARTNOHAND;
+    if (rem_ptr) {
+      const u64 left = deadline > now ? deadline - now : 0;
+      TRY(mm::write_user(
+          ctx.process.address_space(), rem_ptr,
+          abi::Timespec{static_cast<i64>(left / kNsPerSec), static_cast<i64>(left % kNsPerSec)}));
+    }
+    return abi::kERESTART_RESTARTBLOCK;
   }
-  return Errno::kEINVAL;
+  const u64 want = static_cast<u64>(req.tv_sec) * kNsPerSec + static_cast<u64>(req.tv_nsec);
+  u64 deadline;
+  if (absolute) {
+    const u64 clock_now = clock_ns(clock);
+    if (want <= clock_now) return 0;
+    deadline = now + (want - clock_now);
+  } else {
+    if (want == 0) return 0;
+    deadline = now + want;
+  }
+  return ctx.block({}, deadline, absolute ? abi::kERESTARTNOHAND : abi::kERESTART_RESTARTBLOCK);
 }
 
 }  // namespace
@@ -103,8 +128,9 @@ Result<i64> sys_time(SyscallContext& ctx, const SyscallArgs& args) {
 }
 
 Result<i64> sys_nanosleep(SyscallContext& ctx, const SyscallArgs& args) {
-  const abi::Timespec req = TRY(read_timespec(ctx, args.a[0]));
-  return host_sleep(ctx, CLOCK_MONOTONIC, 0, req, args.a[1]);
+  abi::Timespec req{};
+  if (!ctx.resuming()) req = TRY(read_timespec(ctx, args.a[0]));
+  return guest_sleep(ctx, CLOCK_MONOTONIC, false, req, args.a[1]);
 }
 
 Result<i64> sys_clock_nanosleep(SyscallContext& ctx, const SyscallArgs& args) {
@@ -112,8 +138,9 @@ Result<i64> sys_clock_nanosleep(SyscallContext& ctx, const SyscallArgs& args) {
   const int flags = static_cast<int>(args.a[1]);
   if (id == abi::kCLOCK_THREAD_CPUTIME_ID) return Errno::kEINVAL;
   if (!clock_supported(id)) return Errno::kEINVAL;
-  const abi::Timespec req = TRY(read_timespec(ctx, args.a[2]));
-  return host_sleep(ctx, id, flags & TIMER_ABSTIME, req, args.a[3]);
+  abi::Timespec req{};
+  if (!ctx.resuming()) req = TRY(read_timespec(ctx, args.a[2]));
+  return guest_sleep(ctx, id, flags & TIMER_ABSTIME, req, args.a[3]);
 }
 
 }  // namespace kernel::syscalls

@@ -395,10 +395,11 @@ TEST_CASE("status shows identity, memory, signals and capabilities", "[procfs]")
 
 TEST_CASE("status renders blocked, ignored and caught signals as 64-bit masks", "[procfs]") {
   KnownProcess k;
-  k.process.signal_mask() = (u64{1} << (abi::kSIGUSR1 - 1)) | (u64{1} << 63);
+  TaskFacts facts = known_facts();
+  facts.blocked = (u64{1} << (abi::kSIGUSR1 - 1)) | (u64{1} << 63);
   k.process.signal_actions()[abi::kSIGPIPE].handler = abi::kSIG_IGN;
   k.process.signal_actions()[abi::kSIGINT].handler = 0x401000;
-  const std::string status = render_status(k.process, k.view(), known_facts());
+  const std::string status = render_status(k.process, k.view(), facts);
   CHECK(status.find("SigBlk:\t8000000000000200\n") != std::string::npos);
   CHECK(status.find("SigIgn:\t0000000000001000\n") != std::string::npos);
   CHECK(status.find("SigCgt:\t0000000000000002\n") != std::string::npos);

@@ -13,6 +13,7 @@
 #include "kernel/mm/frame_allocator.h"
 #include "kernel/mm/uaccess.h"
 #include "kernel/proc/process.h"
+#include "kernel/proc/thread.h"
 #include "kernel/proc/signal_frame.h"
 
 using namespace kernel;
@@ -30,8 +31,9 @@ constexpr u64 round_down(u64 v, u64 a) {
 }
 
 struct Fixture : test::MemoryFixture {
-  Process process{100, new_address_space()};
-  mm::AddressSpace& as = process.address_space();
+  std::shared_ptr<Process> owner = std::make_shared<Process>(100, new_address_space());
+  Thread thread{100, owner};
+  mm::AddressSpace& as = owner->address_space();
   u64 stack = map(16 * kPageSize);
   u64 top = stack + 16 * kPageSize;
   SignalAction action{kHandler, abi::kSA_SIGINFO | abi::kSA_RESTORER, kRestorer, 0};
@@ -47,8 +49,8 @@ struct Fixture : test::MemoryFixture {
     for (u64 i = 0; i < sizeof cpu.fpu.bytes; ++i) cpu.fpu.bytes[i] = static_cast<u8>(i * 7 + 1);
     const u32 mxcsr = 0x3f80;  // valid: FXRSTOR would refuse reserved bits
     std::memcpy(cpu.fpu.bytes + FpuState::kMxcsr, &mxcsr, 4);
-    process.signal_mask() = 0x5;
-    process.trap_state() = {abi::kX86_TRAP_PF, 7, 0xdead000};
+    thread.signal_mask() = 0x5;
+    thread.trap_state() = {abi::kX86_TRAP_PF, 7, 0xdead000};
   }
   u64 map(u64 len, u64 prot = abi::kPROT_READ | abi::kPROT_WRITE) {
     mm::MapRequest req;
@@ -59,7 +61,7 @@ struct Fixture : test::MemoryFixture {
     return r.value();
   }
   Result<void> setup(u64 saved_mask = 0x5) {
-    return proc::setup_rt_frame(process, cpu, abi::kSIGUSR1, info, action, saved_mask);
+    return proc::setup_rt_frame(thread, cpu, abi::kSIGUSR1, info, action, saved_mask);
   }
   abi::RtSigframe frame_at(u64 addr) {
     abi::RtSigframe f;
@@ -69,7 +71,7 @@ struct Fixture : test::MemoryFixture {
   // What the handler's `ret` into the restorer leaves: %rsp just above pretcode.
   Result<u64> sigreturn_from(u64 frame) {
     cpu.set_reg(Reg::Rsp, frame + 8);
-    return proc::restore_rt_frame(process, cpu);
+    return proc::restore_rt_frame(thread, cpu);
   }
 };
 
@@ -132,7 +134,7 @@ TEST_CASE("a handler starts with its arguments, DF/TF/RF clear and a fresh FPU",
 TEST_CASE("the frame holds the interrupted registers, masks, stacks and trap", "[signal]") {
   Fixture f;
   const Fixture before;  // the same starting values
-  f.process.alt_stack() = {0x10000, abi::kSS_AUTODISARM, 0x4000};
+  f.thread.alt_stack() = {0x10000, abi::kSS_AUTODISARM, 0x4000};
   REQUIRE(f.setup(0x9).ok());
   const abi::RtSigframe fr = f.frame_at(f.cpu.reg(Reg::Rsp));
   const abi::Sigcontext& sc = fr.uc.uc_mcontext;
@@ -194,15 +196,15 @@ TEST_CASE("without SA_SIGINFO the siginfo bytes are left as the stack had them",
 TEST_CASE("rt_sigreturn restores registers, FP state, mask and alternate stack", "[signal]") {
   Fixture f;
   const Fixture before;
-  f.process.alt_stack() = {0x10000, 0, 0x4000};
+  f.thread.alt_stack() = {0x10000, 0, 0x4000};
   REQUIRE(f.setup(0x5).ok());
   const u64 frame = f.cpu.reg(Reg::Rsp);
   // The handler runs: registers, FPU, mask and alternate stack all change.
   for (int r = 0; r < static_cast<int>(Reg::Count); ++r)
     if (r != static_cast<int>(Reg::Rflags)) f.cpu.regs[r] ^= 0xffff;
   std::memset(f.cpu.fpu.bytes, 0, sizeof f.cpu.fpu.bytes);
-  f.process.signal_mask() = 0xffff;
-  f.process.alt_stack() = {};
+  f.thread.signal_mask() = 0xffff;
+  f.thread.alt_stack() = {};
   auto r = f.sigreturn_from(frame);
   REQUIRE(r.ok());
   REQUIRE(r.value() == before.cpu.reg(Reg::Rax));
@@ -213,9 +215,9 @@ TEST_CASE("rt_sigreturn restores registers, FP state, mask and alternate stack",
     REQUIRE(f.cpu.reg(reg) == before.cpu.reg(reg));
   }
   REQUIRE(std::memcmp(f.cpu.fpu.bytes, before.cpu.fpu.bytes, FpuState::kSaved) == 0);
-  REQUIRE(f.process.signal_mask() == 0x5);
-  REQUIRE(f.process.alt_stack().sp == 0x10000);
-  REQUIRE(f.process.alt_stack().size == 0x4000);
+  REQUIRE(f.thread.signal_mask() == 0x5);
+  REQUIRE(f.thread.alt_stack().sp == 0x10000);
+  REQUIRE(f.thread.alt_stack().size == 0x4000);
 }
 
 TEST_CASE("a handler may change the context it returns to", "[signal]") {
@@ -234,7 +236,7 @@ TEST_CASE("a handler may change the context it returns to", "[signal]") {
   REQUIRE(f.sigreturn_from(frame).value() == 77);
   REQUIRE(f.cpu.reg(Reg::Rip) == 0x4005a9);
   REQUIRE(f.cpu.reg(Reg::Rflags) == ((flags_in_handler & ~(kCF | kDF)) | kDF));
-  REQUIRE(f.process.signal_mask() == 0x2);  // SIGKILL cannot be blocked
+  REQUIRE(f.thread.signal_mask() == 0x2);  // SIGKILL cannot be blocked
 }
 
 TEST_CASE("rt_sigreturn with a NULL fpstate resets the FPU", "[signal]") {
@@ -253,12 +255,12 @@ TEST_CASE("rt_sigreturn refuses a bad frame", "[signal]") {
   Fixture f;
   SECTION("unmapped") {
     f.cpu.set_reg(Reg::Rsp, 0x1000);
-    REQUIRE(proc::restore_rt_frame(f.process, f.cpu).error() == abi::Errno::kEFAULT);
-    REQUIRE(f.process.signal_mask() == 0x5);  // nothing read, nothing changed
+    REQUIRE(proc::restore_rt_frame(f.thread, f.cpu).error() == abi::Errno::kEFAULT);
+    REQUIRE(f.thread.signal_mask() == 0x5);  // nothing read, nothing changed
   }
   SECTION("beyond user space") {
     f.cpu.set_reg(Reg::Rsp, mm::kTaskSize - 100);
-    REQUIRE(proc::restore_rt_frame(f.process, f.cpu).error() == abi::Errno::kEFAULT);
+    REQUIRE(proc::restore_rt_frame(f.thread, f.cpu).error() == abi::Errno::kEFAULT);
   }
   SECTION("reserved MXCSR bits, which FXRSTOR would fault on") {
     REQUIRE(f.setup().ok());
@@ -299,7 +301,7 @@ TEST_CASE("a frame that cannot be written fails and changes nothing", "[signal]"
 TEST_CASE("SA_ONSTACK moves to the top of the alternate stack, once", "[signal]") {
   Fixture f;
   const u64 alt = f.map(4 * kPageSize);
-  f.process.alt_stack() = {alt, 0, 4 * kPageSize};
+  f.thread.alt_stack() = {alt, 0, 4 * kPageSize};
   f.action.flags |= abi::kSA_ONSTACK;
   REQUIRE(f.setup().ok());
   const u64 first = f.cpu.reg(Reg::Rsp);
@@ -308,10 +310,10 @@ TEST_CASE("SA_ONSTACK moves to the top of the alternate stack, once", "[signal]"
   REQUIRE(f.setup().ok());
   const u64 second = f.cpu.reg(Reg::Rsp);
   REQUIRE(second == round_down(round_down(first - 128 - 512, 64) - 440, 16) - 8);
-  REQUIRE(f.process.alt_stack().state(second) == abi::kSS_ONSTACK);
+  REQUIRE(f.thread.alt_stack().state(second) == abi::kSS_ONSTACK);
   // Without SA_ONSTACK the current stack is used even when an alternate one is set.
   Fixture g;
-  g.process.alt_stack() = {alt, 0, 4 * kPageSize};
+  g.thread.alt_stack() = {alt, 0, 4 * kPageSize};
   REQUIRE(g.setup().ok());
   REQUIRE(g.cpu.reg(Reg::Rsp) > g.stack);
 }
@@ -319,7 +321,7 @@ TEST_CASE("SA_ONSTACK moves to the top of the alternate stack, once", "[signal]"
 TEST_CASE("a frame that would overflow the alternate stack fails", "[signal]") {
   Fixture f;
   const u64 alt = f.map(4 * kPageSize);
-  f.process.alt_stack() = {alt + 3 * kPageSize, 0, 512};  // smaller than a frame
+  f.thread.alt_stack() = {alt + 3 * kPageSize, 0, 512};  // smaller than a frame
   f.action.flags |= abi::kSA_ONSTACK;
   REQUIRE(f.setup().error() == abi::Errno::kEFAULT);
 }
@@ -347,7 +349,7 @@ struct Booted : test::BootedKernel {
     REQUIRE(call(13, static_cast<u64>(sig), mem, 0, 8) == 0);
   }
   i64 tkill(int sig) {
-    return call(200, static_cast<u64>(kernel.current().tid()), static_cast<u64>(sig));
+    return call(200, static_cast<u64>(kernel.current_thread().tid()), static_cast<u64>(sig));
   }
   // The handler returns: `ret` pops pretcode and the restorer calls rt_sigreturn.
   i64 sigreturn() {
@@ -374,12 +376,12 @@ TEST_CASE("a signal sent to oneself runs its handler when the syscall returns", 
   REQUIRE(fr.info.si_code == abi::kSI_TKILL);
   REQUIRE(fr.info.fields.kill.pid == b.kernel.current().pid());
   // The handler runs with sa_mask and the signal itself blocked; sigreturn unblocks them.
-  REQUIRE(b.kernel.current().signal_mask() == (kBit | (u64{1} << (abi::kSIGUSR2 - 1))));
+  REQUIRE(b.kernel.current_thread().signal_mask() == (kBit | (u64{1} << (abi::kSIGUSR2 - 1))));
   b.cpu.set_reg(Reg::Rbx, 0);
   REQUIRE(b.sigreturn() == 0);
   REQUIRE(b.cpu.reg(Reg::Rip) == 0x400100);
   REQUIRE(b.cpu.reg(Reg::Rbx) == 0x1234);
-  REQUIRE(b.kernel.current().signal_mask() == 0);
+  REQUIRE(b.kernel.current_thread().signal_mask() == 0);
   REQUIRE_FALSE(b.kernel.exited());
 }
 
@@ -505,7 +507,7 @@ TEST_CASE("rt_sigsuspend returns EINTR after the handler of a pending signal", "
   REQUIRE(static_cast<i64>(fr.uc.uc_mcontext.rax) == -static_cast<i64>(abi::Errno::kEINTR));
   REQUIRE(fr.uc.uc_sigmask == kBit);  // the mask from before the suspend comes back
   b.sigreturn();
-  REQUIRE(b.kernel.current().signal_mask() == kBit);
+  REQUIRE(b.kernel.current_thread().signal_mask() == kBit);
   REQUIRE(b.cpu.reg(Reg::Rip) == 0x400500);
 }
 
@@ -519,7 +521,7 @@ TEST_CASE("a pending signal that turns out ignored restarts rt_sigsuspend", "[si
   b.cpu.set_reg(Reg::Rip, 0x400502);
   REQUIRE(b.call(130, b.mem + 72, 8) == 130);  // %rax is the syscall number again
   REQUIRE(b.cpu.reg(Reg::Rip) == 0x400500);    // back on the `syscall` instruction
-  REQUIRE(b.kernel.current().signal_mask() == u64{1} << (abi::kSIGCHLD - 1));
+  REQUIRE(b.kernel.current_thread().signal_mask() == u64{1} << (abi::kSIGCHLD - 1));
 }
 
 TEST_CASE("sigaltstack reports SS_ONSTACK while running on the stack", "[signal]") {

@@ -20,6 +20,7 @@
 #include "kernel/mm/address_space.h"
 #include "kernel/mm/uaccess.h"
 #include "kernel/proc/process.h"
+#include "kernel/proc/thread.h"
 #include "kernel/syscalls/sys_fs.h"
 
 using namespace kernel;
@@ -353,8 +354,11 @@ struct Guest {
   test::FakeRam ram{16 << 20};
   test::FakeCpu cpu;
   Kernel kernel{ram.memory(), cpu, options(tree.root()), nullptr};
-  Process process{100, std::make_unique<mm::AddressSpace>(kernel.memory())};
-  syscalls::SyscallContext ctx{kernel, process, cpu};
+  std::shared_ptr<Process> owner =
+      std::make_shared<Process>(100, std::make_shared<mm::AddressSpace>(kernel.memory()));
+  Process& process = *owner;
+  Thread thread{100, owner};
+  syscalls::SyscallContext ctx{kernel, process, thread, cpu};
   u64 mem = map(16 * kPageSize);
 
   Guest() { process.set_exe_path("/bin/prog"); }

@@ -4,6 +4,7 @@
 #include "kernel/fs/procfs/task_mmu.h"
 #include "kernel/kernel.h"
 #include "kernel/proc/process.h"
+#include "kernel/proc/thread.h"
 
 namespace kernel::fs::procfs {
 
@@ -51,10 +52,27 @@ std::string umask_text(u32 umask) {
 
 TaskFacts task_facts(Kernel& kernel, Process& process) {
   TaskFacts facts;
-  // emu's processes have no parent in the guest, and each leads its own group and session.
-  facts.ppid = 0;
-  facts.pgid = process.pid();
-  facts.sid = process.pid();
+  // The first process's parent is outside the guest's pid namespace: 0.
+  facts.ppid = process.parent() ? process.parent()->pid() : 0;
+  facts.pgid = process.pgid();
+  facts.sid = process.sid();
+  facts.threads = static_cast<int>(process.threads().size());
+  facts.shared_pending = process.shared_pending().set();
+  facts.queued = process.shared_pending().queued();
+  if (!process.alive()) {
+    facts.state = 'Z';
+  } else if (process.stopped()) {
+    facts.state = 'T';
+  } else if (Thread* leader = process.leader()) {
+    facts.state = leader == &kernel.current_thread() || !leader->blocked() ? 'R' : 'S';
+  }
+  if (Thread* leader = process.leader()) {
+    facts.thread_pending = leader->pending().set();
+    facts.blocked = leader->signal_mask();
+    facts.queued += leader->pending().queued();
+    facts.voluntary_switches = leader->voluntary_switches();
+    facts.involuntary_switches = leader->involuntary_switches();
+  }
   facts.identity = host::identity();
   // The guest's instructions run on emu's thread: its CPU time is the process's.
   host::cpu_time_ns(facts.utime_ns, facts.stime_ns);
@@ -78,10 +96,16 @@ std::string render_status(Process& process, const MmView& mm, const TaskFacts& f
   // task_state()
   const host::Identity& id = facts.identity;
   m.puts("Umask:\t").puts(umask_text(process.umask())).putc('\n');
-  m.puts("State:\tR (running)");
+  static constexpr const char* kStates[] = {"R (running)", "S (sleeping)", "T (stopped)",
+                                            "Z (zombie)"};
+  const char* state = kStates[facts.state == 'S'   ? 1
+                              : facts.state == 'T' ? 2
+                              : facts.state == 'Z' ? 3
+                                                   : 0];
+  m.puts("State:\t").puts(state);
   m.dec("\nTgid:\t", static_cast<u64>(process.pid()));
   m.dec("\nNgid:\t", 0);
-  m.dec("\nPid:\t", static_cast<u64>(process.tid()));
+  m.dec("\nPid:\t", static_cast<u64>(process.pid()));
   m.dec("\nPPid:\t", static_cast<u64>(facts.ppid));
   m.dec("\nTracerPid:\t", 0);
   m.dec("\nUid:\t", id.uid).dec("\t", id.euid).dec("\t", id.suid).dec("\t", id.fsuid);
@@ -91,7 +115,7 @@ std::string render_status(Process& process, const MmView& mm, const TaskFacts& f
   for (size_t g = 0; g < id.groups.size(); ++g) m.dec(g ? " " : "", id.groups[g]);
   m.putc(' ');
   m.dec("\nNStgid:\t", static_cast<u64>(process.pid()));
-  m.dec("\nNSpid:\t", static_cast<u64>(process.tid()));
+  m.dec("\nNSpid:\t", static_cast<u64>(process.pid()));
   m.dec("\nNSpgid:\t", static_cast<u64>(facts.pgid));
   m.dec("\nNSsid:\t", static_cast<u64>(facts.sid));
   m.putc('\n');
@@ -102,14 +126,13 @@ std::string render_status(Process& process, const MmView& mm, const TaskFacts& f
   // task_sig()
   u64 ignored = 0, caught = 0;
   collect_sig_ign_catch(process, ignored, caught);
-  const u64 pending = process.pending_signals();
   m.dec("Threads:\t", static_cast<u64>(facts.threads));
-  m.dec("\nSigQ:\t", static_cast<u64>(__builtin_popcountll(pending)));
+  m.dec("\nSigQ:\t", facts.queued);
   m.dec("/", process.rlimits()[abi::kRLIMIT_SIGPENDING].cur);
   m.putc('\n');
-  sigset(m, "SigPnd:\t", pending);
-  sigset(m, "ShdPnd:\t", 0);
-  sigset(m, "SigBlk:\t", process.signal_mask());
+  sigset(m, "SigPnd:\t", facts.thread_pending);
+  sigset(m, "ShdPnd:\t", facts.shared_pending);
+  sigset(m, "SigBlk:\t", facts.blocked);
   sigset(m, "SigIgn:\t", ignored);
   sigset(m, "SigCgt:\t", caught);
   // task_cap(): root holds every capability; anyone else none, with the full bounding set.
@@ -132,8 +155,9 @@ std::string render_status(Process& process, const MmView& mm, const TaskFacts& f
   for (int group = 0; group < 32; ++group) m.puts(group ? ",00000000" : "00000000");
   m.str().back() = '1';
   m.puts("\nMems_allowed_list:\t0\n");
-  // task_context_switch_counts(): one thread on one CPU never switches.
-  m.puts("voluntary_ctxt_switches:\t0\nnonvoluntary_ctxt_switches:\t0\n");
+  // task_context_switch_counts(): the leader's.
+  m.dec("voluntary_ctxt_switches:\t", facts.voluntary_switches);
+  m.dec("\nnonvoluntary_ctxt_switches:\t", facts.involuntary_switches).putc('\n');
   return m.take();
 }
 
@@ -143,7 +167,8 @@ std::string render_stat(Process& process, const MmView& mm, const TaskFacts& fac
   u64 ignored = 0, caught = 0;
   collect_sig_ign_catch(process, ignored, caught);
   SeqBuf m;
-  m.dec("", static_cast<u64>(process.pid())).puts(" (").puts(process.comm()).puts(") R");
+  m.dec("", static_cast<u64>(process.pid())).puts(" (").puts(process.comm()).puts(") ");
+  m.putc(facts.state);
   m.sdec(" ", facts.ppid).sdec(" ", facts.pgid).sdec(" ", facts.sid);
   m.sdec(" ", 0).sdec(" ", -1);  // no controlling terminal
   m.dec(" ", facts.randomize_va_space ? kPfRandomize : 0);
@@ -159,8 +184,8 @@ std::string render_stat(Process& process, const MmView& mm, const TaskFacts& fac
   m.dec(" ", process.rlimits()[abi::kRLIMIT_RSS].cur);
   m.dec(" ", layout.start_code).dec(" ", layout.end_code).dec(" ", layout.start_stack);
   m.dec(" ", 0).dec(" ", 0);  // esp and eip show only for a task that is exiting
-  m.dec(" ", process.pending_signals() & 0x7fffffff);
-  m.dec(" ", process.signal_mask() & 0x7fffffff);
+  m.dec(" ", (facts.thread_pending | facts.shared_pending) & 0x7fffffff);
+  m.dec(" ", facts.blocked & 0x7fffffff);
   m.dec(" ", ignored & 0x7fffffff).dec(" ", caught & 0x7fffffff);
   m.dec(" ", 0);              // wchan: running
   m.dec(" ", 0).dec(" ", 0);  // nswap, cnswap

@@ -20,6 +20,12 @@ struct TaskFacts {
   int pgid = 0;
   int sid = 0;
   int threads = 1;
+  char state = 'R';        // R running, S sleeping, T stopped, Z zombie
+  u64 thread_pending = 0;  // the leader's own pending signals
+  u64 shared_pending = 0;  // the group's
+  u64 blocked = 0;         // the leader's mask
+  u64 queued = 0;          // signals queued (SigQ)
+  u64 voluntary_switches = 0, involuntary_switches = 0;
   host::Identity identity;
   u64 utime_ns = 0;
   u64 stime_ns = 0;

@@ -1,0 +1,145 @@
+// The Kernel's scheduling half: context switches, waiting syscalls run again when their
+// thread wakes, the time quantum, and idling the host while every thread waits.
+#include <time.h>
+
+#include <cstdio>
+
+#include "kernel/kernel.h"
+#include "kernel/mm/address_space.h"
+#include "kernel/mm/uaccess.h"
+#include "kernel/proc/process.h"
+#include "kernel/proc/thread.h"
+#include "kernel/proc/wait_queue.h"
+#include "kernel/syscalls/syscall.h"
+
+namespace kernel {
+
+namespace syscalls {
+
+abi::Errno SyscallContext::block(std::initializer_list<WaitQueue*> queues, u64 deadline_ns,
+                                 abi::Errno on_signal) {
+  return block_on_list(queues.begin(), queues.size(), deadline_ns, on_signal);
+}
+
+abi::Errno SyscallContext::block_on_list(WaitQueue* const* queues, u64 count, u64 deadline_ns,
+                                         abi::Errno on_signal) {
+  BlockedCall& call = thread.call();
+  for (WaitQueue* q : call.queues) q->remove(thread);
+  call.queues.clear();
+  for (u64 i = 0; i < count; ++i)
+    if (queues[i]) queues[i]->add(thread);
+  call.deadline_ns = deadline_ns;
+  call.on_signal = on_signal;
+  return abi::kEWAIT;
+}
+
+}  // namespace syscalls
+
+u64 Kernel::monotonic_ns() {
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return static_cast<u64>(now.tv_sec) * 1'000'000'000 + static_cast<u64>(now.tv_nsec);
+}
+
+void Kernel::preempt() {
+  if (m_scheduler.runnable_count() <= 1) return;
+  if (m_current) ++m_current->involuntary_switches();
+  m_need_resched = true;
+}
+
+void Kernel::switch_to(Thread& next) {
+  Thread* prev = m_current;
+  if (prev == &next) return;
+  if (prev && prev->state() != ThreadState::Dead) m_cpu.save_context(prev->context());
+  m_cpu.restore_context(next.context());
+  mm::AddressSpace& as = next.process().address_space();
+  if (!prev || &prev->process().address_space() != &as) {
+    // mov %cr3: a new root, and every cached translation of the old one goes.
+    m_cpu.set_page_table_root(as.page_table().root());
+    m_cpu.flush_tlb();
+  }
+  m_current = &next;
+  m_current_process = &next.process();
+}
+
+void Kernel::schedule() {
+  m_need_resched = false;
+  if (m_current && m_current->state() == ThreadState::Dead) {
+    m_current = nullptr;
+    m_current_process = nullptr;
+  }
+  m_dead_threads.clear();
+  while (!m_exit.exited) {
+    const u64 nearest = m_scheduler.expire(monotonic_ns());
+    Thread* next = m_scheduler.pick_next(m_current);
+    if (!next) {
+      if (!nearest) {
+        // Nothing runs and nothing will: every thread waits for something no thread can
+        // do, and no timer is left. Linux would wait forever; the run ends instead.
+        if (m_sink)
+          m_sink->warning("every guest thread waits with nothing left to wake it: deadlock");
+        m_exit.signal = abi::kSIGKILL;
+        m_exit.si_code = abi::kSI_KERNEL;
+        end_run();
+        return;
+      }
+      const u64 now = monotonic_ns();
+      if (nearest > now) {
+        const u64 wait = nearest - now;
+        const timespec ts{static_cast<time_t>(wait / 1'000'000'000),
+                          static_cast<long>(wait % 1'000'000'000)};
+        nanosleep(&ts, nullptr);
+      }
+      continue;
+    }
+    switch_to(*next);
+    if (next->call().resuming || next->call().reason != WakeReason::None) {
+      resume_call(*next);
+      if (next->state() != ThreadState::Runnable || m_current != next) continue;
+    } else if (Thread* t = m_current; t->set_child_tid()) {
+      // CLONE_CHILD_SETTID: the child writes its own tid before its first instruction.
+      const u32 tid = static_cast<u32>(t->tid());
+      (void)mm::copy_to_user(t->process().address_space(), t->set_child_tid(), &tid, sizeof tid);
+      t->set_child_tid() = 0;
+      if (signal_pending(*t)) return_to_user({});
+    } else if (signal_pending(*m_current)) {
+      return_to_user({});
+    }
+    if (m_exit.exited) return;
+    if (m_current->state() == ThreadState::Runnable && !m_current->process().stopped()) break;
+  }
+  m_cpu.set_preemption(m_scheduler.runnable_count() > 1);
+}
+
+void Kernel::resume_call(Thread& thread) {
+  BlockedCall& call = thread.call();
+  const WakeReason reason = call.reason;
+  call.reason = WakeReason::None;
+  const syscalls::SyscallInfo* info = syscalls::lookup_syscall(call.nr);
+  syscalls::SyscallArgs args;
+  args.nr = call.nr;
+  std::copy(std::begin(call.args), std::end(call.args), args.a);
+  const bool interrupted = signal_pending(thread);
+  call.resuming = true;
+  call.reason = interrupted ? WakeReason::Signal : reason;
+  syscalls::SyscallContext ctx{*this, thread.process(), thread, m_cpu};
+  Result<i64> r = info->handler(ctx, args);
+  call.resuming = false;
+  call.reason = WakeReason::None;
+  if (m_exit.exited || thread.state() == ThreadState::Dead || m_current != &thread) return;
+  if (!r.ok() && r.error() == abi::kEWAIT) {
+    if (!interrupted) {
+      m_scheduler.block(thread);
+      --thread.voluntary_switches();  // still the same wait
+      return;
+    }
+    // The handler did not answer the interruption: the call ends with its restart code.
+    for (WaitQueue* q : call.queues) q->remove(thread);
+    call.queues.clear();
+    r = call.on_signal;
+  }
+  const i64 ret = r.ok() ? r.value() : -static_cast<i64>(r.error());
+  finish_syscall(info, call.args, call.nr, ret);
+}
+
+}  // namespace kernel

@@ -1,0 +1,39 @@
+#include "kernel/proc/pidfd.h"
+
+#include "kernel/proc/process.h"
+
+namespace kernel::proc {
+
+PidFd::PidFd(std::shared_ptr<Process> process, u64 flags) : m_process(std::move(process)) {
+  status_flags = abi::kO_RDWR | (flags & abi::kO_NONBLOCK);
+}
+
+Result<void> PidFd::stat(abi::Stat& out) {
+  // An anonymous inode, as every pidfd on 6.1 (without pidfs).
+  out = {};
+  out.st_dev = 0xe;
+  out.st_ino = 1;
+  out.st_nlink = 1;
+  out.st_mode = 0600;
+  out.st_blksize = 4096;
+  return {};
+}
+
+u32 PidFd::poll_ready() {
+  // pidfd_poll: readable once the whole thread group has exited.
+  return m_process->alive() ? 0 : (abi::kPOLLIN | abi::kPOLLRDNORM);
+}
+
+WaitQueue* PidFd::poll_queue() {
+  return &m_process->exit_wait();
+}
+
+std::shared_ptr<fs::File> make_pidfd(std::shared_ptr<Process> process, u64 flags) {
+  return std::make_shared<PidFd>(std::move(process), flags);
+}
+
+PidFd* as_pidfd(fs::File& file) {
+  return dynamic_cast<PidFd*>(&file);
+}
+
+}  // namespace kernel::proc
