@@ -5,6 +5,7 @@
 #include <catch2/catch_test_macros.hpp>
 #include <cstring>
 #include <optional>
+#include <random>
 #include <span>
 #include <string>
 #include <string_view>
@@ -543,4 +544,70 @@ TEST_CASE("fork fails with ENOMEM and leaves the parent intact when RAM runs out
           mm::FaultResolution::CowReuse);
   CHECK(pte_at(*parent, at).pfn() == first);
   CHECK(m.memory.frames().free_frames() == free_frames);
+}
+
+TEST_CASE("fork, writes, reclaim and exits in random order keep data and bookkeeping exact",
+          "[fork][swap]") {
+  Machine m(4 << 20);
+  constexpr u64 kPages = 48;
+  std::mt19937_64 rng(12345);
+  std::vector<std::unique_ptr<mm::AddressSpace>> spaces;
+  std::vector<std::vector<u8>> model;  // what each address space should read, per page
+  spaces.push_back(m.new_address_space());
+  const u64 at = map_anon(*spaces[0], kPages);
+  model.emplace_back(kPages, 0);
+  auto all = [&] {
+    std::vector<mm::AddressSpace*> out;
+    for (auto& as : spaces) out.push_back(as.get());
+    return out;
+  };
+  for (int step = 0; step < 600; ++step) {
+    const size_t who = rng() % spaces.size();
+    const u64 page = rng() % kPages;
+    const u64 va = at + page * kPageSize;
+    INFO("step " << step << " space " << who << " page " << page);
+    switch (rng() % 8) {
+      case 0:
+      case 1:
+      case 2: {
+        const u8 value = static_cast<u8>(rng() | 1);
+        poke(*spaces[who], va, value);
+        model[who][page] = value;
+        break;
+      }
+      case 3:
+        CHECK(peek(*spaces[who], va) == model[who][page]);
+        break;
+      case 4:
+        if (spaces.size() < 6) {
+          spaces.push_back(fork_of(*spaces[who]));
+          model.push_back(model[who]);
+        }
+        break;
+      case 5:
+        if (spaces.size() > 1) {
+          spaces.erase(spaces.begin() + static_cast<std::ptrdiff_t>(who));
+          model.erase(model.begin() + static_cast<std::ptrdiff_t>(who));
+        }
+        break;
+      case 6:
+        (void)m.memory.reclaimer().reclaim(1 + rng() % 16);
+        break;
+      case 7:
+        REQUIRE(spaces[who]->madvise(va, kPageSize, abi::kMADV_DONTNEED).ok());
+        model[who][page] = 0;
+        break;
+    }
+    test::check_consistent(m.memory, all());
+  }
+  for (size_t i = 0; i < spaces.size(); ++i)
+    for (u64 page = 0; page < kPages; ++page)
+      CHECK(peek(*spaces[i], at + page * kPageSize) == model[i][page]);
+  test::check_consistent(m.memory, all());
+  // The mix did what it is for: pages went to swap and came back while shared.
+  CHECK(m.memory.stats().pswpout > 0);
+  CHECK(m.memory.stats().pswpin > 0);
+  spaces.clear();
+  CHECK(m.memory.rmap().items_in_use() == 0);
+  CHECK(m.memory.swap().free_slots() == m.memory.swap().total_slots());
 }
