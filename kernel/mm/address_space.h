@@ -93,6 +93,15 @@ class AddressSpace {
   Result<u64> remap(u64 old_addr, u64 old_length, u64 new_length, u64 flags, u64 new_addr,
                     LockLimit lock_limit = {});
 
+  // fork()'s memory (fork.cpp, Linux's dup_mmap): a new address space with a copy of
+  // every VMA but the VM_DONTCOPY ones, mlock not inherited, VM_WIPEONFORK ones empty.
+  // Private pages are shared copy-on-write: both entries lose write access, and the
+  // first write by either copies (or reuses the page once it is the only mapper). Swap
+  // entries name the same slot (its count goes up); shared mappings fault in afresh.
+  // ENOMEM when RAM runs out on the way: the partial child is destroyed and the parent
+  // keeps every page (some entries merely write-protected).
+  Result<std::unique_ptr<AddressSpace>> fork();
+
   // The program break. set_brk_start is called once by the loader.
   void set_brk_start(u64 addr) { m_brk_start = m_brk = addr; }
   u64 brk() const { return m_brk; }
@@ -217,6 +226,8 @@ class AddressSpace {
   // destination tables are allocated first, so the move either happens whole or not at all.
   Result<void> move_page_tables(u64 from, u64 to, u64 length);
   bool try_grow_stack(u64 addr);
+  // copy_page_range() for one VMA of this address space into `child` (fork.cpp).
+  Result<void> copy_page_range(AddressSpace& child, const Vma& vma);
 
   // Installs a leaf in an empty slot and records it in the reverse map.
   void set_leaf(x86_64::Pte* slot, u64 va, x86_64::Pte leaf);

@@ -266,6 +266,9 @@ FaultResult AddressSpace::fault_write_protected(const Vma& vma, u64 page, Pte* s
     result.resolution = FaultResolution::WriteShared;
     return result;
   }
+  // do_wp_page()'s reuse: an anonymous page whose only reference is this entry (no other
+  // mapper since fork, no swap cache that other swap entries still read) is written in
+  // place. Anything more, and the write copies.
   if (record && !record->owner && m_frames.refcount(old_frame) == 1) {
     *slot = leaf_for(vma, old_frame, true).with(Pte::kDirty);
     result.resolution = FaultResolution::CowReuse;
