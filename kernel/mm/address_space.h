@@ -79,9 +79,6 @@ class AddressSpace {
   const std::map<u64, Vma>& vmas() const { return m_vmas; }
   const Vma* find_vma(u64 addr) const;
 
-  // fork's copy of this address space (dup_mmap): private pages shared copy-on-write.
-  Result<std::unique_ptr<AddressSpace>> fork();
-
   Result<u64> map(const MapRequest& request);
   // munmap: EINVAL for a range outside the user half, ENOMEM when splitting a VMA in two
   // would pass the map-count limit.
