@@ -10,6 +10,7 @@
 #include "kernel/fs/fd_table.h"
 #include "kernel/fs/fs_context.h"
 #include "kernel/mm/address_space.h"
+#include "kernel/proc/credentials.h"
 #include "kernel/proc/exec.h"
 #include "kernel/proc/signal_frame.h"
 
@@ -55,6 +56,9 @@ class Process {
   const TrapState& trap_state() const { return m_trap_state; }
   u64& clear_child_tid() { return m_clear_child_tid; }
   u64& robust_list() { return m_robust_list; }
+  // Who the process acts as (Linux's task->cred): ids, groups, capabilities.
+  Credentials& creds() { return m_creds; }
+  const Credentials& creds() const { return m_creds; }
   u32& umask() { return m_fs.umask; }  // part of the filesystem context, as fs_struct's
   static constexpr int kRlimitCount = 16;
   std::array<abi::Rlimit, kRlimitCount>& rlimits() { return m_rlimits; }
@@ -113,6 +117,7 @@ class Process {
   proc::ProgramLayout m_layout;
   u64 m_start_time_ns = 0;
   int m_oom_score_adj = 0;
+  Credentials m_creds;
 };
 
 }  // namespace kernel

@@ -17,10 +17,6 @@
   X(97, getrlimit, Ret, Int, Ptr)                      \
   X(98, getrusage, Ret, Int, Ptr)                      \
   X(99, sysinfo, Ret, Ptr)                             \
-  X(102, getuid, Ret)                                  \
-  X(104, getgid, Ret)                                  \
-  X(107, geteuid, Ret)                                 \
-  X(108, getegid, Ret)                                 \
   X(109, setpgid, Ret, Int, Int)                       \
   X(110, getppid, Ret)                                 \
   X(111, getpgrp, Ret)                                 \

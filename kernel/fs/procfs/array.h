@@ -13,14 +13,13 @@ class Process;
 
 namespace kernel::fs::procfs {
 
-// What the task renderers need beyond the process itself: its relatives, its identity and
+// What the task renderers need beyond the process itself: its relatives and
 // the clocks, gathered by the caller so the renderers stay pure.
 struct TaskFacts {
   int ppid = 0;
   int pgid = 0;
   int sid = 0;
   int threads = 1;
-  host::Identity identity;
   u64 utime_ns = 0;
   u64 stime_ns = 0;
   bool randomize_va_space = false;  // PF_RANDOMIZE in the task flags
