@@ -28,6 +28,8 @@ constexpr const char* kUsage =
     "  --root DIR             the host directory the guest sees as / (read-only)\n"
     "  --bind HOST:GUEST[:rw] show the host directory HOST at GUEST, read-only unless\n"
     "                         :rw (repeatable)\n"
+    "  --uid N, --gid N       the guest's user and group ids (default 0: root with every\n"
+    "                         capability; any other uid starts with none)\n"
     "  --strace               print every syscall on stderr, in strace's format\n"
     "  --trace=EVENTS         structured events, comma-separated: fault, madvise,\n"
     "                         reclaim, swap, tlb\n"
@@ -46,6 +48,8 @@ struct Options {
   std::vector<kernel::KernelOptions::Bind> binds;
   emu::trace::TraceOptions trace;
   bool stats = false;
+  kernel::u32 uid = 0;
+  kernel::u32 gid = 0;
   std::vector<std::string> argv;  // the program and its arguments
 };
 
@@ -115,6 +119,15 @@ int parse_options(int argc, char** argv, Options& o) {
       bind.host_path = spec.substr(0, colon);
       bind.guest_path = spec.substr(colon + 1);
       o.binds.push_back(std::move(bind));
+    } else if (arg == "--uid" || arg == "--gid") {
+      std::string text;
+      if (!take(text)) return fail(arg + " needs a number");
+      // Any id but (uid_t)-1, which means "no id" to every set*id call.
+      char* end = nullptr;
+      const unsigned long long id = std::strtoull(text.c_str(), &end, 10);
+      if (text.empty() || text[0] == '-' || *end || id >= 0xffffffffull)
+        return fail("bad " + arg + " '" + text + "' (0 to 4294967294)");
+      (arg == "--uid" ? o.uid : o.gid) = static_cast<kernel::u32>(id);
     } else if (arg == "--stats") {
       o.stats = true;
     } else if (arg == "--strace") {
@@ -217,6 +230,8 @@ int main(int argc, char** argv) {
   kopts.binds = options.binds;
   kopts.strace = options.trace.strace;
   kopts.swap_bytes = options.swap;
+  kopts.uid = options.uid;
+  kopts.gid = options.gid;
   if (char* cwd = getcwd(nullptr, 0)) {
     kopts.host_cwd = cwd;
     std::free(cwd);

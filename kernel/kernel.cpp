@@ -92,6 +92,7 @@ Result<void> Kernel::start(const std::string& path, const std::vector<std::strin
   process->fs().cwd =
       m_options.host_cwd.empty() ? std::string("/") : m_vfs->guest_path_of_host(m_options.host_cwd);
   process->fds().install_stdio();
+  process->creds() = Credentials::initial(m_options.uid, m_options.gid);
 
   auto opened = m_vfs->open_executable(process->fs(), path);
   if (!opened.ok()) {

@@ -57,6 +57,8 @@ struct KernelOptions {
   bool strace = false;
   std::string release = "6.1.0-emu";  // what uname reports
   std::optional<u64> swap_bytes;      // the swap device (--swap); nullopt: the size of RAM
+  u32 uid = 0;                        // the first process's ids (--uid, --gid): root by default
+  u32 gid = 0;
 };
 
 // How the first process ended (the run ends with it, as a pid namespace ends with its init).

@@ -87,6 +87,7 @@ Result<i64> Kernel::clone(const CloneRequest& request) {
     child.pgid() = parent.pgid();
     child.sid() = parent.sid();
     child.exit_signal() = request.exit_signal;
+    child.creds() = parent.creds();
     child.set_exe_path(parent.exe_path());
     child.rlimits() = parent.rlimits();
     child.comm() = parent.comm();

@@ -53,20 +53,28 @@ u64 allocate_anonymous_dev() {
 }
 
 Result<void> check_permission(const abi::Stat& st, int mode, const Credentials& cred) {
-  const u32 perms = st.st_mode;
-  if (cred.uid == 0) {
-    // Root reads and writes anything; it executes a non-directory only if someone may.
-    const bool is_dir = (perms & abi::kS_IFMT) == abi::kS_IFDIR;
-    if ((mode & kX_OK) && !is_dir && !(perms & 0111)) return Errno::kEACCES;
-    return {};
+  return inode_permission(cred, st.st_mode, st.st_uid, st.st_gid, mode);
+}
+
+Result<void> prepare_attribute_change(const abi::Stat& st, AttrChange& change,
+                                      const Credentials& cred) {
+  const bool owner = cred.fsuid == st.st_uid;
+  if (change.uid && !(owner && *change.uid == st.st_uid) && !capable(cred, cap::kChown))
+    return Errno::kEPERM;
+  if (change.gid && !(owner && (*change.gid == st.st_gid || in_group(cred, *change.gid))) &&
+      !capable(cred, cap::kChown))
+    return Errno::kEPERM;
+  if (change.mode) {
+    if (!owner_or_capable(cred, st.st_uid)) return Errno::kEPERM;
+    constexpr u32 kSetgid = 02000;
+    const u32 gid = change.gid ? *change.gid : st.st_gid;
+    if (!in_group(cred, gid) && !capable(cred, cap::kFsetid)) *change.mode &= ~kSetgid;
   }
-  u32 granted = perms & 07;
-  if (st.st_uid == cred.uid) {
-    granted = (perms >> 6) & 07;
-  } else if (st.st_gid == cred.gid) {
-    granted = (perms >> 3) & 07;
+  const bool sets_times = !change.size && (change.atime || change.mtime);
+  if (sets_times && !owner_or_capable(cred, st.st_uid)) {
+    if (!change.touch) return Errno::kEPERM;
+    TRY(check_permission(st, kW_OK, cred));
   }
-  if (static_cast<u32>(mode) & 07 & ~granted) return Errno::kEACCES;
   return {};
 }
 

@@ -40,6 +40,9 @@ struct AttrChange {
   std::optional<abi::Timespec> atime;
   std::optional<abi::Timespec> mtime;
   std::optional<u64> size;
+  // utimes(NULL) / both UTIME_NOW (Linux's ATTR_TOUCH): write permission is enough. Other
+  // timestamps the caller names need ownership (ATTR_TIMES_SET).
+  bool touch = false;
 };
 
 // The target of a symlink as the walk follows it: text to walk (an absolute one restarts at
@@ -148,9 +151,17 @@ constexpr u64 encode_dev(u64 major, u64 minor) {
 u64 allocate_anonymous_dev();
 
 // The single permission check: may `cred` access an inode with stat `st` for `mode`
-// (kR_OK | kW_OK | kX_OK bits)? Root passes everything but execute of a file nobody can
-// execute. Read-only mounts are the VFS's business, not this.
+// (kR_OK | kW_OK | kX_OK bits)? Linux's generic_permission(): the owner, group and other
+// bits against the fsuid, fsgid and groups, overridden by CAP_DAC_OVERRIDE and
+// CAP_DAC_READ_SEARCH. Read-only mounts are the VFS's business, not this.
 Result<void> check_permission(const abi::Stat& st, int mode, const Credentials& cred);
+
+// setattr_prepare(): may `cred` make `change` to an inode with stat `st`? chown needs
+// CAP_CHOWN unless the owner keeps the owner and picks a group of its own; chmod and
+// explicit timestamps need ownership or CAP_FOWNER; chmod drops the set-group-ID bit when
+// the caller is outside the file's group without CAP_FSETID (adjusting `change`).
+Result<void> prepare_attribute_change(const abi::Stat& st, AttrChange& change,
+                                      const Credentials& cred);
 
 // The current time for timestamps (CLOCK_REALTIME).
 abi::Timespec current_time();

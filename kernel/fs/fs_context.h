@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "kernel/base/types.h"
+#include "kernel/proc/credentials.h"
 
 namespace kernel::fs {
 
@@ -18,12 +19,9 @@ struct FsContext {
 
 class FdTable;
 
-// Whose rights a request carries. The guest runs as root for now; check_permission()
-// (filesystem.h) is the one place that reads these.
-struct Credentials {
-  u32 uid = 0;
-  u32 gid = 0;
-};
+// Whose rights a request carries: the calling process's credentials. check_permission()
+// (filesystem.h) and the VFS's ownership checks read them.
+using Credentials = kernel::Credentials;
 
 // Who is looking a path up: the filesystem context relative paths start from, and the
 // process that /proc/self names (pid 0: none, so /proc/self does not exist).

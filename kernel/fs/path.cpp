@@ -66,6 +66,13 @@ void Walker::queue(std::string_view path) {
 }
 
 Result<Step> Walker::lookup(const std::string& name) const {
+  // may_lookup(): searching a directory needs its execute bit, unless a capability that
+  // overrides directory permissions says otherwise (root's usual case: no stat needed).
+  const Credentials& cred = m_caller.cred;
+  if (!capable(cred, cap::kDacReadSearch) && !capable(cred, cap::kDacOverride)) {
+    const abi::Stat dir = m_stack.empty() ? TRY(m_root.root->stat()) : m_stack.back().stat;
+    TRY(inode_permission(cred, dir.st_mode, dir.st_uid, dir.st_gid, 1));
+  }
   if (name.size() > kNameMax) return abi::Errno::kENAMETOOLONG;
   Step step;
   step.name = name;

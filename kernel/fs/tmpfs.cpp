@@ -140,7 +140,7 @@ Result<Statfs> Tmpfs::statfs() {
 }
 
 TmpfsInode::TmpfsInode(Tmpfs& fs, u64 ino, u32 mode, const Credentials& cred)
-    : Inode(fs), m_ino(ino), m_mode(mode), m_uid(cred.uid), m_gid(cred.gid) {
+    : Inode(fs), m_ino(ino), m_mode(mode), m_uid(cred.fsuid), m_gid(cred.fsgid) {
   m_atime = m_mtime = m_ctime = current_time();
   if (is_directory()) m_nlink = 2;
   if (type() == abi::kS_IFREG)
@@ -254,10 +254,25 @@ void TmpfsInode::remove_child(const std::string& name) {
   touch_modified();
 }
 
+// inode_init_owner(): in a set-group-ID directory a new inode takes the directory's group,
+// a new directory the set-group-ID bit too, and a group-executable set-group-ID file keeps
+// that bit only if its creator is in the group or holds CAP_FSETID.
+void TmpfsInode::inherit_owner(TmpfsInode& inode, const Credentials& cred) const {
+  constexpr u32 kSetgid = 02000, kGroupExec = 010;
+  if (!(m_mode & kSetgid)) return;
+  inode.m_gid = m_gid;
+  if (inode.is_directory())
+    inode.m_mode |= kSetgid;
+  else if ((inode.m_mode & (kSetgid | kGroupExec)) == (kSetgid | kGroupExec) &&
+           !in_group(cred, m_gid) && !capable(cred, cap::kFsetid))
+    inode.m_mode &= ~kSetgid;
+}
+
 Result<std::shared_ptr<Inode>> TmpfsInode::create(const std::string& name, u32 mode, u64 rdev,
                                                   const Credentials& cred) {
   if (!is_directory()) return Errno::kENOTDIR;
   auto inode = TRY(make(tmpfs(), mode, cred));
+  inherit_owner(*inode, cred);
   inode->m_rdev = rdev;
   TRY(add_child(name, inode));
   return std::shared_ptr<Inode>(inode);
@@ -272,6 +287,7 @@ Result<std::shared_ptr<Inode>> TmpfsInode::symlink(const std::string& name,
   const bool needs_page = target.size() >= kShortSymlinkLen;
   if (needs_page && budget.used >= budget.limit) return Errno::kENOSPC;
   auto inode = TRY(make(tmpfs(), abi::kS_IFLNK | 0777, cred));
+  inherit_owner(*inode, cred);
   inode->m_target = target;
   TRY(add_child(name, inode));
   if (needs_page) ++budget.used;
@@ -281,6 +297,7 @@ Result<std::shared_ptr<Inode>> TmpfsInode::symlink(const std::string& name,
 Result<std::shared_ptr<Inode>> TmpfsInode::create_unnamed(u32 mode, const Credentials& cred) {
   if (!is_directory()) return Errno::kENOTDIR;
   auto inode = TRY(make(tmpfs(), abi::kS_IFREG | (mode & 07777), cred));
+  inherit_owner(*inode, cred);
   inode->m_nlink = 0;
   return std::shared_ptr<Inode>(inode);
 }

@@ -118,6 +118,7 @@ class TmpfsInode final : public Inode {
   Result<std::shared_ptr<TmpfsInode>> child(const std::string& name) const;
   Result<void> add_child(const std::string& name, std::shared_ptr<TmpfsInode> inode);
   void remove_child(const std::string& name);
+  void inherit_owner(TmpfsInode& inode, const Credentials& cred) const;
 
   u64 m_ino;
   u32 m_mode;

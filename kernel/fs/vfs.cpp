@@ -160,11 +160,13 @@ Result<void> Vfs::access_entry(const Resolved& entry, int mode, const Credential
   if ((mode & kW_OK) && read_only(entry.mount) &&
       (type == abi::kS_IFREG || type == abi::kS_IFDIR || type == abi::kS_IFLNK))
     return Errno::kEROFS;
+  // The guest's credentials decide first; for a host file the host then decides what the
+  // emulator itself may do, so a guest root gains nothing on the host.
+  TRY(check_permission(entry.stat, mode, cred));
   if (auto* host = dynamic_cast<HostInode*>(entry.node.get())) {
-    // The host decides what the emulator itself may do with its files.
     if (!(mode & kW_OK) || !read_only(entry.mount)) return host::access(host->handle(), mode);
   }
-  return check_permission(entry.stat, mode, cred);
+  return {};
 }
 
 // May `cred` add or remove a name in the directory an entry (or missing entry) lies in?
@@ -172,6 +174,18 @@ Result<void> Vfs::may_change_in(const Resolved& entry, const Credentials& cred) 
   if (read_only(entry.exists ? entry.parent_mount : entry.mount)) return Errno::kEROFS;
   if (!entry.parent) return Errno::kEBUSY;
   return check_permission(TRY(entry.parent->stat()), kW_OK | kX_OK, cred);
+}
+
+// may_delete(): the directory's write and search permission, then the sticky bit: in a
+// sticky directory (/tmp) only the entry's owner, the directory's owner or CAP_FOWNER may
+// remove or replace it (EPERM).
+Result<void> Vfs::may_delete(const Resolved& entry, const Credentials& cred) {
+  TRY(may_change_in(entry, cred));
+  const abi::Stat dir = TRY(entry.parent->stat());
+  constexpr u32 kSticky = 01000;
+  if ((dir.st_mode & kSticky) && !may_bypass_sticky(cred, dir.st_uid, entry.stat.st_uid))
+    return Errno::kEPERM;
+  return {};
 }
 
 Result<std::shared_ptr<File>> Vfs::open(const Caller& caller, File* at, std::string_view path,
@@ -231,9 +245,8 @@ Result<std::shared_ptr<File>> Vfs::open(const Caller& caller, File* at, std::str
   const bool truncating = (flags & abi::kO_TRUNC) && entry.is_regular();
   if (entry.is_regular() && (wants_write(flags) || truncating) && read_only(entry.mount))
     return Errno::kEROFS;
-  if (!dynamic_cast<HostInode*>(entry.node.get()))
-    TRY(check_permission(entry.stat, access_mode_for(flags) | (truncating ? kW_OK : 0),
-                         caller.cred));
+  // The guest's credentials first; a host file's open is then the host's to refuse.
+  TRY(check_permission(entry.stat, access_mode_for(flags) | (truncating ? kW_OK : 0), caller.cred));
   auto file = TRY(entry.node->open(caller, entry.path, flags));
   if (truncating) {
     AttrChange change;
@@ -337,7 +350,7 @@ Result<void> Vfs::unlink(const Caller& caller, File* at, std::string_view path) 
   if (last != LastKind::Normal) return Errno::kEISDIR;
   if (!entry.exists) return Errno::kENOENT;
   if (trailing_slash) return entry.is_directory() ? Errno::kEISDIR : Errno::kENOTDIR;
-  TRY(may_change_in(entry, caller.cred));
+  TRY(may_delete(entry, caller.cred));
   if (entry.is_mount_root()) return Errno::kEBUSY;
   return entry.parent->unlink(entry.name);
 }
@@ -357,7 +370,7 @@ Result<void> Vfs::rmdir(const Caller& caller, File* at, std::string_view path) {
       break;
   }
   if (!entry.exists) return Errno::kENOENT;
-  TRY(may_change_in(entry, caller.cred));
+  TRY(may_delete(entry, caller.cred));
   if (!entry.is_directory()) return Errno::kENOTDIR;
   if (entry.is_mount_root()) return Errno::kEBUSY;
   return entry.parent->rmdir(entry.name);
@@ -390,8 +403,11 @@ Result<void> Vfs::rename(const Caller& caller, File* old_at, std::string_view ol
   if (is_within(to.path, from.path)) return Errno::kEINVAL;
   if (to.exists && is_within(from.path, to.path))
     return (flags & kRENAME_EXCHANGE) ? Errno::kEINVAL : Errno::kENOTEMPTY;
-  TRY(check_permission(TRY(from.parent->stat()), kW_OK | kX_OK, caller.cred));
-  TRY(check_permission(TRY(to.parent->stat()), kW_OK | kX_OK, caller.cred));
+  TRY(may_delete(from, caller.cred));
+  if (to.exists)
+    TRY(may_delete(to, caller.cred));
+  else
+    TRY(check_permission(TRY(to.parent->stat()), kW_OK | kX_OK, caller.cred));
   if (from.is_mount_root() || to.is_mount_root()) return Errno::kEBUSY;
   return from.parent->rename(from.name, *to.parent, to.name, flags);
 }
@@ -453,17 +469,21 @@ Result<void> Vfs::set_attributes(const Caller& caller, File* at, std::string_vie
     TRY(access_entry(entry, kW_OK, caller.cred));
   }
   if (read_only(entry.mount)) return Errno::kEROFS;
-  return entry.node->set_attributes(change);
+  AttrChange checked = change;
+  TRY(prepare_attribute_change(entry.stat, checked, caller.cred));
+  return entry.node->set_attributes(checked);
 }
 
-Result<void> Vfs::set_file_attributes(const Caller&, File& file, const AttrChange& change) {
+Result<void> Vfs::set_file_attributes(const Caller& caller, File& file, const AttrChange& change) {
   auto inode = file.inode();
   if (!inode) return Errno::kEPERM;
   const std::string path = file.path();
   if (!path.empty() && path[0] == '/' && read_only(&m_mounts.containing(path)) &&
       dynamic_cast<HostInode*>(inode.get()))
     return Errno::kEROFS;
-  return inode->set_attributes(change);
+  AttrChange checked = change;
+  TRY(prepare_attribute_change(TRY(inode->stat()), checked, caller.cred));
+  return inode->set_attributes(checked);
 }
 
 Result<Statfs> Vfs::statfs(const Caller& caller, File* at, std::string_view path) {

@@ -129,6 +129,7 @@ class Vfs {
                                 LastKind& last_kind, bool& trailing_slash) const;
   Result<void> access_entry(const Resolved& entry, int mode, const Credentials& cred);
   Result<void> may_change_in(const Resolved& entry, const Credentials& cred);
+  Result<void> may_delete(const Resolved& entry, const Credentials& cred);
   void make_directories(std::string_view path);
   Result<void> make_node(const Caller& caller, File* at, std::string_view path, u32 mode, u64 dev);
 

@@ -14,6 +14,7 @@
 #include "kernel/fs/fd_table.h"
 #include "kernel/fs/fs_context.h"
 #include "kernel/mm/address_space.h"
+#include "kernel/proc/credentials.h"
 #include "kernel/proc/exec.h"
 #include "kernel/proc/sig_pending.h"
 #include "kernel/proc/signal_frame.h"
@@ -97,6 +98,9 @@ class Process {
   WaitQueue& vfork_wait() { return m_vfork_wait; }
   bool& vfork_done() { return m_vfork_done; }
 
+  // Who the process is (uids, gids, groups, capabilities).
+  Credentials& creds() { return m_creds; }
+  const Credentials& creds() const { return m_creds; }
   u32& umask() { return m_fs->umask; }  // part of the filesystem context, as fs_struct's
   static constexpr int kRlimitCount = 16;
   std::array<abi::Rlimit, kRlimitCount>& rlimits() { return m_rlimits; }
@@ -148,6 +152,7 @@ class Process {
   proc::ProgramLayout m_layout;
   u64 m_start_time_ns = 0;
   int m_oom_score_adj = 0;
+  Credentials m_creds;
 };
 
 }  // namespace kernel

@@ -22,7 +22,8 @@ inline mm::AddressSpace& memory(SyscallContext& ctx) {
 }
 
 inline fs::Caller caller_of(SyscallContext& ctx) {
-  return {ctx.process.fs(), ctx.process.pid(), ctx.process.exe_path(), &ctx.process.fds(), {}};
+  return {ctx.process.fs(), ctx.process.pid(), ctx.process.exe_path(), &ctx.process.fds(),
+          ctx.process.creds()};
 }
 
 // fd arguments are `unsigned int` in Linux, dirfds `int`: only the low 32 bits count.

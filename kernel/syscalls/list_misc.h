@@ -15,10 +15,6 @@
   X(97, getrlimit, Ret, Int, Ptr)                      \
   X(98, getrusage, Ret, Int, Ptr)                      \
   X(99, sysinfo, Ret, Ptr)                             \
-  X(102, getuid, Ret)                                  \
-  X(104, getgid, Ret)                                  \
-  X(107, geteuid, Ret)                                 \
-  X(108, getegid, Ret)                                 \
   X(127, rt_sigpending, Ret, Ptr, UInt)                \
   X(130, rt_sigsuspend, Ret, Ptr, UInt)                \
   X(131, sigaltstack, Ret, Ptr, Ptr)                   \

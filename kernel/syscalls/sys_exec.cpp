@@ -163,6 +163,7 @@ Result<i64> do_execve(SyscallContext& ctx, std::shared_ptr<fs::File> at, std::st
   const auto slash = execfn.rfind('/');
   p.comm() = execfn.substr(slash == std::string::npos ? 0 : slash + 1, 15);
   p.prctl_state().dumpable = 1;
+  exec_credentials(p.creds());
   return 0;
 }
 

@@ -266,7 +266,9 @@ Result<i64> do_access(SyscallContext& ctx, u64 dirfd, u64 path_addr, u64 mode_ar
   if (flags & ~(kAT_EACCESS | abi::kAT_SYMLINK_NOFOLLOW | abi::kAT_EMPTY_PATH))
     return Errno::kEINVAL;
   const std::string path = TRY(path_arg(ctx, path_addr));
-  const fs::Caller caller = caller_of(ctx);
+  fs::Caller caller = caller_of(ctx);
+  // access() asks about the real ids unless AT_EACCESS says the effective ones.
+  if (!(flags & kAT_EACCESS)) caller.cred = access_credentials(caller.cred);
   fs::Vfs& vfs = ctx.kernel.vfs();
   if (path.empty()) {
     if (!(flags & abi::kAT_EMPTY_PATH)) return Errno::kENOENT;

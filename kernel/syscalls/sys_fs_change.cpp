@@ -170,6 +170,7 @@ Result<i64> do_chown(SyscallContext& ctx, u64 dirfd, u64 addr, u64 uid, u64 gid,
 // The two timestamps utimensat / utimes set: nullopt for UTIME_OMIT.
 struct Times {
   std::optional<abi::Timespec> atime, mtime;
+  bool touch = false;  // no times given, or both UTIME_NOW
 };
 
 Result<Times> timespec_times(SyscallContext& ctx, u64 addr, bool& all_omitted) {
@@ -178,10 +179,12 @@ Result<Times> timespec_times(SyscallContext& ctx, u64 addr, bool& all_omitted) {
   const abi::Timespec now = fs::current_time();
   if (addr == 0) {
     out.atime = out.mtime = now;
+    out.touch = true;
     return out;
   }
   abi::Timespec ts[2];
   TRY(mm::copy_from_user(memory(ctx), ts, addr, sizeof ts));
+  out.touch = ts[0].tv_nsec == kUTIME_NOW && ts[1].tv_nsec == kUTIME_NOW;
   if (ts[0].tv_nsec == kUTIME_OMIT && ts[1].tv_nsec == kUTIME_OMIT) {
     all_omitted = true;
     return out;
@@ -204,6 +207,7 @@ Result<Times> timeval_times(SyscallContext& ctx, u64 addr) {
   Times out;
   if (addr == 0) {
     out.atime = out.mtime = fs::current_time();
+    out.touch = true;
     return out;
   }
   struct Timeval {
@@ -221,6 +225,7 @@ fs::AttrChange time_change(const Times& t) {
   fs::AttrChange change;
   change.atime = t.atime;
   change.mtime = t.mtime;
+  change.touch = t.touch;
   return change;
 }
 

@@ -22,10 +22,10 @@ using abi::Errno;
 
 namespace {
 
-// RLIMIT_MEMLOCK of the calling process. CAP_IPC_LOCK goes with root, as for emu's other
-// privilege checks.
+// RLIMIT_MEMLOCK of the calling process, and whether CAP_IPC_LOCK lifts it.
 mm::LockLimit lock_limit(const SyscallContext& ctx) {
-  return {ctx.process.rlimits()[abi::kRLIMIT_MEMLOCK].cur, geteuid() == 0};
+  return {ctx.process.rlimits()[abi::kRLIMIT_MEMLOCK].cur,
+          capable(ctx.process.creds(), cap::kIpcLock)};
 }
 
 }  // namespace

@@ -24,38 +24,6 @@ mm::AddressSpace& as_of(SyscallContext& ctx) {
 
 }  // namespace
 
-Result<i64> sys_getuid(SyscallContext&, const SyscallArgs&) {
-  return getuid();
-}
-Result<i64> sys_geteuid(SyscallContext&, const SyscallArgs&) {
-  return geteuid();
-}
-Result<i64> sys_getgid(SyscallContext&, const SyscallArgs&) {
-  return getgid();
-}
-Result<i64> sys_getegid(SyscallContext&, const SyscallArgs&) {
-  return getegid();
-}
-
-Result<i64> sys_getgroups(SyscallContext& ctx, const SyscallArgs& args) {
-  // The guest runs with emu's own identity, supplementary groups included.
-  const int size = static_cast<int>(args.a[0]);
-  if (size < 0) return Errno::kEINVAL;
-  gid_t groups[65536];
-  const int n = getgroups(static_cast<int>(std::size(groups)), groups);
-  if (n < 0) return Errno::kEINVAL;
-  if (size == 0) return n;
-  if (size < n) return Errno::kEINVAL;
-  u32 out[256];
-  for (int done = 0; done < n;) {
-    const int chunk = std::min<int>(n - done, static_cast<int>(std::size(out)));
-    for (int i = 0; i < chunk; ++i) out[i] = groups[done + i];
-    TRY(mm::copy_to_user(as_of(ctx), args.a[1] + done * sizeof(u32), out, chunk * sizeof(u32)));
-    done += chunk;
-  }
-  return n;
-}
-
 Result<i64> sys_uname(SyscallContext& ctx, const SyscallArgs& args) {
   abi::Utsname u{};
   auto put = [](char* field, const char* text) { std::strncpy(field, text, 64); };
@@ -96,9 +64,13 @@ Result<i64> sys_arch_prctl(SyscallContext& ctx, const SyscallArgs& args) {
 Result<i64> sys_prctl(SyscallContext& ctx, const SyscallArgs& args) {
   constexpr int kPrSetPdeathsig = 1, kPrGetPdeathsig = 2, kPrGetDumpable = 3, kPrSetDumpable = 4,
                 kPrSetName = 15, kPrGetName = 16, kPrSetNoNewPrivs = 38, kPrGetNoNewPrivs = 39;
+  const int option = static_cast<int>(args.a[0]);
+  if (is_capability_prctl(option))
+    return capability_prctl(ctx.process.creds(), option, args.a[1], args.a[2], args.a[3],
+                            args.a[4]);
   auto& as = as_of(ctx);
   auto& state = ctx.process.prctl_state();
-  switch (static_cast<int>(args.a[0])) {
+  switch (option) {
     case kPrSetPdeathsig: {
       const int sig = static_cast<int>(args.a[1]);
       if (sig < 0 || sig > abi::kNumSignals) return Errno::kEINVAL;
@@ -162,7 +134,8 @@ Result<i64> do_prlimit(SyscallContext& ctx, int resource, u64 new_ptr, u64 old_p
   if (new_ptr) {
     fresh = TRY(mm::read_user<abi::Rlimit>(as_of(ctx), new_ptr));
     if (fresh.cur > fresh.max) return Errno::kEINVAL;
-    if (fresh.max > limit.max && geteuid() != 0) return Errno::kEPERM;
+    if (fresh.max > limit.max && !capable(ctx.process.creds(), cap::kSysResource))
+      return Errno::kEPERM;
   }
   if (old_ptr) TRY(mm::write_user(as_of(ctx), old_ptr, limit));
   if (new_ptr) limit = fresh;

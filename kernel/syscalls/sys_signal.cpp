@@ -144,11 +144,20 @@ Result<i64> sys_sigaltstack(SyscallContext& ctx, const SyscallArgs& args) {
 namespace {
 
 abi::Siginfo user_siginfo(SyscallContext& ctx, int sig, int code) {
-  return proc::siginfo_kill(sig, code, ctx.process.pid(), 0);
+  return proc::siginfo_kill(sig, code, ctx.process.pid(), ctx.process.creds().uid);
+}
+
+// check_kill_permission: the same thread group, a matching uid (kill_ok_by_cred), or
+// SIGCONT within the session.
+bool may_kill(SyscallContext& ctx, Process& target, int sig) {
+  if (&target == &ctx.process) return true;
+  if (may_signal(ctx.process.creds(), target.creds())) return true;
+  return sig == abi::kSIGCONT && target.sid() == ctx.process.sid();
 }
 
 // Sends `info` to a whole process: 0 for sig 0, which only checks the target exists.
 Result<i64> signal_process(SyscallContext& ctx, Process& target, const abi::Siginfo& info) {
+  if (!may_kill(ctx, target, info.si_signo)) return Errno::kEPERM;
   if (!target.alive()) return 0;  // a zombie takes signals and ignores them
   if (info.si_signo) ctx.kernel.signal_process(target, info);
   return 0;
@@ -174,7 +183,9 @@ Result<i64> sys_kill(SyscallContext& ctx, const SyscallArgs& args) {
   if (pid == std::numeric_limits<int>::min()) return Errno::kESRCH;
   // kill(-1): every process but init and the caller; kill(0) / kill(-pgrp): a group.
   const int pgrp = pid == 0 ? ctx.process.pgid() : -pid;
-  bool found = false;
+  // Success when any process took it; else the last refusal, or ESRCH for nobody.
+  bool delivered = false;
+  Errno refused = Errno::kESRCH;
   for (Process* p : ctx.kernel.processes()) {
     if (!p->alive()) continue;
     if (pid == -1) {
@@ -182,10 +193,12 @@ Result<i64> sys_kill(SyscallContext& ctx, const SyscallArgs& args) {
     } else if (p->pgid() != pgrp) {
       continue;
     }
-    found = true;
-    TRY(signal_process(ctx, *p, info));
+    if (auto r = signal_process(ctx, *p, info); r.ok())
+      delivered = true;
+    else
+      refused = r.error();
   }
-  return found ? Result<i64>(0) : Result<i64>(Errno::kESRCH);
+  return delivered ? Result<i64>(0) : Result<i64>(refused);
 }
 
 namespace {
@@ -194,6 +207,7 @@ Result<i64> signal_thread(SyscallContext& ctx, int tgid, int tid, int sig) {
   if (sig < 0 || sig > abi::kNumSignals) return Errno::kEINVAL;
   Thread* t = ctx.kernel.find_thread(tid);
   if (!t || (tgid > 0 && t->process().pid() != tgid)) return Errno::kESRCH;
+  if (!may_kill(ctx, t->process(), sig)) return Errno::kEPERM;
   if (sig) ctx.kernel.signal_thread(*t, user_siginfo(ctx, sig, abi::kSI_TKILL));
   return 0;
 }

@@ -2,6 +2,7 @@
 // kinds, built from the per-family lists. Dispatch, names and --strace all read it.
 #include <array>
 
+#include "kernel/syscalls/list_cred.h"
 #include "kernel/syscalls/list_fs.h"
 #include "kernel/syscalls/list_misc.h"
 #include "kernel/syscalls/list_mm.h"
@@ -16,6 +17,7 @@ EMU_SYSCALLS_FS(EMU_DECLARE_HANDLER)
 EMU_SYSCALLS_MM(EMU_DECLARE_HANDLER)
 EMU_SYSCALLS_MISC(EMU_DECLARE_HANDLER)
 EMU_SYSCALLS_TASK(EMU_DECLARE_HANDLER)
+EMU_SYSCALLS_CRED(EMU_DECLARE_HANDLER)
 #undef EMU_DECLARE_HANDLER
 
 namespace {
@@ -31,7 +33,8 @@ using enum Arg;
   SyscallInfo{nr, #name, &sys_##name, ret, {__VA_ARGS__}, count_args(__VA_ARGS__)},
 
 constexpr SyscallInfo kSyscalls[] = {EMU_SYSCALLS_FS(EMU_ENTRY) EMU_SYSCALLS_MM(EMU_ENTRY)
-                                         EMU_SYSCALLS_MISC(EMU_ENTRY) EMU_SYSCALLS_TASK(EMU_ENTRY)};
+                                         EMU_SYSCALLS_MISC(EMU_ENTRY) EMU_SYSCALLS_TASK(EMU_ENTRY)
+                                             EMU_SYSCALLS_CRED(EMU_ENTRY)};
 #undef EMU_ENTRY
 
 constexpr u64 kTableSize = 512;

@@ -86,7 +86,7 @@ run_native() {
 # tmpfs, so the fixtures (under the host's /tmp) are bound in, read-only, where they are.
 run_emu() {
   emu_rc=0
-  { timeout -k 5 "$timeout_s" "$emu" --bind "$fixtures:$fixtures" "$@" \
+  { timeout -k 5 "$timeout_s" "$emu" --bind "$fixtures:$fixtures" ${emu_args[@]+"${emu_args[@]}"} "$@" \
       < /dev/null > "$work/emu.out" 2> "$work/emu.err" || emu_rc=$?; } 2> /dev/null
 }
 
@@ -137,9 +137,13 @@ check() {
   fi
 }
 
-# Arguments for each guest program; programs not listed run without arguments.
+# Arguments for each guest program; programs not listed run without arguments. emu_args:
+# emu options for it (credentials runs as whoever runs the native side, root or not).
+emu_args=()
 guest_args() {
+  emu_args=()
   case $1 in
+    credentials) args=(); emu_args=(--uid "$(id -u)" --gid "$(id -g)") ;;
     hello) args=(world "two words" "" "-x") ;;
     args_env) args=(one "two three" "--flag=4") ;;
     files) args=("$data" "$dir") ;;

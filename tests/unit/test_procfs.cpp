@@ -76,6 +76,9 @@ constexpr u64 kRead = mm::kFaultUser, kWrite = mm::kFaultUser | mm::kFaultWrite;
 //   stack 0x7ffffffde000-0x7ffffffff000 (top page written)
 struct KnownProcess {
   KnownProcess() : process(100, memory.new_address_space()) {
+    // Runs as user 1000, group 100, also in groups 27 and 100: no capabilities.
+    process.creds() = Credentials::initial(1000, 100);
+    process.creds().groups = std::make_shared<const std::vector<u32>>(std::vector<u32>{27, 100});
     mm::AddressSpace& as = process.address_space();
     auto map = [&](u64 addr, u64 len, u64 prot, bool shared, std::shared_ptr<fs::File> f, u64 off,
                    u64 extra, mm::VmaRole role) {
@@ -306,7 +309,7 @@ const std::string kStatus =
     "Uid:\t1000\t1000\t1000\t1000\n"
     "Gid:\t100\t100\t100\t100\n"
     "FDSize:\t64\n"
-    "Groups:\t100 27 \n"
+    "Groups:\t27 100 \n"
     "NStgid:\t100\n"
     "NSpid:\t100\n"
     "NSpgid:\t100\n"
@@ -366,7 +369,6 @@ TaskFacts known_facts() {
   f.ppid = 1;
   f.pgid = 100;
   f.sid = 100;
-  f.identity = {1000, 1000, 1000, 1000, 100, 100, 100, 100, {100, 27}};
   f.utime_ns = 1'230'000'000;
   f.stime_ns = 450'000'000;
   return f;

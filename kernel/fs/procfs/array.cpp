@@ -12,8 +12,6 @@ namespace {
 
 constexpr int kSigchld = 17;
 constexpr u64 kPfRandomize = 0x400000;
-// CAP_LAST_CAP is 40 in Linux 6.1: the full set is 41 bits.
-constexpr u64 kFullCapabilities = (u64{1} << 41) - 1;
 
 // FDSize: the size of the descriptor table Linux would have grown to. It starts with 64
 // slots (NR_OPEN_DEFAULT) and expands in powers of two of 1024 / sizeof(file *) slots.
@@ -73,7 +71,6 @@ TaskFacts task_facts(Kernel& kernel, Process& process) {
     facts.voluntary_switches = leader->voluntary_switches();
     facts.involuntary_switches = leader->involuntary_switches();
   }
-  facts.identity = host::identity();
   // The guest's instructions run on emu's thread: its CPU time is the process's.
   host::cpu_time_ns(facts.utime_ns, facts.stime_ns);
   facts.randomize_va_space = kernel.tunables().sys.randomize_va_space != 0;
@@ -94,7 +91,7 @@ std::string render_status(Process& process, const MmView& mm, const TaskFacts& f
   }
   m.putc('\n');
   // task_state()
-  const host::Identity& id = facts.identity;
+  const Credentials& id = process.creds();
   m.puts("Umask:\t").puts(umask_text(process.umask())).putc('\n');
   static constexpr const char* kStates[] = {"R (running)", "S (sleeping)", "T (stopped)",
                                             "Z (zombie)"};
@@ -112,7 +109,8 @@ std::string render_status(Process& process, const MmView& mm, const TaskFacts& f
   m.dec("\nGid:\t", id.gid).dec("\t", id.egid).dec("\t", id.sgid).dec("\t", id.fsgid);
   m.dec("\nFDSize:\t", fd_table_size(process.fds().open_fds()));
   m.puts("\nGroups:\t");
-  for (size_t g = 0; g < id.groups.size(); ++g) m.dec(g ? " " : "", id.groups[g]);
+  const auto groups = id.group_list();
+  for (size_t g = 0; g < groups.size(); ++g) m.dec(g ? " " : "", groups[g]);
   m.putc(' ');
   m.dec("\nNStgid:\t", static_cast<u64>(process.pid()));
   m.dec("\nNSpid:\t", static_cast<u64>(process.pid()));
@@ -135,13 +133,12 @@ std::string render_status(Process& process, const MmView& mm, const TaskFacts& f
   sigset(m, "SigBlk:\t", facts.blocked);
   sigset(m, "SigIgn:\t", ignored);
   sigset(m, "SigCgt:\t", caught);
-  // task_cap(): root holds every capability; anyone else none, with the full bounding set.
-  const u64 caps = id.euid == 0 ? kFullCapabilities : 0;
-  sigset(m, "CapInh:\t", 0);
-  sigset(m, "CapPrm:\t", caps);
-  sigset(m, "CapEff:\t", caps);
-  sigset(m, "CapBnd:\t", kFullCapabilities);
-  sigset(m, "CapAmb:\t", 0);
+  // task_cap()
+  sigset(m, "CapInh:\t", id.cap_inheritable);
+  sigset(m, "CapPrm:\t", id.cap_permitted);
+  sigset(m, "CapEff:\t", id.cap_effective);
+  sigset(m, "CapBnd:\t", id.cap_bounding);
+  sigset(m, "CapAmb:\t", id.cap_ambient);
   // task_seccomp(): the emulated CPU (AMD family 6) has the speculative-store-bypass bug and
   // no SSBD to mitigate it, and no indirect-branch controls.
   m.dec("NoNewPrivs:\t", process.prctl_state().no_new_privs ? 1 : 0);

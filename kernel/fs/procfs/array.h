@@ -13,7 +13,7 @@ class Process;
 
 namespace kernel::fs::procfs {
 
-// What the task renderers need beyond the process itself: its relatives, its identity and
+// What the task renderers need beyond the process itself: its relatives and
 // the clocks, gathered by the caller so the renderers stay pure.
 struct TaskFacts {
   int ppid = 0;
@@ -26,7 +26,6 @@ struct TaskFacts {
   u64 blocked = 0;         // the leader's mask
   u64 queued = 0;          // signals queued (SigQ)
   u64 voluntary_switches = 0, involuntary_switches = 0;
-  host::Identity identity;
   u64 utime_ns = 0;
   u64 stime_ns = 0;
   bool randomize_va_space = false;  // PF_RANDOMIZE in the task flags

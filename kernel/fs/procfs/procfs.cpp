@@ -275,9 +275,11 @@ Result<PseudoNode> ProcFs::lookup(const PseudoNode& dir, const std::string& name
 abi::Stat ProcFs::stat(const PseudoNode& n) {
   u32 uid = 0, gid = 0;
   if (n.pid > 0) {
-    const host::Identity id = host::identity();
-    uid = id.euid;
-    gid = id.egid;
+    // A process's directory belongs to its effective ids (task_dump_owner, dumpable).
+    if (Process* process = m_kernel.find_process(n.pid)) {
+      uid = process->creds().euid;
+      gid = process->creds().egid;
+    }
   }
   u32 mode = abi::kS_IFDIR | 0555;
   switch (n.kind) {
@@ -408,7 +410,7 @@ std::shared_ptr<File> ProcFs::link_file(const PseudoNode& n) {
 }
 
 Result<std::shared_ptr<File>> ProcFs::open_file(const PseudoNode& n, u64 flags,
-                                                const std::string& path, const Caller&) {
+                                                const std::string& path, const Caller& caller) {
   (void)flags;
   const abi::Stat st = stat(n);
   Kernel& kernel = m_kernel;
@@ -428,7 +430,7 @@ Result<std::shared_ptr<File>> ProcFs::open_file(const PseudoNode& n, u64 flags,
       if (!kernel.find_process(pid)) return abi::Errno::kENOENT;
       if (entry.kind == PidFileKind::Pagemap) {
         // Physical frame numbers only for a reader with CAP_SYS_ADMIN.
-        const bool show_pfn = host::identity().euid == 0;
+        const bool show_pfn = capable(caller.cred, cap::kSysAdmin);
         return std::shared_ptr<File>(std::make_shared<PagemapFile>(
             st, path, [&kernel, pid, show_pfn](u64 first, std::span<u64> out) -> Result<u64> {
               Process* p = kernel.find_process(pid);
