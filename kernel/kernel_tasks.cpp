@@ -292,8 +292,17 @@ void Kernel::end_run() {
 }
 
 void Kernel::exec_done(Process& process) {
-  // de_thread: the other threads go; the caller carries on as the process.
+  // de_thread: the other threads go; the caller carries on as the process, and takes the
+  // leader's id (after exec, gettid() == getpid()).
   end_threads(process, m_current);
+  if (m_current->tid() != process.pid()) {
+    auto it = m_threads.find(m_current->tid());
+    std::unique_ptr<Thread> self = std::move(it->second);
+    m_threads.erase(it);
+    self->set_tid(process.pid());
+    m_threads[process.pid()] = std::move(self);
+  }
+  process.set_leader(m_current);
   if (!process.vfork_done()) {
     process.vfork_done() = true;
     process.vfork_wait().wake_all();

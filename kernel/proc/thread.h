@@ -1,4 +1,5 @@
-// A guest thread: what one CPU runs. Its registers live in the CPU while it runs and in
+// A guest thread: what one CPU runs. (A stopped thread group is the Process's state: the
+// scheduler passes its threads by.) Its registers live in the CPU while it runs and in
 // `context` while it does not. Everything a thread shares with the rest of its thread
 // group (address space, files, signal handlers) lives in its Process.
 #pragma once
@@ -19,7 +20,6 @@ class WaitQueue;
 enum class ThreadState : u8 {
   Runnable,  // running, or waiting for the CPU
   Blocked,   // in a syscall that waits (BlockedCall)
-  Stopped,   // its thread group is stopped (SIGSTOP and friends)
   Dead,      // exited; the record goes at the next schedule
 };
 
