@@ -208,13 +208,37 @@ static void on_chld(int sig, siginfo_t* si, void* uc) {
   handled++;
 }
 
+// SIGCHLD is blocked; this waits for it with sigsuspend and a handler that keeps its
+// siginfo.
+static volatile sig_atomic_t chld_seen;
+static siginfo_t chld_info;
+
+static void keep_chld(int sig, siginfo_t* si, void* uc) {
+  (void)sig;
+  (void)uc;
+  chld_info = *si;
+  chld_seen = 1;
+}
+
+static void wait_chld(siginfo_t* si) {
+  struct sigaction sa, old_sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = keep_chld;
+  sa.sa_flags = SA_SIGINFO;
+  CHECK(sigaction(SIGCHLD, &sa, &old_sa) == 0);
+  sigset_t unblocked;
+  sigprocmask(SIG_SETMASK, NULL, &unblocked);
+  sigdelset(&unblocked, SIGCHLD);
+  chld_seen = 0;
+  while (!chld_seen) sigsuspend(&unblocked);
+  *si = chld_info;
+  CHECK(sigaction(SIGCHLD, &old_sa, NULL) == 0);
+}
+
 static void print_chld(const char* what, pid_t pid) {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGCHLD);
   siginfo_t si;
   memset(&si, 0, sizeof si);
-  CHECK(sigwaitinfo(&set, &si) == SIGCHLD);
+  wait_chld(&si);
   out("SIGCHLD %s: signo %d code %s pid ok %s uid ok %s status %d\n", what, si.si_signo,
       code_name(si.si_code), yesno(si.si_pid == pid), yesno(si.si_uid == getuid()), si.si_status);
 }
@@ -364,8 +388,7 @@ static void reparenting(void) {
   CHECK(waitpid(mid, &st, 0) == mid);
   siginfo_t si;
   memset(&si, 0, sizeof si);
-  struct timespec ts = {5, 0};
-  CHECK(sigtimedwait(&set, &si, &ts) == SIGCHLD);
+  wait_chld(&si);
   out("zombie orphan: SIGCHLD from it %s code %s status %d\n", yesno(si.si_pid == z),
       code_name(si.si_code), si.si_status);
   st = 0;
