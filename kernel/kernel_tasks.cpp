@@ -93,6 +93,7 @@ Result<i64> Kernel::clone(const CloneRequest& request) {
     child.comm() = parent.comm();
     child.prctl_state() = parent.prctl_state();
     child.prctl_state().pdeath_signal = 0;
+    child.prctl_state().child_subreaper = false;
     child.layout() = parent.layout();
     child.oom_score_adj() = parent.oom_score_adj();
     child.start_time_ns() = boot_clock_ns();
@@ -229,13 +230,40 @@ void Kernel::process_ended(Process& process) {
     end_run();
     return;
   }
-  // Orphans go to the first process, which reaps them.
-  for (Process* child : process.children()) {
-    child->set_parent(m_init);
-    m_init->children().push_back(child);
-    if (child->state() == ProcessState::Zombie) m_init->child_wait().wake_all();
+  // forget_original_parent: orphans go to the nearest live child subreaper among the
+  // ancestors, else to the first process. Each is told as reparent_leader tells it: its
+  // exit signal becomes SIGCHLD, and one that has already ended is reported to its new
+  // parent now (or reaped at once, if that parent does not keep zombies).
+  Process* reaper = m_init;
+  for (Process* p = process.parent(); p && p != m_init; p = p->parent()) {
+    if (p->prctl_state().child_subreaper && p->alive() && !p->exiting()) {
+      reaper = p;
+      break;
+    }
   }
+  const std::vector<Process*> orphans = std::move(process.children());
   process.children().clear();
+  for (Process* child : orphans) {
+    child->set_parent(reaper);
+    reaper->children().push_back(child);
+    child->exit_signal() = abi::kSIGCHLD;
+    if (const int sig = child->prctl_state().pdeath_signal; sig && child->alive()) {
+      abi::Siginfo info{};
+      info.si_signo = sig;
+      info.si_code = abi::kSI_USER;  // from the parent, as SEND_SIG_NOINFO makes it
+      info.fields.kill.pid = process.pid();
+      info.fields.kill.uid = process.creds().uid;
+      signal_process(*child, info);
+    }
+  }
+  for (Process* child : orphans) {
+    if (child->state() != ProcessState::Zombie) continue;
+    const int st = child->exit_status();
+    if (st & 0x7f)
+      notify_parent(*child, (st & 0x80) ? abi::kCLD_DUMPED : abi::kCLD_KILLED, st & 0x7f);
+    else
+      notify_parent(*child, abi::kCLD_EXITED, (st >> 8) & 0xff);
+  }
   process.exit_wait().wake_all();
   const int status = process.exit_status();
   const int sig = status & 0x7f;
@@ -260,7 +288,7 @@ void Kernel::notify_parent(Process& child, int why, int status) {
   info.si_signo = sig;
   info.si_code = why;
   info.fields.child.pid = child.pid();
-  info.fields.child.uid = 0;
+  info.fields.child.uid = child.creds().uid;
   info.fields.child.status = status;
   // do_notify_parent: a parent that ignores SIGCHLD (or says SA_NOCLDWAIT) does not keep
   // zombies; the child is reaped at once and the signal, if ignored, not sent.
@@ -292,17 +320,19 @@ void Kernel::end_run() {
 }
 
 void Kernel::exec_done(Process& process) {
-  // de_thread: the other threads go; the caller carries on as the process, and takes the
-  // leader's id (after exec, gettid() == getpid()).
+  process.fork_no_exec() = false;
+  // de_thread: the other threads go; the caller carries on as the process, and one that
+  // was not the leader takes over the leader's pid as its tid (gettid() == getpid()).
   end_threads(process, m_current);
-  if (m_current->tid() != process.pid()) {
-    auto it = m_threads.find(m_current->tid());
-    std::unique_ptr<Thread> self = std::move(it->second);
-    m_threads.erase(it);
-    self->set_tid(process.pid());
-    m_threads[process.pid()] = std::move(self);
+  if (Thread* t = m_current; t->tid() != process.pid()) {
+    auto node = m_threads.extract(t->tid());
+    if (!node.empty()) {
+      node.key() = process.pid();
+      t->set_tid(process.pid());
+      m_threads.insert(std::move(node));
+    }
+    process.set_leader(t);
   }
-  process.set_leader(m_current);
   if (!process.vfork_done()) {
     process.vfork_done() = true;
     process.vfork_wait().wake_all();

@@ -1,5 +1,6 @@
 #include "kernel/proc/futex.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "kernel/abi/linux.h"
@@ -17,8 +18,8 @@ Result<FutexKey> FutexTable::key(mm::AddressSpace& as, u64 uaddr, bool is_privat
   if (!vma || uaddr < vma->start) return abi::Errno::kEFAULT;
   // Only memory that is really shared has a key beyond this address space: a private
   // mapping's pages are this process's own (after a write, or a fork, at least).
-  if (vma->shared() && vma->object) return FutexKey{vma->object.get(), vma->offset_of(uaddr)};
-  return FutexKey{&as, uaddr};
+  if (vma->shared() && vma->object) return FutexKey{vma->object.get(), vma->offset_of(uaddr), true};
+  return FutexKey{&as, uaddr, true};
 }
 
 WaitQueue& FutexTable::queue(const FutexKey& key) {
@@ -45,10 +46,11 @@ int FutexTable::wake(const FutexKey& key, int n, u32 bitset) {
 }
 
 int FutexTable::requeue(const FutexKey& from, const FutexKey& to, int n) {
-  if (n <= 0 || from == to) return 0;
+  if (n <= 0) return 0;
   const auto it = m_queues.find(from);
   if (it == m_queues.end()) return 0;
   WaitQueue& src = *it->second;
+  if (from == to) return std::min<int>(n, static_cast<int>(src.waiters().size()));
   WaitQueue& dst = queue(to);
   int moved = 0;
   while (moved < n && !src.empty()) {

@@ -20,6 +20,9 @@ namespace kernel {
 struct FutexKey {
   const void* base = nullptr;  // the AddressSpace or the MemoryObject
   u64 offset = 0;              // the address, or the offset in the object
+  // A shared futex in private memory is keyed by the address space and address as a
+  // private one is, but the two never meet (Linux marks it FUT_OFF_MMSHARED).
+  bool shared_op = false;
   auto operator<=>(const FutexKey&) const = default;
 };
 
@@ -31,7 +34,9 @@ class FutexTable {
   WaitQueue& queue(const FutexKey& key);
   // Wakes up to n waiters on `key` whose wait bitset meets `bitset`, oldest first.
   int wake(const FutexKey& key, int n, u32 bitset);
-  // Moves up to n waiters from one key to another (FUTEX_REQUEUE).
+  // Moves up to n waiters from one key to another (FUTEX_REQUEUE), oldest first, to wait
+  // behind those already there. Returns how many it took, counting, as Linux does, those
+  // "moved" onto the same key.
   int requeue(const FutexKey& from, const FutexKey& to, int n);
   // Forgets queues with no waiter left (keeps the table as small as its waiters).
   void trim(const FutexKey& key);

@@ -90,6 +90,10 @@ class Process {
   int& stop_report() { return m_stop_report; }  // the stopping signal, 0 once reported
   bool& continue_report() { return m_continue_report; }
 
+  // The process has not called execve since fork (Linux's PF_FORKNOEXEC): its parent may
+  // still move it to another process group.
+  bool& fork_no_exec() { return m_fork_no_exec; }
+
   // Woken when a child changes state (wait4, waitid).
   WaitQueue& child_wait() { return m_child_wait; }
   // Woken when the process ends (pidfd poll).
@@ -111,6 +115,9 @@ class Process {
     int dumpable = 1;
     int pdeath_signal = 0;
     bool no_new_privs = false;
+    // PR_SET_CHILD_SUBREAPER: orphaned descendants come here rather than to the first
+    // process. Not inherited by children; kept across execve.
+    bool child_subreaper = false;
   };
   PrctlState& prctl_state() { return m_prctl; }
   // Where exec put the program (Linux's mm->start_code ... env_end, saved_auxv).
@@ -146,6 +153,7 @@ class Process {
   WaitQueue m_exit_wait;
   WaitQueue m_vfork_wait;
   bool m_vfork_done = false;
+  bool m_fork_no_exec = true;
   std::array<abi::Rlimit, kRlimitCount> m_rlimits;
   std::string m_comm;
   PrctlState m_prctl;

@@ -68,15 +68,26 @@ Thread* Scheduler::pick_next(Thread* prev) {
 
 u64 Scheduler::expire(u64 now_ns) {
   u64 nearest = 0;
-  for (std::size_t i = 0; i < m_blocked.size();) {
-    Thread* t = m_blocked[i];
+  // Deadlines that fall due together wake in the order they fell due (Linux's hrtimers
+  // fire earliest first), so that the earliest runs first.
+  u64 expired = 0;
+  for (Thread* t : m_blocked) {
     const u64 deadline = t->call().deadline_ns;
-    if (deadline && deadline <= now_ns) {
-      make_runnable(*t, WakeReason::Timeout);  // erases m_blocked[i]
-      continue;
+    if (!deadline) continue;
+    if (deadline <= now_ns) {
+      ++expired;
+    } else if (!nearest || deadline < nearest) {
+      nearest = deadline;
     }
-    if (deadline && (!nearest || deadline < nearest)) nearest = deadline;
-    ++i;
+  }
+  while (expired--) {
+    Thread* earliest = nullptr;
+    for (Thread* t : m_blocked) {
+      const u64 deadline = t->call().deadline_ns;
+      if (deadline && deadline <= now_ns && (!earliest || deadline < earliest->call().deadline_ns))
+        earliest = t;
+    }
+    make_runnable(*earliest, WakeReason::Timeout);
   }
   return nearest;
 }

@@ -186,8 +186,10 @@ Result<i64> sys_futex(SyscallContext& ctx, const SyscallArgs& args) {
       const FutexKey key1 = TRY(FutexTable::key(as, uaddr, is_private));
       const FutexKey key2 = TRY(FutexTable::key(as, uaddr2, is_private));
       const u32 old = TRY(wake_op_update(ctx, uaddr2, val3));
+      // An unknown comparison fails the call after the update, before anyone wakes.
+      const bool wake_second = TRY(wake_op_compare(val3, old));
       int woken = table.wake(key1, wake_count(val), kBitsetMatchAny);
-      if (TRY(wake_op_compare(val3, old)))
+      if (wake_second)
         woken += table.wake(key2, wake_count(static_cast<u32>(timeout)), kBitsetMatchAny);
       return woken;
     }

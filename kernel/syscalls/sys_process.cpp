@@ -63,7 +63,8 @@ Result<i64> sys_arch_prctl(SyscallContext& ctx, const SyscallArgs& args) {
 
 Result<i64> sys_prctl(SyscallContext& ctx, const SyscallArgs& args) {
   constexpr int kPrSetPdeathsig = 1, kPrGetPdeathsig = 2, kPrGetDumpable = 3, kPrSetDumpable = 4,
-                kPrSetName = 15, kPrGetName = 16, kPrSetNoNewPrivs = 38, kPrGetNoNewPrivs = 39;
+                kPrSetName = 15, kPrGetName = 16, kPrSetNoNewPrivs = 38, kPrGetNoNewPrivs = 39,
+                kPrSetChildSubreaper = 36, kPrGetChildSubreaper = 37;
   const int option = static_cast<int>(args.a[0]);
   if (is_capability_prctl(option))
     return capability_prctl(ctx.process.creds(), option, args.a[1], args.a[2], args.a[3],
@@ -101,6 +102,13 @@ Result<i64> sys_prctl(SyscallContext& ctx, const SyscallArgs& args) {
       TRY(mm::copy_to_user(as, args.a[1], name, sizeof name));
       return 0;
     }
+    case kPrSetChildSubreaper:
+      // Any nonzero value sets it; Linux checks nothing else.
+      state.child_subreaper = args.a[1] != 0;
+      return 0;
+    case kPrGetChildSubreaper:
+      TRY(mm::write_user(as, args.a[1], static_cast<i32>(state.child_subreaper)));
+      return 0;
     case kPrSetNoNewPrivs:
       if (args.a[1] != 1 || args.a[2] || args.a[3] || args.a[4]) return Errno::kEINVAL;
       state.no_new_privs = true;

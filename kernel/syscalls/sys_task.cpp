@@ -1,6 +1,7 @@
 // Processes and threads: clone in its forms, exit, wait, ids, sessions and process groups.
 #include "kernel/abi/linux.h"
 #include "kernel/kernel.h"
+#include "kernel/mm/address_space.h"
 #include "kernel/mm/uaccess.h"
 #include "kernel/proc/pidfd.h"
 #include "kernel/proc/process.h"
@@ -90,7 +91,10 @@ Result<i64> sys_clone3(SyscallContext& ctx, const SyscallArgs& args) {
   if ((a.exit_signal & ~abi::kCSIGNAL) || !valid_exit_signal(a.exit_signal)) return Errno::kEINVAL;
   if ((a.flags & abi::kCLONE_INTO_CGROUP) && (a.cgroup > 0x7fffffff || size < kVer2))
     return Errno::kEINVAL;
-  // clone3_args_valid: no CSIGNAL bits or CLONE_DETACHED in flags; stack and size together.
+  // clone3_args_valid: only known flags; no CSIGNAL bits or CLONE_DETACHED in flags; stack
+  // and size together, within user space (access_ok).
+  if (a.flags & ~(u64{0xffffffff} | abi::kCLONE_CLEAR_SIGHAND | abi::kCLONE_INTO_CGROUP))
+    return Errno::kEINVAL;
   if (a.flags & (abi::kCSIGNAL | abi::kCLONE_DETACHED)) return Errno::kEINVAL;
   if ((a.flags & (abi::kCLONE_SIGHAND | abi::kCLONE_CLEAR_SIGHAND)) ==
       (abi::kCLONE_SIGHAND | abi::kCLONE_CLEAR_SIGHAND))
@@ -98,6 +102,8 @@ Result<i64> sys_clone3(SyscallContext& ctx, const SyscallArgs& args) {
   if ((a.flags & (abi::kCLONE_THREAD | abi::kCLONE_PARENT)) && a.exit_signal) return Errno::kEINVAL;
   if (!a.stack && a.stack_size) return Errno::kEINVAL;
   if (a.stack && !a.stack_size) return Errno::kEINVAL;
+  if (a.stack && (a.stack_size > mm::kTaskSize || a.stack > mm::kTaskSize - a.stack_size))
+    return Errno::kEINVAL;
   if (a.flags & abi::kCLONE_INTO_CGROUP) return Errno::kEINVAL;  // one cgroup
   CloneRequest r;
   r.flags = a.flags;
@@ -199,32 +205,40 @@ Result<i64> sys_getsid(SyscallContext& ctx, const SyscallArgs& args) {
 Result<i64> sys_setsid(SyscallContext& ctx, const SyscallArgs&) {
   Process& self = ctx.process;
   // A process group leader cannot begin a session; nor can anyone while a group with its
-  // pid exists.
+  // pid exists (zombies in it count: they are in the group until reaped).
   for (Process* p : ctx.kernel.processes())
-    if (p->alive() && p->pgid() == self.pid()) return Errno::kEPERM;
+    if (p->pgid() == self.pid()) return Errno::kEPERM;
   self.sid() = self.pid();
   self.pgid() = self.pid();
   return self.pid();
 }
 
 Result<i64> sys_setpgid(SyscallContext& ctx, const SyscallArgs& args) {
-  const int pid_arg = static_cast<int>(args.a[0]);
-  int pgid = static_cast<int>(args.a[1]);
-  if (pgid < 0) return Errno::kEINVAL;
+  // Linux's order: 0 means oneself, a pgid of 0 the target's pid, and only then is a
+  // negative group refused (so setpgid(-1, 0) is EINVAL, setpgid(-1, 5) ESRCH).
   Process& self = ctx.process;
-  Process* p = pid_arg ? ctx.kernel.find_process(pid_arg) : &self;
-  if (!p || !p->alive()) return Errno::kESRCH;
-  if (!pgid) pgid = p->pid();
-  if (p != &self) {
-    // Only oneself or one's own child, in the same session, that has not exec'd.
-    if (p->parent() != &self) return Errno::kESRCH;
+  const int pid_arg = static_cast<int>(args.a[0]), pgid_arg = static_cast<int>(args.a[1]);
+  const int pid = pid_arg ? pid_arg : self.pid();
+  const int pgid = pgid_arg ? pgid_arg : pid;
+  if (pgid < 0) return Errno::kEINVAL;
+  Process* p = ctx.kernel.find_process(pid);
+  if (!p) {
+    // A thread that is not its group's leader.
+    if (pid > 0 && ctx.kernel.find_thread(pid)) return Errno::kEINVAL;
+    return Errno::kESRCH;
+  }
+  if (p->parent() == &self) {
     if (p->sid() != self.sid()) return Errno::kEPERM;
+    if (!p->fork_no_exec()) return Errno::kEACCES;  // the child has exec'd
+  } else if (p != &self) {
+    return Errno::kESRCH;
   }
   if (p->sid() == p->pid()) return Errno::kEPERM;  // a session leader stays put
   if (pgid != p->pid()) {
+    // The group must exist in the caller's session.
     bool found = false;
     for (Process* q : ctx.kernel.processes())
-      if (q->alive() && q->pgid() == pgid && q->sid() == self.sid()) found = true;
+      if (q->pgid() == pgid && q->sid() == self.sid()) found = true;
     if (!found) return Errno::kEPERM;
   }
   p->pgid() = pgid;
