@@ -510,15 +510,15 @@ Result<std::shared_ptr<File>> Vfs::create_memfd(std::string_view name, u32 flags
   return file;
 }
 
-Result<std::shared_ptr<File>> Vfs::open_executable(const FsContext& fs, std::string_view path,
-                                                   File* at) {
-  const Caller caller{fs, 0, {}};
-  Resolved entry = TRY(resolve(caller, at, path, FollowSymlinks::Yes));
-  if (!entry.exists) return Errno::kENOENT;
-  if (!entry.is_regular()) return Errno::kEACCES;
-  TRY(access_entry(entry, kX_OK, caller.cred));
-  auto file = TRY(entry.node->open(caller, entry.path, abi::kO_RDONLY));
-  file->status_flags = status_flags_for(abi::kO_RDONLY);
+Result<std::shared_ptr<File>> Vfs::open_executable(const Caller& caller, File* at,
+                                                   std::string_view path, FollowSymlinks follow) {
+  u64 flags = abi::kO_RDONLY;
+  if (follow == FollowSymlinks::No) flags |= abi::kO_NOFOLLOW;
+  auto file = TRY(open(caller, at, path, flags));
+  abi::Stat st{};
+  TRY(file->stat(st));
+  if ((st.st_mode & abi::kS_IFMT) != abi::kS_IFREG) return Errno::kEACCES;
+  TRY(access_file(caller, *file, kX_OK));
   return file;
 }
 

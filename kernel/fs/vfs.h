@@ -108,9 +108,12 @@ class Vfs {
   // memfd_create: a tmpfs file with no name; `flags` were checked by the caller.
   Result<std::shared_ptr<File>> create_memfd(std::string_view name, u32 flags);
 
-  // execve: a regular file the caller may execute (EACCES otherwise), opened for reading.
-  Result<std::shared_ptr<File>> open_executable(const FsContext& fs, std::string_view path,
-                                                File* at = nullptr);
+  // execve: a regular file the caller may execute (EACCES otherwise), opened for reading
+  // (do_open_execat). The path walk is open()'s, so its errors are too; `follow` No is
+  // execveat's AT_SYMLINK_NOFOLLOW (ELOOP for a final symlink).
+  Result<std::shared_ptr<File>> open_executable(const Caller& caller, File* at,
+                                                std::string_view path,
+                                                FollowSymlinks follow = FollowSymlinks::Yes);
   // The canonical guest path `path` names (symlinks resolved) when it exists, else `path`
   // made absolute lexically; for /proc/self/exe.
   std::string absolute_path(const FsContext& fs, std::string_view path);

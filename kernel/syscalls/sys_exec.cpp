@@ -92,7 +92,8 @@ void release_old_memory(SyscallContext& ctx) {
 }
 
 Result<i64> do_execve(SyscallContext& ctx, std::shared_ptr<fs::File> at, std::string path,
-                      u64 argv_ptr, u64 envp_ptr, int empty_path_fd) {
+                      u64 argv_ptr, u64 envp_ptr, int empty_path_fd,
+                      fs::FollowSymlinks follow = fs::FollowSymlinks::Yes) {
   const bool empty_path = empty_path_fd >= 0;
   Process& p = ctx.process;
   const u64 stack_limit = p.rlimits()[abi::kRLIMIT_STACK].cur;
@@ -105,14 +106,17 @@ Result<i64> do_execve(SyscallContext& ctx, std::shared_ptr<fs::File> at, std::st
   if (argv.empty()) argv.emplace_back();
 
   fs::Vfs& vfs = ctx.kernel.vfs();
+  const fs::Caller caller = caller_of(ctx);
   std::shared_ptr<fs::File> file;
   std::string filename = path;
   if (empty_path) {
+    // The file behind the descriptor is opened anew, as Linux reopens its path: an O_PATH
+    // descriptor runs, a directory is EACCES.
     if (!at) return Errno::kEBADF;
-    file = at;
+    file = TRY(vfs.open_executable(caller, nullptr, "/proc/self/fd/" + std::to_string(empty_path_fd)));
     filename = "/dev/fd/" + std::to_string(empty_path_fd);
   } else {
-    file = TRY(vfs.open_executable(p.fs(), path, at.get()));
+    file = TRY(vfs.open_executable(caller, at.get(), path, follow));
   }
   const std::string execfn = filename;
   // #! scripts, nested up to five interpreters deep.
@@ -127,7 +131,7 @@ Result<i64> do_execve(SyscallContext& ctx, std::shared_ptr<fs::File> at, std::st
     args.insert(args.end(), argv.begin() + 1, argv.end());
     argv = std::move(args);
     filename = script->interpreter;
-    file = TRY(vfs.open_executable(p.fs(), filename));
+    file = TRY(vfs.open_executable(caller, nullptr, filename));
   }
 
   auto as = std::make_shared<mm::AddressSpace>(ctx.kernel.memory());
@@ -187,8 +191,10 @@ Result<i64> sys_execveat(SyscallContext& ctx, const SyscallArgs& args) {
     at = TRY(file_of(ctx, args.a[0], AllowPathFd::Yes));
   else
     at = TRY(dir_arg(ctx, args.a[0], path));
+  const fs::FollowSymlinks follow = (flags & abi::kAT_SYMLINK_NOFOLLOW) ? fs::FollowSymlinks::No
+                                                                      : fs::FollowSymlinks::Yes;
   return do_execve(ctx, std::move(at), std::move(path), args.a[2], args.a[3],
-                   empty_path ? fd_arg(args.a[0]) : -1);
+                   empty_path ? fd_arg(args.a[0]) : -1, follow);
 }
 
 }  // namespace kernel::syscalls
