@@ -170,7 +170,8 @@ void Kernel::strace_ignored_signals(Thread& thread) {
 }
 
 void Kernel::trace_signal(const abi::Siginfo& info) {
-  if (!m_options.strace || !m_sink) return;
+  // SIGKILL never stops a traced thread on its way: strace sees only the death.
+  if (!m_options.strace || !m_sink || info.si_signo == abi::kSIGKILL) return;
   strace_line(*m_current, syscalls::format_siginfo_line(info));
 }
 
