@@ -30,9 +30,11 @@ constexpr const char* kUsage =
     "                         :rw (repeatable)\n"
     "  --uid N, --gid N       the guest's user and group ids (default 0: root with every\n"
     "                         capability; any other uid starts with none)\n"
-    "  --strace               print every syscall on stderr, in strace's format\n"
+    "  --strace               print every syscall on stderr, in strace -f's format\n"
+    "  --strace-file FILE     --strace into FILE (created or truncated), each line led by\n"
+    "                         the thread id, as strace -f -o FILE writes them\n"
     "  --trace=EVENTS         structured events, comma-separated: fault, madvise,\n"
-    "                         reclaim, swap, tlb\n"
+    "                         reclaim, swap, tlb, sched, signal, fork\n"
     "  --trace-file FILE      where events go (default stderr)\n"
     "  --trace-format FORMAT  text (default) or json\n"
     "  --stats                a summary on stderr at exit: faults by resolution, TLB\n"
@@ -132,6 +134,9 @@ int parse_options(int argc, char** argv, Options& o) {
       o.stats = true;
     } else if (arg == "--strace") {
       o.trace.strace = true;
+    } else if (arg == "--strace-file") {
+      if (!take(o.trace.strace_file)) return fail("--strace-file needs a file name");
+      o.trace.strace = true;
     } else if (arg == "--trace") {
       std::string events, bad;
       if (!take(events)) return fail("--trace needs a list of events");
@@ -229,6 +234,7 @@ int main(int argc, char** argv) {
   kopts.root = options.root;
   kopts.binds = options.binds;
   kopts.strace = options.trace.strace;
+  kopts.strace_pid_column = !options.trace.strace_file.empty();
   kopts.swap_bytes = options.swap;
   kopts.uid = options.uid;
   kopts.gid = options.gid;
@@ -237,7 +243,7 @@ int main(int argc, char** argv) {
     std::free(cwd);
   }
   kernel::Kernel kernel(machine.ram().memory(), machine, kopts, &tracer);
-  kernel.memory().set_tracing(&tracer, options.trace.kernel_events);
+  kernel.set_tracing(options.trace.kernel_events);
 
   std::vector<std::string> envp;
   for (char** e = environ; *e; ++e) envp.emplace_back(*e);

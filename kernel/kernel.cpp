@@ -25,26 +25,6 @@ namespace {
 
 constexpr int kFirstPid = 100;
 
-// strace's view of guest memory: reads only what is already mapped, never faults.
-bool peek_guest(void* ctx, u64 addr, void* dst, u64 len) {
-  auto& as = *static_cast<mm::AddressSpace*>(ctx);
-  auto* out = static_cast<u8*>(dst);
-  while (len > 0) {
-    if (addr >= mm::kTaskSize) return false;
-    const auto found = as.page_table().lookup(addr);
-    if (!found.pte.present() || !found.pte.user()) return false;
-    const u64 page_mask = (u64{1} << (kPageShift + 9 * (found.level - 1))) - 1;
-    const PhysAddr pa((found.pte.address().value & ~page_mask) | (addr & page_mask));
-    const u64 chunk = std::min(len, kPageSize - (addr & kPageMask));
-    if (!as.ram().contains(pa, chunk)) return false;
-    std::memcpy(out, as.ram().at(pa), chunk);
-    out += chunk;
-    addr += chunk;
-    len -= chunk;
-  }
-  return true;
-}
-
 u64 boot_clock_ns() {
   timespec now{};
   clock_gettime(CLOCK_BOOTTIME, &now);
@@ -87,6 +67,7 @@ Result<void> Kernel::start(const std::string& path, const std::vector<std::strin
   Thread* thread = new_thread(process, pid);
   m_current = thread;
   m_current_process = process.get();
+  m_scheduler.set_running(thread->tid());
   // The guest starts where emu was started, seen through its root ("/" when that lies
   // outside the root).
   process->fs().cwd =
@@ -186,13 +167,8 @@ void Kernel::syscall() {
 
   const syscalls::SyscallInfo* info = syscalls::lookup_syscall(args.nr);
   Thread& thread = *m_current;
-  if (m_options.strace && m_sink) [[unlikely]] {
-    const bool noreturn = args.nr == 60 || args.nr == 231;  // exit, exit_group
-    if (noreturn) {
-      const syscalls::StraceReader reader{&peek_guest, &m_current_process->address_space()};
-      m_sink->strace_line(strace_prefix(thread) + syscalls::format_noreturn(info, args, reader));
-    }
-  }
+  if (m_options.strace && m_sink) [[unlikely]]
+    strace_enter(thread, info, args);
 
   i64 ret;
   if (info) {
@@ -204,6 +180,10 @@ void Kernel::syscall() {
       call.nr = args.nr;
       std::copy(std::begin(args.a), std::end(args.a), call.args);
       m_scheduler.block(thread);
+      if (tracing(kTraceSched)) [[unlikely]]
+        emit("sched-block", {TraceField::dec("tid", static_cast<u64>(thread.tid())),
+                             TraceField::str("syscall", info->name),
+                             TraceField::dec("deadline", call.deadline_ns)});
       m_need_resched = true;
       m_cpu.request_stop();
       return;
@@ -223,18 +203,11 @@ void Kernel::finish_syscall(const syscalls::SyscallInfo* info, const u64 (&a)[6]
     syscalls::SyscallArgs args;
     args.nr = nr;
     std::copy(std::begin(a), std::end(a), args.a);
-    const syscalls::StraceReader reader{&peek_guest, &m_current_process->address_space()};
-    m_sink->strace_line(strace_prefix(*m_current) +
-                        syscalls::format_syscall(info, args, ret, reader));
+    strace_exit(*m_current, info, args, ret);
+    if (!m_strace_ignored.empty()) strace_ignored_signals(*m_current);
   }
   if (signal_pending(*m_current)) [[unlikely]]
     return_to_user({true, nr, ret});
-}
-
-std::string Kernel::strace_prefix(const Thread& thread) const {
-  // strace -f marks each line with the thread once there is more than one.
-  if (m_threads.size() <= 1) return {};
-  return "[pid " + std::to_string(thread.tid()) + "] ";
 }
 
 mm::FaultResult Kernel::page_fault(u64 addr, u32 error_code) {

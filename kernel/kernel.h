@@ -31,7 +31,8 @@ class Process;
 class Thread;
 namespace syscalls {
 struct SyscallInfo;
-}
+struct SyscallArgs;
+}  // namespace syscalls
 
 // What clone, clone3, fork and vfork ask for (struct kernel_clone_args).
 struct CloneRequest {
@@ -55,6 +56,9 @@ struct KernelOptions {
   std::vector<Bind> binds;
   std::string host_cwd;  // the guest's starting directory, when root is "/"
   bool strace = false;
+  // strace lines go to a file of their own: each starts with the thread's id in a column,
+  // as `strace -f -o FILE` writes them, rather than "[pid N] " once there are two threads.
+  bool strace_pid_column = false;
   std::string release = "6.1.0-emu";  // what uname reports
   std::optional<u64> swap_bytes;      // the swap device (--swap); nullopt: the size of RAM
   u32 uid = 0;                        // the first process's ids (--uid, --gid): root by default
@@ -140,6 +144,8 @@ class Kernel {
   void schedule();
   // The machine's time quantum ran out: another runnable thread gets the CPU.
   void preempt();
+  // sched_yield: the same, asked for by the running thread.
+  void yield();
   // CLOCK_MONOTONIC, in nanoseconds.
   static u64 monotonic_ns();
 
@@ -186,6 +192,14 @@ class Kernel {
   // Logs once per syscall number that emu does not implement.
   void warn_unimplemented(u64 nr);
 
+  // --- Structured events (kernel_trace.cpp) ---
+  // Switches event classes (kTrace* bits) on, here and in the memory manager.
+  void set_tracing(u32 classes);
+  bool tracing(u32 event_class) const { return m_trace_classes & event_class; }
+  void emit(const char* name, std::initializer_list<TraceField> fields) {
+    m_sink->event(name, std::span<const TraceField>(fields.begin(), fields.size()));
+  }
+
  private:
   // How the guest goes back to user mode: from a syscall (whose result may be a restart
   // code) or from an exception.
@@ -205,6 +219,25 @@ class Kernel {
   void switch_to(Thread& next);
   // "[pid N] " once the guest has more than one thread, as strace -f shows.
   std::string strace_prefix(const Thread& thread) const;
+  // --strace (kernel_trace.cpp). A call's entry is held until it returns, so that a call that
+  // does not wait prints as one line; another line in between makes it "<unfinished ...>".
+  void strace_enter(Thread& thread, const syscalls::SyscallInfo* info,
+                    const syscalls::SyscallArgs& args);
+  void strace_exit(Thread& thread, const syscalls::SyscallInfo* info,
+                   const syscalls::SyscallArgs& args, i64 ret);
+  // A whole line for `thread` (its prefix is added), after any held entry.
+  void strace_line(const Thread& thread, const std::string& text);
+  void strace_flush_open();
+  void strace_format_entry(Thread& thread);
+  // A signal strace would see delivered though the guest ignores it (a traced process has
+  // no ignored signals): shown when its process next returns to user mode.
+  void strace_note_ignored(const Process& target, const abi::Siginfo& info);
+  void strace_ignored_signals(Thread& thread);
+  // A thread ends with `wait_status`: the "+++ exited with N +++" line and the exit event.
+  void thread_exited(Thread& thread, int wait_status, bool process_ended);
+  void trace_signal_generate(const Process& target, const Thread* thread, const abi::Siginfo& info,
+                             const char* result);
+  void trace_signal_deliver(const Thread& thread, int sig, const SignalAction& action);
   // The group's threads are stopped/continued by a signal; the parent hears of it.
   void stop_process(Process& process, int sig);
   void continue_process(Process& process);
@@ -253,6 +286,10 @@ class Kernel {
   int m_last_pid = 0;
   u64 m_processes_created = 0;
   ExitState m_exit;
+  u32 m_trace_classes = 0;
+  bool m_yielding = false;  // the running thread called sched_yield (the sched event says so)
+  Thread* m_strace_open = nullptr;  // whose call's entry is held, not yet printed
+  std::vector<std::pair<int, abi::Siginfo>> m_strace_ignored;  // by pid
   std::bitset<1024> m_warned;
   std::set<u64> m_warned_other;  // numbers beyond any real syscall
   static constexpr u64 kBounceSize = u64{1} << 20;

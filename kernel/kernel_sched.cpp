@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include <cstdio>
+#include <utility>
 
 #include "kernel/kernel.h"
 #include "kernel/mm/address_space.h"
@@ -47,6 +48,31 @@ void Kernel::preempt() {
   m_need_resched = true;
 }
 
+void Kernel::yield() {
+  preempt();
+  m_yielding = m_need_resched;
+}
+
+namespace {
+
+// Why `prev` leaves the CPU, for the sched-switch event.
+const char* switch_reason(const Thread& prev, bool yielding) {
+  switch (prev.state()) {
+    case ThreadState::Dead:
+      return "exit";
+    case ThreadState::Blocked:
+      return "block";
+    case ThreadState::Stopped:
+      return "stop";
+    case ThreadState::Runnable:
+      break;
+  }
+  if (prev.process().stopped()) return "stop";
+  return yielding ? "yield" : "preempt";
+}
+
+}  // namespace
+
 void Kernel::switch_to(Thread& next) {
   Thread* prev = m_current;
   if (prev == &next) return;
@@ -60,10 +86,15 @@ void Kernel::switch_to(Thread& next) {
   }
   m_current = &next;
   m_current_process = &next.process();
+  m_scheduler.set_running(next.tid());
 }
 
 void Kernel::schedule() {
   m_need_resched = false;
+  // For the sched-switch event: who leaves the CPU and why (a dead thread's record goes
+  // below).
+  int prev_tid = m_current ? m_current->tid() : 0;
+  bool yielding = std::exchange(m_yielding, false);
   if (m_current && m_current->state() == ThreadState::Dead) {
     m_current = nullptr;
     m_current_process = nullptr;
@@ -92,7 +123,24 @@ void Kernel::schedule() {
       }
       continue;
     }
+    const char* why = "exit";
+    if (tracing(kTraceSched) && m_current) [[unlikely]]
+      why = switch_reason(*m_current, yielding);
+    yielding = false;
     switch_to(*next);
+    if (tracing(kTraceSched) && next->tid() != prev_tid) [[unlikely]] {
+      const WakeReason woken = next->call().reason;
+      if (woken != WakeReason::None)
+        emit("sched-switch",
+             {TraceField::dec("prev", static_cast<u64>(prev_tid)),
+              TraceField::dec("next", static_cast<u64>(next->tid())),
+              TraceField::str("reason", why), TraceField::str("woken", wake_reason_name(woken))});
+      else
+        emit("sched-switch", {TraceField::dec("prev", static_cast<u64>(prev_tid)),
+                              TraceField::dec("next", static_cast<u64>(next->tid())),
+                              TraceField::str("reason", why)});
+    }
+    prev_tid = next->tid();
     if (next->call().resuming || next->call().reason != WakeReason::None) {
       resume_call(*next);
       if (next->state() != ThreadState::Runnable || m_current != next) continue;
@@ -131,6 +179,10 @@ void Kernel::resume_call(Thread& thread) {
     if (!interrupted) {
       m_scheduler.block(thread);
       --thread.voluntary_switches();  // still the same wait
+      if (tracing(kTraceSched)) [[unlikely]]
+        emit("sched-block", {TraceField::dec("tid", static_cast<u64>(thread.tid())),
+                             TraceField::str("syscall", info->name),
+                             TraceField::dec("deadline", call.deadline_ns)});
       return;
     }
     // The handler did not answer the interruption: the call ends with its restart code.

@@ -100,9 +100,22 @@ void Kernel::queue_signal_to(Process& p, Thread* thread, const abi::Siginfo& inf
     blocked = !p.threads().empty();
     for (Thread* t : p.threads()) blocked = blocked && (t->signal_mask() & bit);
   }
-  if (!blocked && proc::handler_ignores(p.signal_actions()[sig], sig)) return;
+  if (!blocked && proc::handler_ignores(p.signal_actions()[sig], sig)) {
+    if (tracing(kTraceSignal)) [[unlikely]]
+      trace_signal_generate(p, thread, info, "ignored");
+    // A traced process ignores nothing (sig_ignored): strace -f shows the signal arrive.
+    if (m_options.strace && m_sink) [[unlikely]]
+      strace_note_ignored(p, info);
+    return;
+  }
   SigPending& pending = thread ? thread->pending() : p.shared_pending();
-  if (!pending.add(info)) return;
+  if (!pending.add(info)) {
+    if (tracing(kTraceSignal)) [[unlikely]]
+      trace_signal_generate(p, thread, info, "already-pending");
+    return;
+  }
+  if (tracing(kTraceSignal)) [[unlikely]]
+    trace_signal_generate(p, thread, info, "queued");
   complete_signal(p, thread, sig);
 }
 
@@ -207,6 +220,8 @@ void Kernel::return_to_user(UserReturn how) {
     trace_signal(info);
     SignalAction& slot = p.signal_actions()[sig];
     const SignalAction action = slot;
+    if (tracing(kTraceSignal)) [[unlikely]]
+      trace_signal_deliver(t, sig, action);
     if (action.handler == abi::kSIG_IGN) continue;
     if (action.handler == abi::kSIG_DFL) {
       if (proc::default_ignored(sig)) continue;
@@ -254,26 +269,6 @@ void Kernel::return_to_user(UserReturn how) {
     t.signal_mask() = *t.saved_sigmask();
     t.saved_sigmask().reset();
   }
-}
-
-void Kernel::trace_signal(const abi::Siginfo& info) {
-  if (!m_options.strace || !m_sink) return;
-  const char* name = abi::signal_name(info.si_signo);
-  const std::string sig = name ? name : std::to_string(info.si_signo);
-  const char* code_name = abi::si_code_name(info.si_signo, info.si_code);
-  std::string line = "--- " + sig + " {si_signo=" + sig +
-                     ", si_code=" + (code_name ? code_name : std::to_string(info.si_code));
-  if (has_fault_address(info) || info.si_code == abi::kSI_KERNEL) {
-    char addr[32] = "NULL";
-    if (info.fields.fault.addr)
-      std::snprintf(addr, sizeof addr, "%#llx",
-                    static_cast<unsigned long long>(info.fields.fault.addr));
-    line += std::string(", si_addr=") + addr;
-  } else {
-    line += ", si_pid=" + std::to_string(info.fields.kill.pid) +
-            ", si_uid=" + std::to_string(info.fields.kill.uid);
-  }
-  m_sink->strace_line(line + "} ---");
 }
 
 }  // namespace kernel

@@ -2,6 +2,8 @@
 // reaping and reparenting, and the end of the run when the first process ends.
 #include <time.h>
 
+#include <string>
+
 #include "kernel/abi/linux.h"
 #include "kernel/kernel.h"
 #include "kernel/mm/address_space.h"
@@ -9,6 +11,7 @@
 #include "kernel/proc/pidfd.h"
 #include "kernel/proc/process.h"
 #include "kernel/proc/thread.h"
+#include "kernel/syscalls/strace.h"
 
 namespace kernel {
 
@@ -137,6 +140,14 @@ Result<i64> Kernel::clone(const CloneRequest& request) {
     const i32 value = tid;
     (void)mm::write_user(parent.address_space(), request.parent_tid, value);
   }
+  if (tracing(kTraceFork)) [[unlikely]] {
+    const std::string decoded =
+        syscalls::format_clone_flags(flags | static_cast<u64>(request.exit_signal));
+    emit("clone", {TraceField::dec("parent", static_cast<u64>(parent_thread.tid())),
+                   TraceField::dec("child", static_cast<u64>(tid)),
+                   TraceField::dec("pid", static_cast<u64>(process->pid())),
+                   TraceField::str("flags", decoded.c_str())});
+  }
   return tid;
 }
 
@@ -147,6 +158,8 @@ void Kernel::exit_thread(int code) {
     exit_process(code);
     return;
   }
+  if (m_options.strace || tracing(kTraceFork)) [[unlikely]]
+    thread_exited(thread, (code & 0xff) << 8, false);
   release_thread(thread);
   m_need_resched = true;
   m_cpu.request_stop();
@@ -192,6 +205,13 @@ void Kernel::zap_process(Process& process, int status) {
   if (!process.alive() || process.exiting()) return;
   process.exiting() = true;
   process.exit_status() = status;
+  if (tracing(kTraceSignal) && (status & 0x7f)) [[unlikely]] {
+    const char* name = abi::signal_name(status & 0x7f);
+    emit("signal-fatal",
+         {TraceField::dec("pid", static_cast<u64>(process.pid())),
+          name ? TraceField::str("sig", name) : TraceField::dec("sig", status & 0x7f),
+          TraceField::dec("core", (status & 0x80) ? 1 : 0)});
+  }
   end_threads(process, nullptr);
   process_ended(process);
   if (m_exit.exited) return;  // the run is over, and the CPU already told
@@ -201,8 +221,13 @@ void Kernel::zap_process(Process& process, int status) {
 
 void Kernel::end_threads(Process& process, Thread* except) {
   const std::vector<Thread*> threads = process.threads();
-  for (Thread* t : threads)
-    if (t != except) release_thread(*t);
+  for (Thread* t : threads) {
+    if (t == except) continue;
+    // Threads that exec ends exit with 0 (de_thread); the others with the group's status.
+    if (m_options.strace || tracing(kTraceFork)) [[unlikely]]
+      thread_exited(*t, except ? 0 : process.exit_status(), !except && t == threads.back());
+    release_thread(*t);
+  }
 }
 
 void Kernel::process_ended(Process& process) {
@@ -305,6 +330,17 @@ void Kernel::notify_parent(Process& child, int why, int status) {
 
 void Kernel::reap(Process& child) {
   if (child.state() == ProcessState::Reaped) return;
+  if (tracing(kTraceFork)) [[unlikely]] {
+    const int status = child.exit_status();
+    const int sig = status & 0x7f;
+    const char* name = sig ? abi::signal_name(sig) : nullptr;
+    const Process* parent = child.parent();
+    emit("reap", {TraceField::dec("parent", parent ? static_cast<u64>(parent->pid()) : 0),
+                  TraceField::dec("child", static_cast<u64>(child.pid())),
+                  !sig   ? TraceField::dec("code", static_cast<u64>((status >> 8) & 0xff))
+                  : name ? TraceField::str("signal", name)
+                         : TraceField::dec("signal", static_cast<u64>(sig))});
+  }
   if (Process* parent = child.parent()) std::erase(parent->children(), &child);
   child.state() = ProcessState::Reaped;
   child.exit_wait().wake_all();
@@ -314,6 +350,8 @@ void Kernel::reap(Process& child) {
 void Kernel::end_run() {
   if (m_exit.exited) return;
   m_exit.exited = true;
+  // A call still waiting ends unfinished, as strace shows it when the trace stops.
+  if (m_options.strace && m_sink) strace_flush_open();
   for (auto& [tid, t] : m_threads) m_scheduler.remove(*t);
   m_memory.sync_page_caches();
   m_cpu.request_stop();

@@ -1,6 +1,6 @@
 // Where the kernel's observable events go: strace lines, one-time warnings and structured
-// events (madvise, reclaim, swap, tlb ...). emu/ implements it (with spdlog); the kernel
-// only calls it when the event is switched on, so tracing that is off costs one branch.
+// events (madvise, reclaim, swap, tlb, sched, signal, fork ...). emu/ implements it (with spdlog);
+// the kernel only calls it when the event is switched on, so tracing that is off costs one branch.
 #pragma once
 
 #include <initializer_list>
@@ -17,6 +17,9 @@ enum TraceEventClass : u32 {
   kTraceReclaim = 1u << 1,
   kTraceSwap = 1u << 2,
   kTraceTlb = 1u << 3,
+  kTraceSched = 1u << 4,   // context switches, blocks and wake-ups
+  kTraceSignal = 1u << 5,  // signals generated, delivered, and fatal
+  kTraceFork = 1u << 6,    // clone/fork/vfork, execve, exit and reaping
 };
 
 // One key=value of an event: a number (decimal or hex) or a static string.

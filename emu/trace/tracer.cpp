@@ -53,6 +53,16 @@ Tracer::Tracer(const TraceOptions& options) : m_options(options) {
   auto err_sink = std::make_shared<spdlog::sinks::stderr_sink_st>();
   m_stderr = std::make_shared<spdlog::logger>("emu", err_sink);
   m_stderr->set_pattern("%v");
+  m_strace = m_stderr;
+  if (m_options.strace && !m_options.strace_file.empty()) {
+    try {
+      auto sink = std::make_shared<spdlog::sinks::basic_file_sink_st>(m_options.strace_file, true);
+      m_strace = std::make_shared<spdlog::logger>("strace", sink);
+      m_strace->set_pattern("%v");
+    } catch (const spdlog::spdlog_ex& e) {
+      m_error = "cannot open strace file " + m_options.strace_file + ": " + e.what();
+    }
+  }
   if (m_options.faults || m_options.kernel_events) {
     try {
       spdlog::sink_ptr sink;
@@ -74,11 +84,12 @@ Tracer::~Tracer() {
 
 void Tracer::flush() {
   if (m_events) m_events->flush();
+  if (m_strace != m_stderr) m_strace->flush();
   m_stderr->flush();
 }
 
 void Tracer::strace_line(std::string_view line) {
-  m_stderr->info("{}", line);
+  m_strace->info("{}", line);
 }
 
 void Tracer::warning(std::string_view message) {
@@ -161,6 +172,12 @@ bool parse_trace_events(std::string_view list, TraceOptions& options, std::strin
       options.kernel_events |= kernel::kTraceSwap;
     else if (name == "tlb")
       options.kernel_events |= kernel::kTraceTlb;
+    else if (name == "sched")
+      options.kernel_events |= kernel::kTraceSched;
+    else if (name == "signal")
+      options.kernel_events |= kernel::kTraceSignal;
+    else if (name == "fork")
+      options.kernel_events |= kernel::kTraceFork;
     else {
       bad = std::string(name);
       return false;

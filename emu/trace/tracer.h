@@ -20,6 +20,7 @@ enum class Format { Text, Json };
 
 struct TraceOptions {
   bool strace = false;
+  std::string strace_file;  // empty: strace lines go to stderr
   bool faults = false;
   kernel::u32 kernel_events = 0;  // kernel::kTrace* classes (madvise, reclaim, swap, tlb)
   std::string file;               // empty: stderr
@@ -59,6 +60,7 @@ class Tracer final : public kernel::TraceSink {
   std::string m_error;
   std::shared_ptr<spdlog::logger> m_stderr;
   std::shared_ptr<spdlog::logger> m_events;
+  std::shared_ptr<spdlog::logger> m_strace;  // stderr, or --strace-file
 };
 
 // Parses "--trace=fault,..." event names; false on an unknown name.

@@ -24,6 +24,12 @@ const char* si_code_name(int sig, int code) {
   if (sig == kSIGBUS && code == kBUS_MCEERR_AO) return "BUS_MCEERR_AO";
   if (sig == kSIGILL && code == kILL_ILLOPN) return "ILL_ILLOPN";
   if (sig == kSIGFPE && code == kFPE_INTDIV) return "FPE_INTDIV";
+  if (sig == kSIGCHLD) {
+    static constexpr const char* kChild[] = {nullptr,        "CLD_EXITED",  "CLD_KILLED",
+                                             "CLD_DUMPED",   "CLD_TRAPPED", "CLD_STOPPED",
+                                             "CLD_CONTINUED"};
+    if (code >= kCLD_EXITED && code <= kCLD_CONTINUED) return kChild[code];
+  }
   return nullptr;
 }
 

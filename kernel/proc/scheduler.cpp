@@ -46,6 +46,29 @@ void Scheduler::make_runnable(Thread& thread, WakeReason reason) {
   thread.state() = ThreadState::Runnable;
   std::erase(m_blocked, &thread);
   m_runnable.push_back(&thread);
+  if (m_trace_sink) [[unlikely]] {
+    // A deadline passing is nobody's doing; anything else is the running thread's.
+    const TraceField fields[] = {
+        TraceField::dec("tid", static_cast<u64>(thread.tid())),
+        TraceField::str("reason", wake_reason_name(reason)),
+        TraceField::dec("by", reason == WakeReason::Timeout ? 0 : static_cast<u64>(m_running_tid)),
+    };
+    m_trace_sink->event("sched-wake", fields);
+  }
+}
+
+const char* wake_reason_name(WakeReason reason) {
+  switch (reason) {
+    case WakeReason::Event:
+      return "event";
+    case WakeReason::Timeout:
+      return "timeout";
+    case WakeReason::Signal:
+      return "signal";
+    case WakeReason::None:
+      break;
+  }
+  return "none";
 }
 
 Thread* Scheduler::pick_next(Thread* prev) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "kernel/proc/thread.h"
+#include "kernel/trace_sink.h"
 
 namespace kernel {
 
@@ -36,11 +37,21 @@ class Scheduler {
   // How often a thread gave up the CPU, or had it taken (/proc/PID/status).
   u64 switches() const { return m_switches; }
 
+  // Wake-ups go to `sink` as sched-wake events (null: not traced), naming the thread on the
+  // CPU as the waker.
+  void set_tracing(TraceSink* sink) { m_trace_sink = sink; }
+  void set_running(int tid) { m_running_tid = tid; }
+
  private:
   std::deque<Thread*> m_runnable;  // in the order they will run
   std::vector<Thread*> m_blocked;
   u64 m_switches = 0;
+  TraceSink* m_trace_sink = nullptr;
+  int m_running_tid = 0;
 };
+
+// "event", "timeout", "signal" (or "none").
+const char* wake_reason_name(WakeReason reason);
 
 // Which scheduler a thread belongs to, so that a wait queue can wake it.
 Scheduler*& scheduler_of(Thread& thread);

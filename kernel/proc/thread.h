@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "kernel/abi/linux.h"
@@ -111,6 +112,19 @@ class Thread {
     return m_scheduler;
   }
   u64& involuntary_switches() { return m_involuntary_switches; }
+  // --strace: the call in progress, its "[pid N] " lead as it was when the call started, and
+  // the line as far as strace prints it at the start ("wait4(101, "), formatted when first
+  // needed (guest memory the call reads is then mapped); whether another line cut it short
+  // (<unfinished ...>).
+  struct StraceCall {
+    u64 nr = 0;
+    u64 args[6] = {};
+    std::string prefix;
+    std::string entry;
+    bool formatted = false;
+    bool unfinished = false;
+  };
+  StraceCall& strace_call() { return m_strace_call; }
 
  private:
   int m_tid;
@@ -130,6 +144,7 @@ class Thread {
   class Scheduler* m_scheduler = nullptr;
   u64 m_voluntary_switches = 0;
   u64 m_involuntary_switches = 0;
+  StraceCall m_strace_call;
 };
 
 }  // namespace kernel

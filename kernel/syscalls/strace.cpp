@@ -15,13 +15,15 @@
 #include "kernel/abi/errno.h"
 #include "kernel/abi/linux.h"
 #include "kernel/mm/advice.h"
+#include "kernel/proc/signal_frame.h"
+#include "kernel/syscalls/strace_text.h"
 
 namespace kernel::syscalls {
 
 namespace {
 
-constexpr u64 kMaxStringLen = 32;  // strace -s: bytes of a buffer shown
-constexpr u64 kMaxArrayLen = 32;   // elements of an array shown (strace uses -s here too)
+using namespace strace_text;
+
 constexpr u64 kMaxPathLen = 4095;  // PATH_MAX - 1: paths are not cut at -s
 constexpr i64 kMaxErrno = 4095;
 constexpr u64 kUnlimited = ~u64{0};
@@ -37,12 +39,6 @@ constexpr u32 kMapHugeShift = 26;
 constexpr u32 kAtEaccess = 0x200, kAtRecursive = 0x8000;
 constexpr u32 kAtStatxForceSync = 0x2000, kAtStatxDontSync = 0x4000;
 constexpr u32 kSIsuid = 04000, kSIsgid = 02000, kSIsvtx = 01000;
-constexpr int kSigRtMin = 32, kSigRtMax = 64;
-
-struct Name {
-  u64 value;
-  const char* name;
-};
 
 // Flag and value tables, each in the order strace's xlat lists them: that order decides
 // how a combination prints (O_SYNC before O_DSYNC, MAP_FIXED before MAP_ANONYMOUS).
@@ -176,75 +172,6 @@ constexpr RestartCode kRestartCodes[] = {
     {516, "ERESTART_RESTARTBLOCK (Interrupted by signal)"},
 };
 
-[[gnu::format(printf, 2, 3)]] void append_format(std::string& out, const char* format, ...) {
-  char buffer[64];
-  va_list ap;
-  va_start(ap, format);
-  int n = std::vsnprintf(buffer, sizeof(buffer), format, ap);
-  va_end(ap);
-  if (n > 0) out.append(buffer, std::min<size_t>(static_cast<size_t>(n), sizeof(buffer) - 1));
-}
-
-void put_hex(std::string& out, u64 value) {
-  append_format(out, "%#" PRIx64, value);
-}
-
-void put_ptr(std::string& out, u64 value) {
-  if (value == 0) {
-    out += "NULL";
-    return;
-  }
-  put_hex(out, value);
-}
-
-const char* find_name(u64 value, std::span<const Name> names) {
-  for (const Name& n : names) {
-    if (n.value == value) return n.name;
-  }
-  return nullptr;
-}
-
-// A value strace prints from a table, or "0x1a /* MADV_??? */" when it is not there.
-void put_enum(std::string& out, u32 value, std::span<const Name> names, const char* unknown) {
-  if (const char* name = find_name(value, names)) {
-    out += name;
-    return;
-  }
-  append_format(out, "%#x /* %s */", value, unknown);
-}
-
-// Appends the names of the bits set in `value` in table order, '|'-separated, then the bits no
-// name covers in hex. `after_name` says whether something already printed needs a '|' first.
-void append_bits(std::string& out, u64 value, std::span<const Name> names, bool after_name) {
-  for (const Name& n : names) {
-    if (n.value == 0 || (value & n.value) != n.value) continue;
-    if (after_name) out += '|';
-    out += n.name;
-    after_name = true;
-    value &= ~n.value;
-  }
-  if (value == 0) return;
-  if (after_name) out += '|';
-  put_hex(out, value);
-}
-
-// strace's printflags: `zero` for no bits, and "0x10 /* PROT_??? */" when no name matches.
-void put_flags(std::string& out, u64 value, std::span<const Name> names, const char* zero,
-               const char* unknown) {
-  if (value == 0) {
-    out += zero;
-    return;
-  }
-  bool any_named = std::any_of(names.begin(), names.end(), [value](const Name& n) {
-    return n.value != 0 && (value & n.value) == n.value;
-  });
-  if (!any_named) {
-    append_format(out, "%#" PRIx64 " /* %s */", value, unknown);
-    return;
-  }
-  append_bits(out, value, names, false);
-}
-
 void put_open_flags(std::string& out, u32 flags) {
   static constexpr const char* kAccessModes[] = {"O_RDONLY", "O_WRONLY", "O_RDWR", "O_ACCMODE"};
   out += kAccessModes[flags & abi::kO_ACCMODE];
@@ -275,18 +202,6 @@ void put_at_flags(std::string& out, u64 nr, u32 flags) {
   put_flags(out, flags, names, "0", "AT_???");
 }
 
-void put_signal(std::string& out, int sig) {
-  if (const char* name = abi::signal_name(sig)) {
-    out += name;
-  } else if (sig == kSigRtMin) {
-    out += "SIGRTMIN";
-  } else if (sig > kSigRtMin && sig <= kSigRtMax) {
-    append_format(out, "SIGRT_%d", sig - kSigRtMin);
-  } else {
-    append_format(out, "%d", sig);
-  }
-}
-
 // Octal with a leading zero and at least three digits: 0644, 04755, 000.
 void put_mode(std::string& out, u32 mode) {
   append_format(out, "%#03o", mode);
@@ -312,43 +227,6 @@ void put_dev(std::string& out, u64 dev) {
   u64 major = ((dev >> 8) & 0xfff) | ((dev >> 32) & ~u64{0xfff});
   u64 minor = (dev & 0xff) | ((dev >> 12) & ~u64{0xff});
   append_format(out, "makedev(%#" PRIx64 ", %#" PRIx64 ")", major, minor);
-}
-
-// The bytes strace writes as C escapes; other bytes outside ' '..'~' go out in octal.
-constexpr std::pair<char, const char*> kEscapes[] = {
-    {'"', "\\\""}, {'\\', "\\\\"}, {'\f', "\\f"}, {'\n', "\\n"},
-    {'\r', "\\r"}, {'\t', "\\t"},  {'\v', "\\v"},
-};
-
-const char* c_escape(u8 c) {
-  for (const auto& [ch, escape] : kEscapes) {
-    if (static_cast<u8>(ch) == c) return escape;
-  }
-  return nullptr;
-}
-
-// strace's string_quote. Octal escapes are as short as possible, and get all three digits only
-// where the next byte is an octal digit that would otherwise join the escape.
-void append_quoted(std::string& out, const u8* bytes, u64 len, bool truncated) {
-  out += '"';
-  for (u64 i = 0; i < len; ++i) {
-    u8 c = bytes[i];
-    if (const char* escape = c_escape(c)) {
-      out += escape;
-      continue;
-    }
-    if (c >= ' ' && c <= '~') {
-      out += static_cast<char>(c);
-      continue;
-    }
-    bool next_is_octal = i + 1 < len && bytes[i + 1] >= '0' && bytes[i + 1] <= '7';
-    out += '\\';
-    if (next_is_octal || c >= 0100) out += static_cast<char>('0' + (c >> 6));
-    if (next_is_octal || c >= 010) out += static_cast<char>('0' + ((c >> 3) & 7));
-    out += static_cast<char>('0' + (c & 7));
-  }
-  out += '"';
-  if (truncated) out += "...";
 }
 
 bool is_error(i64 result) {
@@ -388,30 +266,104 @@ void put_result(std::string& out, Arg kind, i64 result) {
 
 enum class IovecContents { Strings, Addresses };
 
-// Formats one call. A call that has not returned (exit_group) has no result: buffers it would
-// fill print as addresses, and the line ends in "= ?".
+// Whether strace prints an argument of this kind when the call returns (it is filled by the
+// call); everything before the first such argument is printed when the call starts.
+bool printed_on_exit(Arg kind) {
+  return kind == Arg::OutBuf || kind == Arg::OutPath || kind == Arg::OutIovec ||
+         kind == Arg::StatBuf || kind == Arg::WaitStatus;
+}
+
+// Formats one call in strace's two halves: what strace prints when the call starts (the
+// entry: "wait4(101, ") and the rest when it returns ("[{WIFEXITED(s) ...}], 0, NULL) = 101").
+// A call that has not returned (exit_group) has no result: buffers it would fill print as
+// addresses, and the line ends in "= ?".
 class LineFormatter {
  public:
-  LineFormatter(const SyscallArgs& args, std::optional<i64> result, const StraceReader& mem)
-      : m_args(args), m_result(result), m_mem(mem) {}
+  LineFormatter(const SyscallInfo* info, const SyscallArgs& args, std::optional<i64> result,
+                const StraceReader& mem)
+      : m_info(info), m_args(args), m_result(result), m_mem(mem) {}
 
-  std::string format(const SyscallInfo* info) {
-    if (info) {
-      m_out += info->name;
-      put_args(*info);
-    } else {
+  std::string entry() {
+    if (!m_info) {
       put_raw_call();
+      return std::move(m_out);
     }
-    m_out += " = ";
+    m_out += m_info->name;
+    m_out += '(';
+    switch (layout()) {
+      case Layout::Clone:
+        put_clone_entry(m_out, m_args);
+        break;
+      case Layout::Clone3:
+        put_clone3_entry(m_out, m_args, mem());
+        break;
+      case Layout::Futex:
+        put_futex(m_out, m_args, mem());
+        break;
+      case Layout::Generic: {
+        const int split = exit_split();
+        for (int i = 0; i < split; ++i) {
+          if (is_hidden_mode(i)) continue;
+          if (i > 0) m_out += ", ";
+          put_arg(i);
+        }
+        if (split > 0 && split < arg_count() && !is_hidden_mode(split)) m_out += ", ";
+        break;
+      }
+    }
+    return std::move(m_out);
+  }
+
+  std::string exit() {
+    if (m_info) {
+      switch (layout()) {
+        case Layout::Clone:
+          put_clone_exit(m_out, m_args, mem());
+          break;
+        case Layout::Clone3:
+          put_clone3_exit(m_out, m_args, succeeded(), mem());
+          break;
+        case Layout::Futex:
+          break;
+        case Layout::Generic: {
+          const int split = exit_split();
+          for (int i = split; i < arg_count(); ++i) {
+            if (is_hidden_mode(i)) continue;
+            if (i > split) m_out += ", ";
+            put_arg(i);
+          }
+          break;
+        }
+      }
+    }
+    m_out += ") = ";
     if (!m_result) {
       m_out += '?';
     } else {
-      put_result(m_out, info ? info->ret : Arg::Ret, *m_result);
+      put_result(m_out, m_info ? m_info->ret : Arg::Ret, *m_result);
+      put_result_detail();
     }
     return std::move(m_out);
   }
 
  private:
+  enum class Layout : u8 { Generic, Clone, Clone3, Futex };
+
+  Layout layout() const {
+    if (m_info->arg_count >= 1 && m_info->args[0] == Arg::CloneFlags) return Layout::Clone;
+    if (m_info->arg_count >= 1 && m_info->args[0] == Arg::CloneArgs) return Layout::Clone3;
+    if (m_info->arg_count >= 2 && m_info->args[1] == Arg::FutexOp) return Layout::Futex;
+    return Layout::Generic;
+  }
+
+  int arg_count() const { return std::clamp(m_info->arg_count, 0, kMaxSyscallArgs); }
+
+  int exit_split() const {
+    for (int i = 0; i < arg_count(); ++i)
+      if (printed_on_exit(m_info->args[i])) return i;
+    return arg_count();
+  }
+
   bool succeeded() const { return m_result && !is_error(*m_result); }
 
   // A syscall without a table entry: its name and every argument it takes, in hex.
@@ -427,31 +379,37 @@ class LineFormatter {
       if (i > 0) m_out += ", ";
       put_hex(m_out, m_args.a[i]);
     }
-    m_out += ')';
-  }
-
-  void put_args(const SyscallInfo& info) {
-    int count = std::clamp(info.arg_count, 0, kMaxSyscallArgs);
-    m_out += '(';
-    for (int i = 0; i < count; ++i) {
-      if (is_hidden_mode(info, i)) continue;
-      if (i > 0) m_out += ", ";
-      put_arg(info, i);
-    }
-    m_out += ')';
   }
 
   // open and openat pass a mode only with O_CREAT or O_TMPFILE; strace leaves it out otherwise.
-  bool is_hidden_mode(const SyscallInfo& info, int i) const {
-    return info.args[i] == Arg::Mode && i > 0 && info.args[i - 1] == Arg::OpenFlags &&
+  bool is_hidden_mode(int i) const {
+    return i < arg_count() && m_info->args[i] == Arg::Mode && i > 0 &&
+           m_info->args[i - 1] == Arg::OpenFlags &&
            (m_args.a[i - 1] & (abi::kO_CREAT | kOTmpfileBit)) == 0;
   }
 
   u64 next_arg(int i) const { return i + 1 < kMaxSyscallArgs ? m_args.a[i + 1] : 0; }
 
-  void put_arg(const SyscallInfo& info, int i) {
+  // What strace adds after the result: poll's ready descriptors, or "(Timeout)".
+  void put_result_detail() {
+    if (!succeeded() || arg_count() < 2 || m_info->args[0] != Arg::PollFds) return;
+    if (*m_result == 0) {
+      m_out += " (Timeout)";
+      return;
+    }
+    std::string ready;
+    put_poll_revents(ready, m_args.a[0], static_cast<u32>(m_args.a[1]), mem());
+    // ppoll: the time left.
+    if (m_info->args[2] == Arg::Timespec && m_args.a[2]) {
+      ready += ready.empty() ? "left " : ", left ";
+      put_timespec(ready, m_args.a[2], mem());
+    }
+    if (!ready.empty()) m_out += " (" + ready + ")";
+  }
+
+  void put_arg(int i) {
     u64 v = m_args.a[i];
-    switch (info.args[i]) {
+    switch (m_info->args[i]) {
       case Arg::Int:
       case Arg::Fd:
         append_format(m_out, "%d", static_cast<i32>(v));
@@ -533,7 +491,7 @@ class LineFormatter {
         put_enum(m_out, static_cast<u32>(v), kArchPrctlCodes, "ARCH_???");
         return;
       case Arg::AtFlags:
-        put_at_flags(m_out, info.nr, static_cast<u32>(v));
+        put_at_flags(m_out, m_info->nr, static_cast<u32>(v));
         return;
       case Arg::StatBuf:
         if (succeeded()) {
@@ -542,7 +500,44 @@ class LineFormatter {
           put_ptr(m_out, v);
         }
         return;
+      case Arg::WaitStatus:
+        // Nothing is written when no child was reported (WNOHANG) or the call failed.
+        if (succeeded() && *m_result != 0 && v != 0) {
+          i32 status = 0;
+          if (peek(v, &status, sizeof status)) {
+            m_out += format_wait_status(status);
+            return;
+          }
+        }
+        put_ptr(m_out, v);
+        return;
+      case Arg::WaitOptions:
+        put_wait_options(m_out, static_cast<u32>(v));
+        return;
+      case Arg::Rusage:
+        if (succeeded() && *m_result > 0) {
+          put_rusage(m_out, v, mem());
+        } else {
+          put_ptr(m_out, v);
+        }
+        return;
+      case Arg::PollFds:
+        put_pollfds(m_out, v, static_cast<u32>(next_arg(i)), mem());
+        return;
+      case Arg::Timespec:
+        put_timespec(m_out, v, mem());
+        return;
+      case Arg::SigMask:
+        put_sigset(m_out, v, next_arg(i), mem());
+        return;
+      case Arg::StrArray:
+        put_string_array(m_out, v, mem());
+        return;
+      case Arg::EnvArray:
+        put_env_count(m_out, v, mem());
+        return;
       case Arg::CloneFlags:
+      case Arg::CloneArgs:
       case Arg::FutexOp:
       case Arg::None:
       case Arg::Hex:
@@ -553,6 +548,8 @@ class LineFormatter {
     }
     put_hex(m_out, v);
   }
+
+  Memory mem() const { return {m_mem}; }
 
   bool peek(u64 addr, void* dst, u64 len) const {
     if (len == 0) return true;
@@ -601,7 +598,6 @@ class LineFormatter {
     }
     append_quoted(m_out, reinterpret_cast<const u8*>(path.data()), kMaxPathLen, true);
   }
-
   // strace's print_array over struct iovec. `data_left` caps the bytes shown across all
   // elements: a readv that returned 6 shows 6 bytes, however large its buffers.
   void put_iovec(u64 addr, u64 count, IovecContents contents, u64 data_left) {
@@ -670,6 +666,7 @@ class LineFormatter {
     m_out += ", ...}";
   }
 
+  const SyscallInfo* m_info;
   const SyscallArgs& m_args;
   std::optional<i64> m_result;
   const StraceReader& m_mem;
@@ -678,14 +675,30 @@ class LineFormatter {
 
 }  // namespace
 
+std::string format_entry(const SyscallInfo* info, const SyscallArgs& args,
+                         const StraceReader& mem) {
+  return LineFormatter(info, args, std::nullopt, mem).entry();
+}
+
+std::string format_exit(const SyscallInfo* info, const SyscallArgs& args, i64 result,
+                        const StraceReader& mem) {
+  return LineFormatter(info, args, result, mem).exit();
+}
+
 std::string format_syscall(const SyscallInfo* info, const SyscallArgs& args, i64 result,
                            const StraceReader& mem) {
-  return LineFormatter(args, result, mem).format(info);
+  LineFormatter line(info, args, result, mem);
+  std::string out = line.entry();
+  out += line.exit();
+  return out;
 }
 
 std::string format_noreturn(const SyscallInfo* info, const SyscallArgs& args,
                             const StraceReader& mem) {
-  return LineFormatter(args, std::nullopt, mem).format(info);
+  LineFormatter line(info, args, std::nullopt, mem);
+  std::string out = line.entry();
+  out += line.exit();
+  return out;
 }
 
 }  // namespace kernel::syscalls

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "kernel/base/types.h"
+#include "kernel/proc/signal_frame.h"
 #include "kernel/syscalls/syscall.h"
 
 namespace kernel::syscalls {
@@ -32,6 +33,27 @@ std::string format_syscall(const SyscallInfo* info, const SyscallArgs& args, i64
 // For calls that do not return (exit, exit_group): "exit_group(0) = ?".
 std::string format_noreturn(const SyscallInfo* info, const SyscallArgs& args,
                             const StraceReader& mem);
+
+// The same line in the two halves strace prints: what it shows when the call starts
+// ("wait4(101, ") and the rest once it returns ("[{WIFEXITED(s) ...}], 0, NULL) = 101").
+// format_syscall is their concatenation. A call that waits while another thread's lines are
+// printed shows as "ENTRY <unfinished ...>" and later "<... NAME resumed>EXIT".
+std::string format_entry(const SyscallInfo* info, const SyscallArgs& args, const StraceReader& mem);
+std::string format_exit(const SyscallInfo* info, const SyscallArgs& args, i64 result,
+                        const StraceReader& mem);
+
+// A wait status as strace's printstatus shows it: "[{WIFEXITED(s) && WEXITSTATUS(s) == 3}]".
+std::string format_wait_status(int status);
+// clone's flags with the exit signal: "CLONE_VM|CLONE_FS|SIGCHLD".
+std::string format_clone_flags(u64 flags);
+// "SIGSEGV", "SIGRT_2", or the number.
+std::string format_signal_name(int sig);
+// The line strace prints for a signal being delivered:
+//   --- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=101, si_uid=0, si_status=3, ...} ---
+std::string format_siginfo_line(const abi::Siginfo& info);
+// The line strace prints when a traced thread ends, from its wait status:
+// "+++ exited with 3 +++", "+++ killed by SIGKILL +++".
+std::string format_exit_line(int wait_status);
 
 // strace shows every argument register of a syscall it does not know.
 inline constexpr int kMaxSyscallArgs = 6;

@@ -168,6 +168,10 @@ Result<i64> do_execve(SyscallContext& ctx, std::shared_ptr<fs::File> at, std::st
   p.comm() = execfn.substr(slash == std::string::npos ? 0 : slash + 1, 15);
   p.prctl_state().dumpable = 1;
   exec_credentials(p.creds());
+  if (ctx.kernel.tracing(kTraceFork)) [[unlikely]]
+    ctx.kernel.emit("exec", {TraceField::dec("pid", static_cast<u64>(p.pid())),
+                             TraceField::dec("tid", static_cast<u64>(ctx.thread.tid())),
+                             TraceField::str("path", execfn.c_str())});
   return 0;
 }
 

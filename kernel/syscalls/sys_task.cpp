@@ -177,7 +177,7 @@ Result<i64> sys_get_robust_list(SyscallContext& ctx, const SyscallArgs& args) {
 
 Result<i64> sys_sched_yield(SyscallContext& ctx, const SyscallArgs&) {
   // The caller goes to the back of the run queue.
-  ctx.kernel.preempt();
+  ctx.kernel.yield();
   if (ctx.kernel.need_resched()) ctx.cpu.request_stop();
   return 0;
 }

@@ -2,6 +2,7 @@
 // Linux, so a difference here is a difference from real strace.
 #include <algorithm>
 #include <catch2/catch_test_macros.hpp>
+#include <cstdio>
 #include <cstring>
 #include <string>
 #include <string_view>
@@ -520,4 +521,270 @@ TEST_CASE("syscall_arg_count follows strace, and is six for unknown numbers", "[
   CHECK(syscall_arg_count(231) == 1);
   CHECK(syscall_arg_count(440) == 5);
   CHECK(syscall_arg_count(0x1c8) == 6);
+}
+
+// --- Processes and threads. Expected lines are strace 6.1's for the same calls (strace -f of
+// a static test program on Linux 6.1), with its addresses replaced by the fake guest's. ---
+
+namespace {
+
+const SyscallInfo kClone{
+    56, "clone", nullptr, Arg::Ret, {Arg::CloneFlags, Arg::Ptr, Arg::Ptr, Arg::Ptr, Arg::Hex}, 5};
+const SyscallInfo kClone3{435, "clone3", nullptr, Arg::Ret, {Arg::CloneArgs, Arg::UInt}, 2};
+const SyscallInfo kFutex{202,
+                         "futex",
+                         nullptr,
+                         Arg::Ret,
+                         {Arg::Ptr, Arg::FutexOp, Arg::UInt, Arg::Timespec, Arg::Ptr, Arg::Hex},
+                         6};
+const SyscallInfo kWait4{
+    61, "wait4", nullptr, Arg::Ret, {Arg::Int, Arg::WaitStatus, Arg::WaitOptions, Arg::Rusage}, 4};
+const SyscallInfo kPoll{7, "poll", nullptr, Arg::Ret, {Arg::PollFds, Arg::UInt, Arg::Int}, 3};
+const SyscallInfo kPpoll{271,
+                         "ppoll",
+                         nullptr,
+                         Arg::Ret,
+                         {Arg::PollFds, Arg::UInt, Arg::Timespec, Arg::SigMask, Arg::UInt},
+                         5};
+const SyscallInfo kExecve{
+    59, "execve", nullptr, Arg::Ret, {Arg::Path, Arg::StrArray, Arg::EnvArray}, 3};
+const SyscallInfo kTgkill{234, "tgkill", nullptr, Arg::Ret, {Arg::Int, Arg::Int, Arg::Signal}, 3};
+
+constexpr u64 kThreadFlags = abi::kCLONE_VM | abi::kCLONE_FS | abi::kCLONE_FILES |
+                             abi::kCLONE_SIGHAND | abi::kCLONE_THREAD | abi::kCLONE_SYSVSEM |
+                             abi::kCLONE_SETTLS | abi::kCLONE_PARENT_SETTID |
+                             abi::kCLONE_CHILD_CLEARTID;
+
+std::string hex(u64 v) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%#llx", static_cast<unsigned long long>(v));
+  return text;
+}
+
+struct PollFd {
+  i32 fd;
+  u16 events;
+  u16 revents;
+};
+
+}  // namespace
+
+TEST_CASE("clone decodes its flags and prints the pointers its flags use", "[strace]") {
+  FakeGuest guest;
+  const u64 fork_flags = abi::kCLONE_CHILD_CLEARTID | abi::kCLONE_CHILD_SETTID | abi::kSIGCHLD;
+  CHECK(format_syscall(&kClone, call(56, {fork_flags, 0, 0, 0x4b2650, 0}), 102, guest.reader()) ==
+        "clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, "
+        "child_tidptr=0x4b2650) = 102");
+  const i32 tid = 103;
+  const u64 ptid = guest.put(&tid, sizeof tid);
+  CHECK(format_syscall(&kClone,
+                       call(56, {kThreadFlags, 0x7f00000ff000, ptid, ptid, 0x7f00000ff700}), 103,
+                       guest.reader()) ==
+        "clone(child_stack=0x7f00000ff000, flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|"
+        "CLONE_THREAD|CLONE_SYSVSEM|CLONE_SETTLS|CLONE_PARENT_SETTID|CLONE_CHILD_CLEARTID, "
+        "parent_tid=[103], tls=0x7f00000ff700, child_tidptr=0x10000) = 103");
+  // vfork as posix_spawn asks for it; no pointer is used, so nothing follows the flags.
+  CHECK(format_syscall(
+            &kClone,
+            call(56, {abi::kCLONE_VM | abi::kCLONE_VFORK | abi::kSIGCHLD, 0x7f0000, 0, 0, 0}), 104,
+            guest.reader()) ==
+        "clone(child_stack=0x7f0000, flags=CLONE_VM|CLONE_VFORK|SIGCHLD) = 104");
+  CHECK(format_syscall(&kClone, call(56, {0, 0, 0, 0, 0}), 105, guest.reader()) ==
+        "clone(child_stack=NULL, flags=0) = 105");
+  CHECK(format_syscall(&kClone, call(56, {abi::kCLONE_DETACHED | abi::kSIGCHLD, 0, 0, 0, 0}), 105,
+                       guest.reader()) ==
+        "clone(child_stack=NULL, flags=0x400000 /* CLONE_??? */|SIGCHLD) = 105");
+  // Split where strace splits it: the pointers are printed when the call returns.
+  CHECK(format_entry(&kClone, call(56, {fork_flags, 0, 0, 0x4b2650, 0}), guest.reader()) ==
+        "clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD");
+  CHECK(format_clone_flags(kThreadFlags) ==
+        "CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM|CLONE_SETTLS|"
+        "CLONE_PARENT_SETTID|CLONE_CHILD_CLEARTID");
+  CHECK(format_clone_flags(abi::kSIGCHLD) == "SIGCHLD");
+  CHECK(format_clone_flags(abi::kCLONE_VM | abi::kCLONE_VFORK | abi::kSIGCHLD) ==
+        "CLONE_VM|CLONE_VFORK|SIGCHLD");
+}
+
+TEST_CASE("clone3 prints its struct, and the tid it wrote", "[strace]") {
+  FakeGuest guest;
+  const i32 tid = 15809;
+  const u64 tid_word = guest.put(&tid, sizeof tid);
+  const u64 args[11] = {kThreadFlags,   0,        tid_word,      tid_word, 0,
+                        0x7f4882eeb000, 0x800300, 0x7f48836eb6c0};
+  const u64 addr = guest.put(args, sizeof args);
+  CHECK(format_syscall(&kClone3, call(435, {addr, 88}), 15809, guest.reader()) ==
+        "clone3({flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM|"
+        "CLONE_SETTLS|CLONE_PARENT_SETTID|CLONE_CHILD_CLEARTID, child_tid=0x10000, "
+        "parent_tid=0x10000, exit_signal=0, stack=0x7f4882eeb000, stack_size=0x800300, "
+        "tls=0x7f48836eb6c0} => {parent_tid=[15809]}, 88) = 15809");
+  CHECK(format_entry(&kClone3, call(435, {addr, 88}), guest.reader())
+            .ends_with("tls=0x7f48836eb6c0}"));
+  const u64 fork_args[8] = {0, 0, 0, 0, abi::kSIGCHLD, 0, 0, 0};
+  const u64 fork_addr = guest.put(fork_args, sizeof fork_args);
+  CHECK(format_syscall(&kClone3, call(435, {fork_addr, 64}), 110, guest.reader()) ==
+        "clone3({flags=0, exit_signal=SIGCHLD, stack=NULL, stack_size=0}, 64) = 110");
+  CHECK(format_syscall(&kClone3, call(435, {fork_addr, 32}), err(abi::Errno::kEINVAL),
+                       guest.reader()) ==
+        "clone3(" + hex(fork_addr) + ", 32) = -1 EINVAL (Invalid argument)");
+}
+
+TEST_CASE("futex prints the arguments each operation takes", "[strace]") {
+  FakeGuest guest;
+  const u64 word = 0x4a70d0, word2 = 0x4a92f0;
+  auto line = [&](std::initializer_list<u64> values, i64 result) {
+    return format_syscall(&kFutex, call(202, values), result, guest.reader());
+  };
+  CHECK(line({word, 128, 4, 0, 0, 0}, err(abi::Errno::kEAGAIN)) ==
+        "futex(0x4a70d0, FUTEX_WAIT_PRIVATE, 4, NULL) = -1 EAGAIN (Resource temporarily "
+        "unavailable)");
+  const abi::Timespec ts{1, 500};
+  const u64 timeout = guest.put(&ts, sizeof ts);
+  CHECK(line({word, 128, 5, timeout, 0, 0}, err(abi::Errno::kETIMEDOUT)) ==
+        "futex(0x4a70d0, FUTEX_WAIT_PRIVATE, 5, {tv_sec=1, tv_nsec=500}) = -1 ETIMEDOUT "
+        "(Connection timed out)");
+  CHECK(line({word, 129, 1, 0, 0, 0}, 0) == "futex(0x4a70d0, FUTEX_WAKE_PRIVATE, 1) = 0");
+  CHECK(line({word, 9 | 128 | 256, 4, 0, 0, 0xffffffff}, err(abi::Errno::kEAGAIN)) ==
+        "futex(0x4a70d0, FUTEX_WAIT_BITSET_PRIVATE|FUTEX_CLOCK_REALTIME, 4, NULL, "
+        "FUTEX_BITSET_MATCH_ANY) = -1 EAGAIN (Resource temporarily unavailable)");
+  CHECK(line({word, 10, 1, 0, 0, 3}, 0) == "futex(0x4a70d0, FUTEX_WAKE_BITSET, 1, 0x3) = 0");
+  CHECK(line({word, 5 | 128, 1, 1, word2, 0x04000001}, 0) ==
+        "futex(0x4a70d0, FUTEX_WAKE_OP_PRIVATE, 1, 1, 0x4a92f0, "
+        "FUTEX_OP_SET<<28|0<<12|FUTEX_OP_CMP_GT<<24|0x1) = 0");
+  CHECK(line({word, 4 | 128, 1, 2147483647, word2, 5}, 0) ==
+        "futex(0x4a70d0, FUTEX_CMP_REQUEUE_PRIVATE, 1, 2147483647, 0x4a92f0, 5) = 0");
+  CHECK(line({word, 3, 1, 3, word2, 0}, 0) == "futex(0x4a70d0, FUTEX_REQUEUE, 1, 3, 0x4a92f0) = 0");
+  CHECK(line({word, 99, 1, 3, word2, 0}, err(abi::Errno::kENOSYS)) ==
+        "futex(0x4a70d0, 0x63 /* FUTEX_??? */, 1, 0x3, 0x4a92f0, 0) = -1 ENOSYS (Function not "
+        "implemented)");
+  // All of it is printed on entry: a wait cut short shows everything before "<unfinished".
+  CHECK(format_entry(&kFutex, call(202, {word, 128, 2, 0, 0, 0}), guest.reader()) ==
+        "futex(0x4a70d0, FUTEX_WAIT_PRIVATE, 2, NULL");
+  CHECK(format_exit(&kFutex, call(202, {word, 128, 2, 0, 0, 0}), 0, guest.reader()) == ") = 0");
+}
+
+TEST_CASE("wait4 shows the status it wrote, its options and the rusage", "[strace]") {
+  FakeGuest guest;
+  const i32 exited = 3 << 8;
+  const u64 status = guest.put(&exited, sizeof exited);
+  CHECK(format_syscall(&kWait4, call(61, {u64(-1), status, 0, 0}), 105, guest.reader()) ==
+        "wait4(-1, [{WIFEXITED(s) && WEXITSTATUS(s) == 3}], 0, NULL) = 105");
+  const i32 killed = 9;
+  guest.write(status, &killed, sizeof killed);
+  CHECK(format_syscall(&kWait4, call(61, {104, status, u64(abi::kWALL), 0}), 104, guest.reader()) ==
+        "wait4(104, [{WIFSIGNALED(s) && WTERMSIG(s) == SIGKILL}], __WALL, NULL) = 104");
+  const u64 rusage[18] = {0, 783};
+  const u64 ru = guest.put(rusage, sizeof rusage);
+  guest.write(status, &exited, sizeof exited);
+  CHECK(format_syscall(&kWait4, call(61, {u64(-1), status, 0, ru}), 105, guest.reader()) ==
+        "wait4(-1, [{WIFEXITED(s) && WEXITSTATUS(s) == 3}], 0, {ru_utime={tv_sec=0, "
+        "tv_usec=783}, ru_stime={tv_sec=0, tv_usec=0}, ...}) = 105");
+  CHECK(format_syscall(&kWait4, call(61, {u64(-1), status, u64(abi::kWNOHANG), 0}),
+                       err(abi::Errno::kECHILD), guest.reader()) ==
+        "wait4(-1, 0x10000, WNOHANG, NULL) = -1 ECHILD (No child processes)");
+  CHECK(format_syscall(&kWait4, call(61, {u64(-1), status, u64(abi::kWNOHANG), 0}), 0,
+                       guest.reader()) == "wait4(-1, 0x10000, WNOHANG, NULL) = 0");
+  // strace prints the pid when the call starts, the rest when it returns.
+  CHECK(format_entry(&kWait4, call(61, {104, status, 0, 0}), guest.reader()) == "wait4(104, ");
+  CHECK(format_exit(&kWait4, call(61, {104, status, 0, 0}), 104, guest.reader()) ==
+        "[{WIFEXITED(s) && WEXITSTATUS(s) == 3}], 0, NULL) = 104");
+  CHECK(format_wait_status(0x137f) == "[{WIFSTOPPED(s) && WSTOPSIG(s) == SIGSTOP}]");
+  CHECK(format_wait_status(0x8b) == "[{WIFSIGNALED(s) && WTERMSIG(s) == SIGSEGV && WCOREDUMP(s)}]");
+  CHECK(format_wait_status(0) == "[{WIFEXITED(s) && WEXITSTATUS(s) == 0}]");
+}
+
+TEST_CASE("poll shows the array it was given and the descriptors that are ready", "[strace]") {
+  FakeGuest guest;
+  PollFd fds[2] = {{3, 1, 1}, {4, 1 | 4, 4}};
+  const u64 addr = guest.put(fds, sizeof fds);
+  CHECK(format_syscall(&kPoll, call(7, {addr, 2, u64(-1)}), 2, guest.reader()) ==
+        "poll([{fd=3, events=POLLIN}, {fd=4, events=POLLIN|POLLOUT}], 2, -1) = 2 ([{fd=3, "
+        "revents=POLLIN}, {fd=4, revents=POLLOUT}])");
+  PollFd none{-1, 1, 0};
+  const u64 none_addr = guest.put(&none, sizeof none);
+  CHECK(format_syscall(&kPoll, call(7, {none_addr, 1, 0}), 0, guest.reader()) ==
+        "poll([{fd=-1}], 1, 0) = 0 (Timeout)");
+  CHECK(format_entry(&kPoll, call(7, {addr, 1, u64(-1)}), guest.reader()) ==
+        "poll([{fd=3, events=POLLIN}], 1, -1");
+  CHECK(format_syscall(&kPoll, call(7, {0x10, 1, 0}), err(abi::Errno::kEFAULT), guest.reader()) ==
+        "poll(0x10, 1, 0) = -1 EFAULT (Bad address)");
+  const abi::Timespec ts{1, 999998437};
+  const u64 timeout = guest.put(&ts, sizeof ts);
+  const u64 usr1 = u64{1} << (abi::kSIGUSR1 - 1);
+  const u64 mask = guest.put(&usr1, sizeof usr1);
+  CHECK(format_syscall(&kPpoll, call(271, {addr, 1, timeout, mask, 8}), 1, guest.reader()) ==
+        "ppoll([{fd=3, events=POLLIN}], 1, {tv_sec=1, tv_nsec=999998437}, [USR1], 8) = 1 "
+        "([{fd=3, revents=POLLIN}], left {tv_sec=1, tv_nsec=999998437})");
+  CHECK(format_syscall(&kPpoll, call(271, {addr, 1, 0, 0, 8}), 1, guest.reader()) ==
+        "ppoll([{fd=3, events=POLLIN}], 1, NULL, NULL, 8) = 1 ([{fd=3, revents=POLLIN}])");
+}
+
+TEST_CASE("execve shows argv and counts envp", "[strace]") {
+  FakeGuest guest;
+  const u64 path = guest.put(std::string_view("/nonexistent/x", 15));
+  const u64 strings[] = {path, guest.put(std::string_view("a", 2)),
+                         guest.put(std::string_view("b c", 4)), 0};
+  const u64 argv = guest.put(strings, sizeof strings);
+  const u64 env_strings[] = {guest.put(std::string_view("A=1", 4)),
+                             guest.put(std::string_view("B=2", 4)), 0};
+  const u64 envp = guest.put(env_strings, sizeof env_strings);
+  CHECK(format_syscall(&kExecve, call(59, {path, argv, envp}), err(abi::Errno::kENOENT),
+                       guest.reader()) ==
+        "execve(\"/nonexistent/x\", [\"/nonexistent/x\", \"a\", \"b c\"], " + hex(envp) +
+            " /* 2 vars */) = -1 ENOENT (No such file or directory)");
+  const u64 one[] = {env_strings[0], 0};
+  const u64 one_env = guest.put(one, sizeof one);
+  CHECK(format_entry(&kExecve, call(59, {path, 0, one_env}), guest.reader()) ==
+        "execve(\"/nonexistent/x\", NULL, " + hex(one_env) + " /* 1 var */");
+  CHECK(format_syscall(&kExecve, call(59, {path, 0x10, 0}), err(abi::Errno::kEFAULT),
+                       guest.reader()) ==
+        "execve(\"/nonexistent/x\", 0x10, NULL) = -1 EFAULT (Bad address)");
+}
+
+TEST_CASE("tgkill names its signal", "[strace]") {
+  FakeGuest guest;
+  CHECK(format_syscall(&kTgkill, call(234, {26684, 26684, abi::kSIGCONT}), 0, guest.reader()) ==
+        "tgkill(26684, 26684, SIGCONT) = 0");
+}
+
+TEST_CASE("signal and exit lines are strace's", "[strace]") {
+  abi::Siginfo chld{};
+  chld.si_signo = abi::kSIGCHLD;
+  chld.si_code = abi::kCLD_EXITED;
+  chld.fields.child.pid = 101;
+  chld.fields.child.status = 3;
+  CHECK(format_siginfo_line(chld) ==
+        "--- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=101, si_uid=0, si_status=3, "
+        "si_utime=0, si_stime=0} ---");
+  chld.si_code = abi::kCLD_KILLED;
+  chld.fields.child.status = abi::kSIGKILL;
+  CHECK(format_siginfo_line(chld) ==
+        "--- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_KILLED, si_pid=101, si_uid=0, "
+        "si_status=SIGKILL, si_utime=0, si_stime=0} ---");
+  abi::Siginfo cont{};
+  cont.si_signo = abi::kSIGCONT;
+  cont.si_code = abi::kSI_TKILL;
+  cont.fields.kill.pid = 26684;
+  CHECK(format_siginfo_line(cont) ==
+        "--- SIGCONT {si_signo=SIGCONT, si_code=SI_TKILL, si_pid=26684, si_uid=0} ---");
+  abi::Siginfo segv{};
+  segv.si_signo = abi::kSIGSEGV;
+  segv.si_code = abi::kSEGV_MAPERR;
+  CHECK(format_siginfo_line(segv) ==
+        "--- SIGSEGV {si_signo=SIGSEGV, si_code=SEGV_MAPERR, si_addr=NULL} ---");
+  CHECK(format_exit_line(0) == "+++ exited with 0 +++");
+  CHECK(format_exit_line(3 << 8) == "+++ exited with 3 +++");
+  CHECK(format_exit_line(abi::kSIGKILL) == "+++ killed by SIGKILL +++");
+  CHECK(format_exit_line(abi::kSIGSEGV | 0x80) == "+++ killed by SIGSEGV (core dumped) +++");
+}
+
+TEST_CASE("a call's entry and exit halves make its line", "[strace]") {
+  FakeGuest guest;
+  u64 buf = guest.put("child");
+  // read: the fd when it starts; the bytes once they are there.
+  CHECK(format_entry(&kRead, call(0, {3, buf, 16}), guest.reader()) == "read(3, ");
+  CHECK(format_exit(&kRead, call(0, {3, buf, 16}), 5, guest.reader()) == "\"child\", 16) = 5");
+  // write: everything when it starts.
+  CHECK(format_entry(&kWrite, call(1, {4, buf, 5}), guest.reader()) == "write(4, \"child\", 5");
+  CHECK(format_exit(&kWrite, call(1, {4, buf, 5}), 5, guest.reader()) == ") = 5");
+  CHECK(format_entry(nullptr, call(24, {}), guest.reader()) == "sched_yield(");
 }
