@@ -62,8 +62,6 @@ const char* switch_reason(const Thread& prev, bool yielding) {
       return "exit";
     case ThreadState::Blocked:
       return "block";
-    case ThreadState::Stopped:
-      return "stop";
     case ThreadState::Runnable:
       break;
   }
