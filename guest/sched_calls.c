@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/sysinfo.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -94,9 +95,18 @@ static void common_paths(void)
     SHOW("getaffinity short", syscall(SYS_sched_getaffinity, 0, 4, &set));
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IONBF, 0);
+    if (argc > 1 && strcmp(argv[1], "--cpus") == 0) {
+        /* What the library counts (the machine's, not comparable with the host's). */
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        sched_getaffinity(0, sizeof set, &set);
+        printf("cpus: nprocs=%d onln=%ld conf=%ld affinity=%d\n", get_nprocs(),
+               sysconf(_SC_NPROCESSORS_ONLN), sysconf(_SC_NPROCESSORS_CONF), CPU_COUNT(&set));
+        return 0;
+    }
     printf("== root\n");
     common_paths();
     /* As root: back to OTHER with a lower nice is allowed. */
