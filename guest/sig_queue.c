@@ -142,25 +142,32 @@ int main(void)
     r = syscall(SYS_rt_sigqueueinfo, child, SIGUSR1, &si);
     printf("rt_sigqueueinfo reaped: %s\n", result_str(r, errno));
 
-    /* RLIMIT_SIGPENDING counts queued signals of the user. */
-    long base = queued_now();
-    CHECK(base >= 0);
-    struct rlimit lim = {(rlim_t)base + 3, (rlim_t)base + 3};
-    CHECK(setrlimit(RLIMIT_SIGPENDING, &lim) == 0);
-    for (int i = 0; i < 5; i++) {
-        v.sival_int = i;
-        r = sigqueue(getpid(), SIGRTMIN + 1, v);
-        printf("sigqueue %d under limit: %s\n", i, result_str(r, errno));
+    /* RLIMIT_SIGPENDING counts queued signals of the user: a user of its own (nobody
+     * else's signals count), in a child. */
+    child = fork();
+    if (child == 0) {
+        struct rlimit lim = {3, 3};
+        CHECK(setrlimit(RLIMIT_SIGPENDING, &lim) == 0);
+        CHECK(setgid(54321) == 0 && setuid(54321) == 0);
+        printf("queued at start: %ld\n", queued_now());
+        for (int i = 0; i < 5; i++) {
+            v.sival_int = i;
+            r = sigqueue(getpid(), SIGRTMIN + 1, v);
+            printf("sigqueue %d under limit: %s\n", i, result_str(r, errno));
+        }
+        printf("queued now: %ld\n", queued_now());
+        r = kill(getpid(), SIGUSR2);
+        printf("kill beyond limit: %s\n", result_str(r, errno));
+        sigpending(&pend);
+        printf("USR2 pending: %s\n", yesno(sigismember(&pend, SIGUSR2)));
+        count = 0;
+        sigprocmask(SIG_UNBLOCK, &set, NULL);
+        printf("delivered after unblock %d:", count);
+        for (int i = 0; i < count && i < 16; i++) printf(" %s", signame(order_sig[i]));
+        printf("\nqueued after: %ld\n", queued_now());
+        _exit(0);
     }
-    printf("queued now: +%ld\n", queued_now() - base);
-    r = kill(getpid(), SIGUSR2);
-    printf("kill beyond limit: %s\n", result_str(r, errno));
-    sigpending(&pend);
-    printf("USR2 pending: %s\n", yesno(sigismember(&pend, SIGUSR2)));
-    count = 0;
-    sigprocmask(SIG_UNBLOCK, &set, NULL);
-    printf("delivered after unblock %d:", count);
-    for (int i = 0; i < count && i < 16; i++) printf(" %s", signame(order_sig[i]));
-    printf("\nqueued after: +%ld\n", queued_now() - base);
+    waitpid(child, &status, 0);
+    printf("limit child: %d\n", WEXITSTATUS(status));
     return 0;
 }
