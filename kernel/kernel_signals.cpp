@@ -325,9 +325,19 @@ void Kernel::trace_signal(const abi::Siginfo& info) {
       std::snprintf(addr, sizeof addr, "%#llx",
                     static_cast<unsigned long long>(info.fields.fault.addr));
     line += std::string(", si_addr=") + addr;
+  } else if (info.si_code == abi::kSI_TIMER) {
+    line += ", si_timerid=" + std::to_string(info.fields.rt.pid_or_tid) +
+            ", si_overrun=" + std::to_string(info.fields.rt.uid_or_overrun);
   } else {
     line += ", si_pid=" + std::to_string(info.fields.kill.pid) +
             ", si_uid=" + std::to_string(info.fields.kill.uid);
+  }
+  if (info.si_code == abi::kSI_TIMER || info.si_code == abi::kSI_QUEUE) {
+    char value[64];
+    std::snprintf(value, sizeof value, ", si_value={int=%d, ptr=%#llx}",
+                  static_cast<int>(info.fields.rt.value),
+                  static_cast<unsigned long long>(info.fields.rt.value));
+    line += value;
   }
   m_sink->strace_line(line + "} ---");
 }
