@@ -237,6 +237,25 @@ int main(void)
     printf("SIGEV_THREAD: value=%d\n", notify_value);
     timer_delete(lt);
 
+    /* A timer on the process's CPU time fires while it computes. */
+    ev.notify = SIGEV_SIGNAL;
+    ev.signo = SIGRTMIN;
+    ev.value.sival_int = 55;
+    CHECK(raw_timer_create(CLOCK_PROCESS_CPUTIME_ID, &ev, &id) == 0);
+    struct itimerspec cpu_ts = {{0, 0}, {0, 30 * 1000000L}};
+    CHECK(syscall(SYS_timer_settime, id, 0, &cpu_ts, NULL) == 0);
+    syscall(SYS_timer_gettime, id, &cur);
+    printf("cpu timer armed: %s\n", yesno(cur.it_value.tv_nsec > 0 && cur.it_value.tv_nsec <= 30 * 1000000L));
+    sigset_t pend;
+    start = now_s();
+    do {
+        for (int i = 0; i < 100000; i++) spin++;
+        sigpending(&pend);
+    } while (!sigismember(&pend, SIGRTMIN) && now_s() - start < 20);
+    sig = sigwaitinfo(&only_rtmin, &si);
+    printf("cpu timer: code=%s value=%d\n", si.si_code == SI_TIMER ? "SI_TIMER" : "?", si.si_value.sival_int);
+    syscall(SYS_timer_delete, id);
+
     /* Errors. */
     ev.notify = SIGEV_SIGNAL;
     ev.signo = SIGRTMIN;

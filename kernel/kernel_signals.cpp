@@ -185,7 +185,7 @@ abi::Siginfo Kernel::dequeue_signal(Thread& t, u64 allowed) {
     if (generation && p.timers()) {
       auto it = p.timers()->posix.find(info.fields.rt.pid_or_tid);
       if (it != p.timers()->posix.end()) {
-        const i64 overrun = it->second->rearm(generation, monotonic_ns());
+        const i64 overrun = it->second->rearm(generation);
         const i64 sum = overrun + static_cast<i64>(info.fields.rt.uid_or_overrun);
         info.fields.rt.uid_or_overrun = static_cast<u32>(std::min<i64>(sum, 0x7fffffff));
         update_wakeup();

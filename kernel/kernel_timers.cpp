@@ -47,14 +47,34 @@ void PosixTimer::expired(u64 overruns) {
   m_kernel.timers().arm(*this, expires_ns, period_ns);
 }
 
-i64 PosixTimer::rearm(u32 generation, u64 now_ns) {
-  if (!period_ns || generation != requeue_pending || armed()) return 0;
-  forward(now_ns);
-  m_kernel.timers().arm(*this, expires_ns, period_ns);
+i64 PosixTimer::rearm(u32 generation) {
+  if (!period_ns || generation != requeue_pending || armed() || cpu_armed) return 0;
+  forward(clock_now());
+  if (cpu_clock)
+    cpu_armed = true;
+  else
+    m_kernel.timers().arm(*this, expires_ns, period_ns);
   overrun_last = overrun;
   overrun = -1;
   ++requeue_pending;
   return overrun_last;
+}
+
+u64 PosixTimer::clock_now() {
+  return cpu_clock ? m_kernel.process_cpu_ns(m_process) : Kernel::monotonic_ns();
+}
+
+void PosixTimer::cpu_expired(u64 cpu_ns) {
+  cpu_armed = false;
+  if (period_ns) {
+    const u64 steps = intervals_elapsed(expires_ns, period_ns, cpu_ns);
+    expires_ns += steps * period_ns;
+    overrun += static_cast<i64>(steps);
+    ++requeue_pending;
+  }
+  if (m_kernel.send_timer_signal(*this, m_process) || !period_ns) return;
+  ++requeue_pending;
+  cpu_armed = true;
 }
 
 void PosixTimer::forward(u64 now_ns) {
@@ -128,6 +148,17 @@ void Kernel::account_cpu(u64 now_ns) {
     signal_process(p, proc::siginfo_kernel(abi::kSIGVTALRM));
   if (cpu_itimer_due(timers->prof, p.cpu_ns()))
     signal_process(p, proc::siginfo_kernel(abi::kSIGPROF));
+  if (!timers->has_cpu_timers) return;
+  // One due timer at a time: its signal may end the process, and its timers with it.
+  for (bool fired = true; fired && p.alive() && !p.exiting();) {
+    fired = false;
+    for (auto& [id, timer] : timers->posix) {
+      if (!timer->cpu_armed || p.cpu_ns() < timer->expires_ns) continue;
+      timer->cpu_expired(p.cpu_ns());
+      fired = true;
+      break;
+    }
+  }
 }
 
 u64 Kernel::process_cpu_ns(Process& process) {
@@ -152,11 +183,15 @@ void Kernel::update_wakeup() {
   if (m_current_process && m_current_process->timers() && m_running_since_ns) {
     const ProcessTimers& t = *m_current_process->timers();
     const u64 cpu = m_current_process->cpu_ns();
-    for (const CpuItimer* c : {&t.virt, &t.prof}) {
-      if (!c->expires_ns) continue;
-      const u64 at = m_running_since_ns + (c->expires_ns > cpu ? c->expires_ns - cpu : 0);
+    auto consider = [&](u64 expires) {
+      const u64 at = m_running_since_ns + (expires > cpu ? expires - cpu : 0);
       if (!next || at < next) next = at;
-    }
+    };
+    for (const CpuItimer* c : {&t.virt, &t.prof})
+      if (c->expires_ns) consider(c->expires_ns);
+    if (t.has_cpu_timers)
+      for (const auto& [id, timer] : t.posix)
+        if (timer->cpu_armed) consider(timer->expires_ns);
   }
   if (next == m_wakeup_ns) return;
   m_wakeup_ns = next;

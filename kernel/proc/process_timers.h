@@ -58,10 +58,18 @@ class PosixTimer final : public KernelTimer {
   // SIGEV_NONE timer (never on the list); its interval.
   u64 expires_ns = 0;
   u64 period_ns = 0;
+  // A CLOCK_PROCESS_CPUTIME_ID timer: expires_ns is in the process's CPU time, checked as
+  // that grows (Kernel::account_cpu), never on the timer list.
+  bool cpu_clock = false;
+  bool cpu_armed = false;
 
   // The signal was taken with generation `generation`: a periodic timer runs again.
   // Returns the overruns the delivered siginfo reports.
-  i64 rearm(u32 generation, u64 now_ns);
+  i64 rearm(u32 generation);
+  // A CPU-time timer's deadline passed at CPU time `cpu_ns` (posix_timer_fn's work).
+  void cpu_expired(u64 cpu_ns);
+  // Now on the timer's clock: CLOCK_MONOTONIC, or the process's CPU time.
+  u64 clock_now();
   // Moves a periodic timer's stored deadline past now, counting the overruns (timer_gettime
   // of a timer that is waiting for its signal to be taken, or of SIGEV_NONE).
   void forward(u64 now_ns);
@@ -82,6 +90,7 @@ struct ProcessTimers {
   CpuItimer prof;
   std::map<int, std::unique_ptr<PosixTimer>> posix;
   int next_id = 0;
+  bool has_cpu_timers = false;  // a CLOCK_PROCESS_CPUTIME_ID timer was made
   // How many POSIX timers a process may have (each holds a preallocated siginfo, which Linux
   // bounds by RLIMIT_SIGPENDING).
   static constexpr u64 kMaxPosixTimers = 4096;

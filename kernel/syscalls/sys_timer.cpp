@@ -173,6 +173,7 @@ Result<void> check_timer_clock(SyscallContext& ctx, int clock) {
     case abi::kCLOCK_MONOTONIC:
     case abi::kCLOCK_BOOTTIME:
     case 11 /* TAI */:
+    case abi::kCLOCK_PROCESS_CPUTIME_ID:
       return {};
     case 8 /* REALTIME_ALARM */:
     case 9 /* BOOTTIME_ALARM */:
@@ -183,7 +184,7 @@ Result<void> check_timer_clock(SyscallContext& ctx, int clock) {
     case abi::kCLOCK_MONOTONIC_COARSE:
       return Errno::kEOPNOTSUPP;  // clocks without timers
     default:
-      // The CPU-time clocks' timers are not offered.
+      // Timers on a thread's CPU time, or another process's, are not offered.
       return Errno::kEINVAL;
   }
 }
@@ -210,18 +211,20 @@ Itimerspec timer_get(SyscallContext& ctx, PosixTimer& timer) {
   out.it_interval = timespec_of(timer.period_ns);
   const bool sig_none = timer.notify == abi::kSIGEV_NONE;
   u64 expires = 0;
+  const u64 now = timer.clock_now();
+  (void)ctx;
   if (timer.armed()) {
     expires = timer.deadline_ns();
+  } else if (timer.cpu_armed) {
+    expires = timer.expires_ns;
   } else if (sig_none || (timer.period_ns && (timer.requeue_pending & 1))) {
     // Waiting for its signal to be taken, or never queued: moved past now.
-    timer.forward(Kernel::monotonic_ns());
+    timer.forward(now);
     expires = timer.expires_ns;
   } else {
     return out;
   }
-  (void)ctx;
   if (!expires) return out;
-  const u64 now = Kernel::monotonic_ns();
   if (expires > now)
     out.it_value = timespec_of(expires - now);
   else if (!sig_none)
@@ -245,6 +248,7 @@ Result<i64> sys_timer_create(SyscallContext& ctx, const SyscallArgs& args) {
   auto timer = std::make_unique<PosixTimer>(ctx.kernel, ctx.process);
   timer->id = id;
   timer->clock = clock;
+  timer->cpu_clock = clock == abi::kCLOCK_PROCESS_CPUTIME_ID;
   if (args.a[1]) {
     // good_sigevent
     switch (event.notify) {
@@ -274,6 +278,7 @@ Result<i64> sys_timer_create(SyscallContext& ctx, const SyscallArgs& args) {
   const i32 created = id;
   TRY(mm::write_user(as, args.a[2], created));
   timers.next_id = id == std::numeric_limits<int>::max() ? 0 : id + 1;
+  timers.has_cpu_timers = timers.has_cpu_timers || timer->cpu_clock;
   timers.posix[id] = std::move(timer);
   return 0;
 }
@@ -291,13 +296,20 @@ Result<i64> sys_timer_settime(SyscallContext& ctx, const SyscallArgs& args) {
   // common_timer_set: the timer stops, forgets a signal it waits to have taken, and starts
   // again unless the new value is zero.
   ctx.kernel.timers().disarm(*timer);
+  timer->cpu_armed = false;
   timer->period_ns = 0;
   // A SIGEV_NONE timer keeps its old expiry: Linux's timer_gettime still counts down to it.
   if (timer->notify != abi::kSIGEV_NONE) timer->expires_ns = 0;
   timer->requeue_pending = (timer->requeue_pending + 2) & ~u32{1};
   timer->overrun_last = 0;
   const u64 value = ns_of(fresh.it_value);
-  if (value) {
+  if (value && timer->cpu_clock) {
+    // CPU time: relative to the process's time so far, or absolute on that clock.
+    const u64 cpu = ctx.kernel.process_cpu_ns(ctx.process);
+    timer->period_ns = ns_of(fresh.it_interval);
+    timer->expires_ns = (flags & abi::kTIMER_ABSTIME) ? std::max<u64>(value, 1) : cpu + value;
+    timer->cpu_armed = timer->notify != abi::kSIGEV_NONE;
+  } else if (value) {
     const u64 now = Kernel::monotonic_ns();
     u64 deadline = now + value;
     if (flags & abi::kTIMER_ABSTIME) {
