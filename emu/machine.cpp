@@ -66,6 +66,8 @@ constexpr u64 kTlbInitialEntries = 256;
 // How long a guest thread runs before another runnable one gets the CPU.
 constexpr std::chrono::microseconds kQuantum{5000};
 constexpr u64 kTlbMaxEntries = u64{1} << 16;
+// Room for translated code; a full buffer is flushed and refilled by Unicorn.
+constexpr kernel::u32 kTranslationBufferBytes = 64u << 20;
 constexpr u64 kTlbGrowthFills = 2;
 
 u64 now_ns() {
@@ -92,7 +94,11 @@ Machine::Machine(u64 ram_size)
   }
   m_uc = uc;
   uc_hook hook;
-  uc_err err = uc_ctl_tlb_mode(uc, UC_TLB_VIRTUAL);
+  // Before anything is translated. Adding the block hook (preemption, timer wake-ups)
+  // drops every translation, and Unicorn's tb_flush zero-fills the whole translation
+  // buffer: at QEMU's 1 GiB default that took seconds and committed a gigabyte.
+  uc_err err = uc_ctl_set_tcg_buffer_size(uc, kTranslationBufferBytes);
+  if (err == UC_ERR_OK) err = uc_ctl_tlb_mode(uc, UC_TLB_VIRTUAL);
   if (err == UC_ERR_OK) err = uc_mem_map_ptr(uc, 0, m_ram.size(), UC_PROT_ALL, m_ram.base());
   if (err == UC_ERR_OK)
     err =
@@ -242,6 +248,15 @@ void Machine::set_preemption(bool on) {
   if (on && !m_block_hook) request_stop();
 }
 
+void Machine::set_wakeup(u64 deadline_ns) {
+  if (!m_quantum) {
+    if (!deadline_ns) return;
+    m_quantum = std::make_unique<QuantumTimer>(kQuantum);
+  }
+  m_quantum->wake_at(deadline_ns);
+  if (deadline_ns && !m_block_hook) request_stop();
+}
+
 void Machine::install_block_hook() {
   uc_hook hook = 0;
   if (uc_hook_add(m_uc, &hook, UC_HOOK_BLOCK, reinterpret_cast<void*>(&on_block), this, 1, 0) !=
@@ -265,7 +280,7 @@ bool Machine::on_tlb_fill(uc_struct*, u64 vaddr, int type, void* result, void* s
 void Machine::on_block(uc_struct* uc, u64, kernel::u32, void* self) {
   // At a block's start Unicorn has rip in sync, so a stop here resumes exactly.
   auto* machine = static_cast<Machine*>(self);
-  if (machine->m_quantum->ended()) uc_emu_stop(uc);
+  if (machine->m_quantum->ended() || machine->m_quantum->woken()) uc_emu_stop(uc);
 }
 
 void Machine::on_syscall(uc_struct*, void* self) {
@@ -459,8 +474,12 @@ void Machine::run(kernel::Kernel& kernel, trace::Tracer* tracer) {
       resolve_pending_fault();
       continue;
     }
+    // Due timers fire, and the CPU's next wake-up is set from what is left.
+    if (m_quantum) (void)m_quantum->take_wakeup();
+    kernel.tick();
+    if (kernel.exited()) break;
     if (m_quantum) {
-      if (m_quantum->armed() && !m_block_hook) install_block_hook();
+      if ((m_quantum->armed() || m_quantum->wakeup_armed()) && !m_block_hook) install_block_hook();
       if (m_quantum->expired()) kernel.preempt();
     }
     if (kernel.need_resched()) {
@@ -481,9 +500,9 @@ void Machine::run(kernel::Kernel& kernel, trace::Tracer* tracer) {
       // its refused look-up of the `until` page at start leaves UC_ERR_EXCEPTION behind.
       continue;
     }
-    if (m_quantum && m_quantum->ended()) {
-      // Stopped by the block hook at the quantum's end. Unicorn's status says nothing then
-      // either (the same refused look-up).
+    if (m_quantum && (m_quantum->ended() || m_quantum->woken())) {
+      // Stopped by the block hook at the quantum's end or for a due timer. Unicorn's status
+      // says nothing then either (the same refused look-up).
       continue;
     }
     if (m_pending.active) continue;  // resolved at the top of the loop

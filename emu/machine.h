@@ -59,6 +59,7 @@ class Machine final : public kernel::hal::Cpu {
   void flush_tlb() override;
   void request_stop() override;
   void set_preemption(bool on) override;
+  void set_wakeup(u64 deadline_ns) override;
 
  private:
   // A fault the hook left for the run loop, which sees the exact faulting instruction.

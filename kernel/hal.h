@@ -97,6 +97,10 @@ class Cpu {
   // Whether the machine should interrupt the running thread at the end of each time
   // quantum (the kernel asks for it while more than one thread is runnable).
   virtual void set_preemption(bool on) { (void)on; }
+  // Asks the machine to come back to its run loop, where Kernel::tick() runs, once
+  // CLOCK_MONOTONIC reaches `deadline_ns`, even while the guest computes (a timer is due);
+  // 0 cancels. One wake-up at a time: a new deadline replaces the last.
+  virtual void set_wakeup(u64 deadline_ns) { (void)deadline_ns; }
 
   // A context switch's save and restore. Only between runs, never inside a hook.
   void save_context(CpuContext& out) const {

@@ -88,6 +88,7 @@ Result<void> Kernel::start(const std::string& path, const std::vector<std::strin
   m_cpu.set_page_table_root(address_space.page_table().root());
   TRY(proc::load_program(address_space, m_cpu, request, why, &process->layout()));
   process->start_time_ns() = boot_clock_ns();
+  m_running_since_ns = monotonic_ns();  // its CPU time counts from here
   return {};
 }
 

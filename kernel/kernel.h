@@ -19,6 +19,7 @@
 #include "kernel/proc/futex.h"
 #include "kernel/proc/scheduler.h"
 #include "kernel/proc/signal_frame.h"
+#include "kernel/proc/timers.h"
 #include "kernel/trace_sink.h"
 #include "kernel/tunables.h"
 
@@ -29,6 +30,8 @@ class Vfs;
 }  // namespace fs
 class Process;
 class Thread;
+class PosixTimer;
+struct ProcessTimers;
 namespace syscalls {
 struct SyscallInfo;
 struct SyscallArgs;
@@ -149,6 +152,24 @@ class Kernel {
   // CLOCK_MONOTONIC, in nanoseconds.
   static u64 monotonic_ns();
 
+  // --- Timers (kernel_timers.cpp) ---
+  TimerList& timers() { return m_timers; }
+  // Periodic kernel work, from the machine's run loop each time emulation stops: the
+  // running thread's CPU time is charged, due timers fire, and the CPU is told when to
+  // come back next (hal::Cpu::set_wakeup).
+  void tick();
+  // Tells the CPU the nearest timer deadline (after a timer was armed or disarmed).
+  void update_wakeup();
+  // The timers of `process`, made on first use.
+  ProcessTimers& timers_of(Process& process);
+  // A POSIX timer expired: its signal goes to its process or thread. False when it was not
+  // sent (ignored, or the thread is gone), so a periodic timer goes on by itself.
+  bool send_timer_signal(PosixTimer& timer, Process& process);
+  // The process's CPU time as of now (the running thread's share included).
+  u64 process_cpu_ns(Process& process);
+  // Every timer of an ending process stops (exit_itimers); at exec only the POSIX ones.
+  void exit_timers(Process& process, bool posix_only);
+
   // --- Processes (kernel_tasks.cpp) ---
   // clone/clone3/fork/vfork: the child's tid, or the errno.
   Result<i64> clone(const CloneRequest& request);
@@ -162,6 +183,9 @@ class Kernel {
   void zap_process(Process& process, int status);
   // A zombie child's record goes (wait4 took its status).
   void reap(Process& child);
+  // exit_robust_list: the futexes on the thread's robust list that it still owns are
+  // marked FUTEX_OWNER_DIED and a waiter of each is woken.
+  void exit_robust_list(Thread& thread);
   // execve succeeded: the other threads go, the vfork parent is released.
   void exec_done(Process& process);
 
@@ -172,8 +196,14 @@ class Kernel {
   void send_signal(int sig, int si_code);
   // Sends to a whole thread group (kill) / one thread (tgkill): queued, the thread that
   // will take it woken, and a fatal or stopping default action carried out at once.
-  void signal_process(Process& target, const abi::Siginfo& info);
-  void signal_thread(Thread& target, const abi::Siginfo& info);
+  // EAGAIN when a real-time signal from sigqueue finds its user's RLIMIT_SIGPENDING used up.
+  abi::Errno signal_process(Process& target, const abi::Siginfo& info);
+  abi::Errno signal_thread(Thread& target, const abi::Siginfo& info);
+  // dequeue_signal: takes the next pending signal of `thread` among `allowed`, its own
+  // before its group's (si_signo 0: none). A POSIX timer's signal runs its timer again.
+  abi::Siginfo dequeue_signal(Thread& thread, u64 allowed);
+  // How many siginfo the user `uid` has queued (RLIMIT_SIGPENDING).
+  u64& sigqueue_count(u32 uid) { return m_sigqueue_counts[uid]; }
   // Linux's force_sig (SI_KERNEL), for a bad rt_sigreturn frame: a blocked or ignored `sig`
   // is unblocked and reset to its default action first.
   void force_signal(int sig);
@@ -247,6 +277,11 @@ class Kernel {
   // Every thread of the process is taken off the CPU for good.
   void end_threads(Process& process, Thread* except);
   void release_thread(Thread& thread);
+  // The wait status of a process a fatal signal ends: the signal, with 0x80 when a core
+  // would be dumped (a core signal, RLIMIT_CORE of at least a page, dumpable).
+  int fatal_status(Process& process, int sig);
+  // Charges the running thread's time on the CPU up to `now_ns`; CPU-time itimers fire.
+  void account_cpu(u64 now_ns);
   // The first process ended: every other one goes with it.
   void end_run();
   // Delivers a child's SIGCHLD (or exit signal) to its parent, and wakes its waiters.
@@ -256,7 +291,9 @@ class Kernel {
   int allocate_pid();
   // send_signal_locked: queues unless ignored (and unblocked) or already pending.
   void queue_signal(const abi::Siginfo& info);
-  void queue_signal_to(Process& target, Thread* thread, const abi::Siginfo& info);
+  abi::Errno queue_signal_to(Process& target, Thread* thread, const abi::Siginfo& info);
+  // sig_ignored: the signal would be discarded at once by the target.
+  bool signal_ignored(Process& target, Thread* thread, int sig);
   // force_sig_info_to_task: unblocks and resets to SIG_DFL a blocked or ignored signal (or
   // always, with ResetHandler::Yes), then queues it.
   enum class ResetHandler : u8 { IfBlockedOrIgnored, Yes };
@@ -268,6 +305,11 @@ class Kernel {
   KernelOptions m_options;
   TraceSink* m_sink;
   Tunables m_tunables;
+  // Before the processes: their pending signals and timers refer to these.
+  std::map<u32, u64> m_sigqueue_counts;
+  TimerList m_timers;
+  u64 m_wakeup_ns = 0;         // what the CPU was last told (set_wakeup)
+  u64 m_running_since_ns = 0;  // when the running thread's CPU time was last charged
   mm::MemoryManager m_memory;
   std::unique_ptr<fs::Vfs> m_vfs;
   Scheduler m_scheduler;

@@ -98,8 +98,15 @@ void Kernel::schedule() {
     m_current_process = nullptr;
   }
   m_dead_threads.clear();
+  // The thread leaving the CPU is charged its time; time spent idle is nobody's.
+  account_cpu(monotonic_ns());
+  m_running_since_ns = 0;
   while (!m_exit.exited) {
-    const u64 nearest = m_scheduler.expire(monotonic_ns());
+    const u64 now_ns = monotonic_ns();
+    m_timers.expire(now_ns);
+    u64 nearest = m_scheduler.expire(now_ns);
+    if (const u64 timer = m_timers.nearest(); timer && (!nearest || timer < nearest))
+      nearest = timer;
     Thread* next = m_scheduler.pick_next(m_current);
     if (!next) {
       if (!nearest) {
@@ -154,7 +161,10 @@ void Kernel::schedule() {
     if (m_exit.exited) return;
     if (m_current->state() == ThreadState::Runnable && !m_current->process().stopped()) break;
   }
+  if (m_exit.exited) return;
   m_cpu.set_preemption(m_scheduler.runnable_count() > 1);
+  m_running_since_ns = monotonic_ns();
+  update_wakeup();
 }
 
 void Kernel::resume_call(Thread& thread) {

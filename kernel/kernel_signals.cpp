@@ -1,12 +1,15 @@
 // The Kernel's signal half: signals are queued when raised and acted on when the process
 // returns to user mode (after a syscall or a fault), as Linux's signal delivery does.
+#include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <string>
 
 #include "kernel/abi/linux.h"
 #include "kernel/kernel.h"
 #include "kernel/mm/address_space.h"
 #include "kernel/proc/process.h"
+#include "kernel/proc/process_timers.h"
 #include "kernel/proc/signal_frame.h"
 #include "kernel/proc/thread.h"
 #include "kernel/syscalls/syscall.h"
@@ -64,22 +67,35 @@ bool Kernel::signal_pending(Thread& thread) {
   return pending & ~thread.signal_mask();
 }
 
-void Kernel::signal_process(Process& target, const abi::Siginfo& info) {
-  queue_signal_to(target, nullptr, info);
+abi::Errno Kernel::signal_process(Process& target, const abi::Siginfo& info) {
+  return queue_signal_to(target, nullptr, info);
 }
 
-void Kernel::signal_thread(Thread& target, const abi::Siginfo& info) {
-  queue_signal_to(target.process(), &target, info);
+abi::Errno Kernel::signal_thread(Thread& target, const abi::Siginfo& info) {
+  return queue_signal_to(target.process(), &target, info);
 }
 
 void Kernel::queue_signal(const abi::Siginfo& info) {
-  queue_signal_to(*m_current_process, m_current, info);
+  (void)queue_signal_to(*m_current_process, m_current, info);
 }
 
-void Kernel::queue_signal_to(Process& p, Thread* thread, const abi::Siginfo& info) {
-  const int sig = info.si_signo;
-  if (!p.alive() || p.exiting()) return;
+bool Kernel::signal_ignored(Process& p, Thread* thread, int sig) {
+  // A blocked signal is never ignored when sent: its action may change before it is
+  // unblocked. A group signal counts as blocked only if every thread blocks it.
   const u64 bit = sigbit(sig);
+  bool blocked = false;
+  if (thread) {
+    blocked = thread->signal_mask() & bit;
+  } else {
+    blocked = !p.threads().empty();
+    for (Thread* t : p.threads()) blocked = blocked && (t->signal_mask() & bit);
+  }
+  return !blocked && proc::handler_ignores(p.signal_actions()[sig], sig);
+}
+
+abi::Errno Kernel::queue_signal_to(Process& p, Thread* thread, const abi::Siginfo& info) {
+  const int sig = info.si_signo;
+  if (!p.alive() || p.exiting()) return abi::Errno::None;
   // prepare_signal: a stop signal discards pending SIGCONTs and the reverse; SIGCONT (and
   // SIGKILL) resume a stopped group at once, whatever the handler.
   if (stops(sig)) {
@@ -91,32 +107,36 @@ void Kernel::queue_signal_to(Process& p, Thread* thread, const abi::Siginfo& inf
     for (Thread* t : p.threads()) t->pending().discard(stop_mask);
     if (sig == abi::kSIGCONT && p.stopped()) continue_process(p);
   }
-  // A blocked signal is never ignored when sent: its action may change before it is
-  // unblocked. A group signal counts as blocked only if every thread blocks it.
-  bool blocked = false;
-  if (thread) {
-    blocked = thread->signal_mask() & bit;
-  } else {
-    blocked = !p.threads().empty();
-    for (Thread* t : p.threads()) blocked = blocked && (t->signal_mask() & bit);
-  }
-  if (!blocked && proc::handler_ignores(p.signal_actions()[sig], sig)) {
+  if (signal_ignored(p, thread, sig)) {
     if (tracing(kTraceSignal)) [[unlikely]]
       trace_signal_generate(p, thread, info, "ignored");
     // A traced process ignores nothing (sig_ignored): strace -f shows the signal arrive.
     if (m_options.strace && m_sink) [[unlikely]]
       strace_note_ignored(p, info);
-    return;
+    return abi::Errno::None;
   }
   SigPending& pending = thread ? thread->pending() : p.shared_pending();
-  if (!pending.add(info)) {
+  if (pending.would_drop(sig)) {
     if (tracing(kTraceSignal)) [[unlikely]]
       trace_signal_generate(p, thread, info, "already-pending");
-    return;
+    return abi::Errno::None;
+  }
+  // __sigqueue_alloc: each queued siginfo counts against the receiving user's
+  // RLIMIT_SIGPENDING. A standard signal from kill (si_code >= 0) or the kernel may go
+  // over it; past it, sigqueue's real-time signals fail with EAGAIN, anything else is
+  // marked pending without its siginfo.
+  u64& count = sigqueue_count(p.creds().uid);
+  const bool override_limit = sig < kSigRtMin && info.si_code >= 0;
+  if (!override_limit && count >= p.rlimits()[abi::kRLIMIT_SIGPENDING].cur) {
+    if (sig >= kSigRtMin && info.si_code != abi::kSI_USER) return abi::Errno::kEAGAIN;
+    pending.mark(sig);
+  } else {
+    pending.add(info, &count);
   }
   if (tracing(kTraceSignal)) [[unlikely]]
     trace_signal_generate(p, thread, info, "queued");
   complete_signal(p, thread, sig);
+  return abi::Errno::None;
 }
 
 void Kernel::complete_signal(Process& p, Thread* chosen, int sig) {
@@ -124,30 +144,31 @@ void Kernel::complete_signal(Process& p, Thread* chosen, int sig) {
   // Who takes it: the named thread, else (wants_signal) the current thread of the group,
   // the leader or any thread that does not block it.
   if (!chosen) {
-    auto wants = [bit](Thread* t) { return !(t->signal_mask() & bit); };
-    if (m_current && &m_current->process() == &p && wants(m_current)) {
+    if (m_current && &m_current->process() == &p && m_current->wants(sig)) {
       chosen = m_current;
     } else {
       for (Thread* t : p.threads())
-        if (wants(t)) {
+        if (t->wants(sig)) {
           chosen = t;
           break;
         }
     }
     if (!chosen) return;  // every thread blocks it: it waits in the shared set
-  } else if (chosen->signal_mask() & bit) {
+  } else if (!chosen->wants(sig)) {
     return;
   }
+  // rt_sigtimedwait takes it: no default action (Linux checks real_blocked).
+  const bool waited_for = chosen->signal_mask() & bit;
   const SignalAction& action = p.signal_actions()[sig];
   // A fatal signal kills the whole group at once (sig_fatal), without waiting for the
   // chosen thread to run.
   const bool fatal = sig == abi::kSIGKILL || (action.handler == abi::kSIG_DFL &&
                                               !proc::default_ignored(sig) && !stops(sig));
-  if (fatal && chosen != m_current) {
-    zap_process(p, sig);
+  if (fatal && !waited_for && chosen != m_current) {
+    zap_process(p, fatal_status(p, sig));
     return;
   }
-  if (stops(sig) && action.handler == abi::kSIG_DFL && chosen != m_current) {
+  if (stops(sig) && !waited_for && action.handler == abi::kSIG_DFL && chosen != m_current) {
     if (chosen->pending().has(sig))
       chosen->pending().take(sig);
     else
@@ -159,6 +180,44 @@ void Kernel::complete_signal(Process& p, Thread* chosen, int sig) {
   if (chosen->blocked() && chosen->call().on_signal != abi::Errno::None)
     m_scheduler.make_runnable(*chosen, WakeReason::Signal);
   if (chosen != m_current) m_need_resched = m_need_resched || m_scheduler.runnable_count() > 1;
+}
+
+abi::Siginfo Kernel::dequeue_signal(Thread& t, u64 allowed) {
+  Process& p = t.process();
+  const u64 mine = t.pending().set() & allowed;
+  const u64 shared = p.shared_pending().set() & allowed;
+  if (!mine && !shared) return {};
+  const int sig = next_signal(mine ? mine : shared);
+  abi::Siginfo info = mine ? t.pending().take(sig) : p.shared_pending().take(sig);
+  if (info.si_code == abi::kSI_TIMER) {
+    // posixtimer_rearm: the generation the timer sent with rides in si_sys_private, which
+    // the guest never sees.
+    u32 generation = 0;
+    std::memcpy(&generation, info.fields.bytes + kTimerPrivateOffset, sizeof generation);
+    std::memset(info.fields.bytes + kTimerPrivateOffset, 0, sizeof generation);
+    if (generation && p.timers()) {
+      auto it = p.timers()->posix.find(info.fields.rt.pid_or_tid);
+      if (it != p.timers()->posix.end()) {
+        const i64 overrun = it->second->rearm(generation);
+        const i64 sum = overrun + static_cast<i64>(info.fields.rt.uid_or_overrun);
+        info.fields.rt.uid_or_overrun = static_cast<u32>(std::min<i64>(sum, 0x7fffffff));
+        update_wakeup();
+      }
+    }
+  }
+  return info;
+}
+
+int Kernel::fatal_status(Process& p, int sig) {
+  const bool core_signal = sig == abi::kSIGQUIT || sig == abi::kSIGILL || sig == abi::kSIGTRAP ||
+                           sig == abi::kSIGABRT || sig == abi::kSIGBUS || sig == abi::kSIGFPE ||
+                           sig == abi::kSIGSEGV || sig == 24 /* SIGXCPU */ ||
+                           sig == 25 /* SIGXFSZ */ || sig == abi::kSIGSYS;
+  // do_coredump gives up below the ELF core writer's minimum of a page, or when the
+  // process is not dumpable. No core file is written: the status says one would be.
+  const bool dumps =
+      core_signal && p.prctl_state().dumpable && p.rlimits()[abi::kRLIMIT_CORE].cur >= kPageSize;
+  return (sig & 0x7f) | (dumps ? 0x80 : 0);
 }
 
 void Kernel::stop_process(Process& p, int sig) {
@@ -211,12 +270,9 @@ void Kernel::return_to_user(UserReturn how) {
     m_cpu.set_reg(Reg::R11, m_cpu.reg(Reg::Rflags) & ~kEflagsRF);
   }
   while (!m_exit.exited && p.alive() && !p.exiting() && !p.stopped()) {
-    // dequeue_signal: the thread's own signals first, then the group's.
-    const u64 mine = t.pending().set() & ~t.signal_mask();
-    const u64 shared = p.shared_pending().set() & ~t.signal_mask();
-    if (!mine && !shared) break;
-    const int sig = next_signal(mine ? mine : shared);
-    const abi::Siginfo info = mine ? t.pending().take(sig) : p.shared_pending().take(sig);
+    const abi::Siginfo info = dequeue_signal(t, ~t.signal_mask());
+    if (!info.si_signo) break;
+    const int sig = info.si_signo;
     trace_signal(info);
     SignalAction& slot = p.signal_actions()[sig];
     const SignalAction action = slot;

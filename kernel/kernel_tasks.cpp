@@ -10,6 +10,7 @@
 #include "kernel/mm/uaccess.h"
 #include "kernel/proc/pidfd.h"
 #include "kernel/proc/process.h"
+#include "kernel/proc/process_timers.h"
 #include "kernel/proc/thread.h"
 #include "kernel/syscalls/strace.h"
 
@@ -115,6 +116,17 @@ Result<i64> Kernel::clone(const CloneRequest& request) {
   if (request.stack) reg(hal::Reg::Rsp) = request.stack;
   if (flags & abi::kCLONE_SETTLS) reg(hal::Reg::FsBase) = request.tls;
   thread->signal_mask() = parent_thread.signal_mask();
+  // sched_fork: the scheduling attributes are inherited, unless SCHED_RESET_ON_FORK asks
+  // for the defaults back (a real-time policy goes, a negative nice goes).
+  thread->sched() = parent_thread.sched();
+  if (Thread::SchedAttr& sched = thread->sched(); sched.reset_on_fork) {
+    if (sched.policy == abi::kSCHED_FIFO || sched.policy == abi::kSCHED_RR) {
+      sched.policy = abi::kSCHED_OTHER;
+      sched.rt_priority = 0;
+    }
+    if (sched.nice < 0) sched.nice = 0;
+    sched.reset_on_fork = false;
+  }
   // A thread sharing the memory of its creator cannot share its signal stack.
   if ((flags & (abi::kCLONE_VM | abi::kCLONE_VFORK)) != abi::kCLONE_VM)
     thread->alt_stack() = parent_thread.alt_stack();
@@ -165,8 +177,62 @@ void Kernel::exit_thread(int code) {
   m_cpu.request_stop();
 }
 
+void Kernel::exit_robust_list(Thread& thread) {
+  const u64 head = thread.robust_list();
+  thread.robust_list() = 0;
+  if (!head) return;
+  mm::AddressSpace& as = thread.process().address_space();
+  // struct robust_list_head { next; futex_offset; list_op_pending }; bit 0 of an entry
+  // marks a PI futex.
+  struct Head {
+    u64 next;
+    i64 futex_offset;
+    u64 op_pending;
+  };
+  auto fetched = mm::read_user<Head>(as, head);
+  if (!fetched.ok()) return;
+  const Head h = fetched.value();
+  // handle_futex_death: the futex the entry points at, if this thread owns it.
+  auto futex_death = [&](u64 entry, bool pi, bool pending_op) {
+    const u64 uaddr = entry + static_cast<u64>(h.futex_offset);
+    if (uaddr % 4) return;
+    auto word = mm::read_user<u32>(as, uaddr);
+    if (!word.ok()) return;
+    const u32 uval = word.value();
+    auto wake_one = [&] {
+      if (auto key = FutexTable::key(as, uaddr, false); key.ok())
+        m_futexes.wake(key.value(), 1, ~u32{0});
+    };
+    // A lock being taken or released when the thread died: wake a waiter that may have
+    // seen the word change.
+    if (pending_op && !pi && !uval) {
+      wake_one();
+      return;
+    }
+    if ((uval & abi::kFUTEX_TID_MASK) != static_cast<u32>(thread.tid())) return;
+    const u32 mval = (uval & abi::kFUTEX_WAITERS) | abi::kFUTEX_OWNER_DIED;
+    if (!mm::write_user(as, uaddr, mval).ok()) return;
+    if (!pi && (uval & abi::kFUTEX_WAITERS)) wake_one();
+  };
+  u64 entry = h.next & ~u64{1};
+  bool pi = h.next & 1;
+  const u64 pending = h.op_pending & ~u64{1};
+  const bool pending_pi = h.op_pending & 1;
+  constexpr int kRobustListLimit = 2048;  // ROBUST_LIST_LIMIT: a cycle cannot hold us
+  for (int limit = kRobustListLimit; entry != head;) {
+    auto next = mm::read_user<u64>(as, entry);
+    if (entry != pending) futex_death(entry, pi, false);
+    if (!next.ok()) return;
+    entry = next.value() & ~u64{1};
+    pi = next.value() & 1;
+    if (!--limit) break;
+  }
+  if (pending) futex_death(pending, pending_pi, true);
+}
+
 void Kernel::release_thread(Thread& thread) {
   Process& process = thread.process();
+  if (process.alive()) exit_robust_list(thread);
   // mm_release: a thread that asked to be told (CLONE_CHILD_CLEARTID, set_tid_address)
   // gets its tid word zeroed and one waiter woken, as pthread_join relies on.
   if (const u64 tidptr = thread.clear_child_tid(); tidptr && process.alive()) {
@@ -198,7 +264,7 @@ void Kernel::kill_process(int signal, int si_code, u64 fault_addr) {
     m_exit.si_code = si_code;
     m_exit.fault_addr = fault_addr;
   }
-  zap_process(process, signal & 0x7f);
+  zap_process(process, fatal_status(process, signal));
 }
 
 void Kernel::zap_process(Process& process, int status) {
@@ -231,6 +297,7 @@ void Kernel::end_threads(Process& process, Thread* except) {
 }
 
 void Kernel::process_ended(Process& process) {
+  exit_timers(process, false);
   process.state() = ProcessState::Zombie;
   process.stopped() = false;
   // exit_files, exit_mm: what the process held goes now; a zombie keeps only its record.
@@ -371,6 +438,8 @@ void Kernel::exec_done(Process& process) {
     }
     process.set_leader(t);
   }
+  // Its POSIX timers (not its itimers) end.
+  exit_timers(process, true);
   if (!process.vfork_done()) {
     process.vfork_done() = true;
     process.vfork_wait().wake_all();

@@ -16,6 +16,8 @@ const char* si_code_name(int sig, int code) {
   if (code == kSI_USER) return "SI_USER";
   if (code == kSI_KERNEL) return "SI_KERNEL";
   if (code == kSI_TKILL) return "SI_TKILL";
+  if (code == kSI_QUEUE) return "SI_QUEUE";
+  if (code == kSI_TIMER) return "SI_TIMER";
   if (sig == kSIGSEGV && code == kSEGV_MAPERR) return "SEGV_MAPERR";
   if (sig == kSIGSEGV && code == kSEGV_ACCERR) return "SEGV_ACCERR";
   if (sig == kSIGBUS && code == kBUS_ADRALN) return "BUS_ADRALN";

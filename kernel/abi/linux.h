@@ -50,6 +50,20 @@ inline constexpr int kSIGCONT = 18, kSIGSTOP = 19, kSIGSYS = 31;
 inline constexpr int kNumSignals = 64;
 // si_code values
 inline constexpr int kSI_USER = 0, kSI_KERNEL = 0x80, kSI_TKILL = -6;
+inline constexpr int kSI_QUEUE = -1, kSI_TIMER = -2;
+inline constexpr int kSIGVTALRM = 26, kSIGPROF = 27;
+// sigevent's sigev_notify
+inline constexpr int kSIGEV_SIGNAL = 0, kSIGEV_NONE = 1, kSIGEV_THREAD = 2, kSIGEV_THREAD_ID = 4;
+// setitimer
+inline constexpr int kITIMER_REAL = 0, kITIMER_VIRTUAL = 1, kITIMER_PROF = 2;
+inline constexpr int kTIMER_ABSTIME = 1;
+// The robust futex protocol (futex word bits)
+inline constexpr u32 kFUTEX_WAITERS = 0x80000000, kFUTEX_OWNER_DIED = 0x40000000;
+inline constexpr u32 kFUTEX_TID_MASK = 0x3fffffff;
+// Scheduling policies
+inline constexpr int kSCHED_OTHER = 0, kSCHED_FIFO = 1, kSCHED_RR = 2, kSCHED_BATCH = 3;
+inline constexpr int kSCHED_IDLE = 5, kSCHED_DEADLINE = 6, kSCHED_RESET_ON_FORK = 0x40000000;
+inline constexpr int kPRIO_PROCESS = 0, kPRIO_PGRP = 1, kPRIO_USER = 2;
 inline constexpr int kSEGV_MAPERR = 1, kSEGV_ACCERR = 2;
 inline constexpr int kBUS_ADRALN = 1, kBUS_ADRERR = 2, kBUS_OBJERR = 3;
 inline constexpr int kBUS_MCEERR_AR = 4, kBUS_MCEERR_AO = 5;

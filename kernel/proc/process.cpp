@@ -1,5 +1,7 @@
 #include "kernel/proc/process.h"
 
+#include "kernel/proc/process_timers.h"
+
 namespace kernel {
 
 Process::Process(int pid, std::shared_ptr<mm::AddressSpace> address_space)
@@ -17,5 +19,7 @@ Process::Process(int pid, std::shared_ptr<mm::AddressSpace> address_space)
   m_rlimits[13] = {0, 0};                             // RLIMIT_NICE
   m_rlimits[14] = {0, 0};                             // RLIMIT_RTPRIO
 }
+
+Process::~Process() = default;
 
 }  // namespace kernel

@@ -23,6 +23,7 @@
 namespace kernel {
 
 class Thread;
+struct ProcessTimers;
 
 struct SignalAction {
   u64 handler = abi::kSIG_DFL;
@@ -42,6 +43,7 @@ enum class ProcessState : u8 {
 class Process {
  public:
   Process(int pid, std::shared_ptr<mm::AddressSpace> address_space);
+  ~Process();
   Process(const Process&) = delete;
   Process& operator=(const Process&) = delete;
 
@@ -127,6 +129,11 @@ class Process {
   u64& start_time_ns() { return m_start_time_ns; }
   // /proc/PID/oom_score_adj: -1000 (never chosen) .. 1000 (chosen first).
   int& oom_score_adj() { return m_oom_score_adj; }
+  // setitimer's and timer_create's timers, made when first used (null until then).
+  std::unique_ptr<ProcessTimers>& timers() { return m_timers; }
+  // The time its threads spent on the CPU, in nanoseconds (CLOCK_PROCESS_CPUTIME_ID,
+  // ITIMER_VIRTUAL / ITIMER_PROF): host CLOCK_MONOTONIC time while one of them ran.
+  u64& cpu_ns() { return m_cpu_ns; }
 
  private:
   int m_pid;
@@ -161,6 +168,8 @@ class Process {
   u64 m_start_time_ns = 0;
   int m_oom_score_adj = 0;
   Credentials m_creds;
+  std::unique_ptr<ProcessTimers> m_timers;
+  u64 m_cpu_ns = 0;
 };
 
 }  // namespace kernel

@@ -125,6 +125,26 @@ class Thread {
     bool unfinished = false;
   };
   StraceCall& strace_call() { return m_strace_call; }
+  // Time on the CPU, in nanoseconds (CLOCK_THREAD_CPUTIME_ID).
+  u64& cpu_ns() { return m_cpu_ns; }
+  // The signals rt_sigtimedwait waits for: while it waits they are taken as if unblocked
+  // (Linux lowers `blocked` and keeps the old mask in real_blocked; here the mask stays).
+  u64& sigwait_set() { return m_sigwait_set; }
+  u64 sigwait_set() const { return m_sigwait_set; }
+  // Whether `sig` would be taken by this thread now (not blocked, or waited for).
+  bool wants(int sig) const {
+    const u64 bit = u64{1} << (sig - 1);
+    return !(m_signal_mask & bit) || (m_sigwait_set & bit);
+  }
+  // Scheduling attributes (sched_setscheduler, setpriority): stored and reported; one
+  // round-robin queue runs every thread whatever they say.
+  struct SchedAttr {
+    int policy = abi::kSCHED_OTHER;
+    int rt_priority = 0;
+    int nice = 0;
+    bool reset_on_fork = false;
+  };
+  SchedAttr& sched() { return m_sched; }
 
  private:
   int m_tid;
@@ -145,6 +165,9 @@ class Thread {
   u64 m_voluntary_switches = 0;
   u64 m_involuntary_switches = 0;
   StraceCall m_strace_call;
+  u64 m_cpu_ns = 0;
+  u64 m_sigwait_set = 0;
+  SchedAttr m_sched;
 };
 
 }  // namespace kernel

@@ -661,9 +661,15 @@ std::string format_siginfo_line(const abi::Siginfo& info) {
     else
       put_signal(line, c.status);
     append_format(line, ", si_utime=%" PRId64 ", si_stime=%" PRId64, c.utime, c.stime);
+  } else if (code == abi::kSI_TIMER) {
+    append_format(line, ", si_timerid=%d, si_overrun=%u", info.fields.rt.pid_or_tid,
+                  info.fields.rt.uid_or_overrun);
   } else {
     append_format(line, ", si_pid=%d, si_uid=%u", info.fields.kill.pid, info.fields.kill.uid);
   }
+  if (code == abi::kSI_TIMER || code == abi::kSI_QUEUE)
+    append_format(line, ", si_value={int=%d, ptr=%#llx}", static_cast<int>(info.fields.rt.value),
+                  static_cast<unsigned long long>(info.fields.rt.value));
   line += "} ---";
   return line;
 }

@@ -141,7 +141,9 @@ Result<i64> do_execve(SyscallContext& ctx, std::shared_ptr<fs::File> at, std::st
   proc::ExecRequest request{file, execfn, argv, envp};
   TRY(proc::load_program(*as, ctx.cpu, request, why, &layout));
 
-  // The point of no return: the new image is in place.
+  // The point of no return: the new image is in place. Robust futexes held by any thread
+  // are let go in the old memory (exec_mm_release, and the other threads' exits).
+  for (Thread* t : p.threads()) ctx.kernel.exit_robust_list(*t);
   release_old_memory(ctx);
   p.address_space_ptr() = as;
   ctx.cpu.set_page_table_root(as->page_table().root());

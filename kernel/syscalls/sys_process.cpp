@@ -218,9 +218,10 @@ Result<i64> sys_sysinfo(SyscallContext& ctx, const SyscallArgs& args) {
 Result<i64> sys_sched_getaffinity(SyscallContext& ctx, const SyscallArgs& args) {
   const int pid = static_cast<int>(args.a[0]);
   const u64 len = args.a[1];
-  if (pid != 0 && pid != ctx.process.pid()) return Errno::kESRCH;
   // The machine has one CPU. Linux wants room for its whole cpumask (8 bytes here).
   if (len < sizeof(u64) || (len & (sizeof(u64) - 1))) return Errno::kEINVAL;
+  // Any thread, by its id.
+  if (pid < 0 || (pid != 0 && !ctx.kernel.find_thread(pid))) return Errno::kESRCH;
   const u64 mask = 1;
   TRY(mm::write_user(as_of(ctx), args.a[2], mask));
   return static_cast<i64>(sizeof(u64));

@@ -226,4 +226,96 @@ Result<i64> sys_tgkill(SyscallContext& ctx, const SyscallArgs& args) {
   return signal_thread(ctx, tgid, tid, static_cast<int>(args.a[2]));
 }
 
+// --- Waiting for signals and queueing them with a value ---
+
+Result<i64> sys_rt_sigtimedwait(SyscallContext& ctx, const SyscallArgs& args) {
+  Thread& t = ctx.thread;
+  auto& as = ctx.process.address_space();
+  BlockedCall& call = t.call();
+  if (!ctx.resuming()) {
+    if (args.a[3] != kSigsetSize) return Errno::kEINVAL;
+    const u64 set = TRY(mm::read_user<u64>(as, args.a[0])) & ~kUnblockable;
+    u64 deadline = 0;
+    bool poll_only = false;
+    if (args.a[2]) {
+      const auto ts = TRY(mm::read_user<abi::Timespec>(as, args.a[2]));
+      if (ts.tv_sec < 0 || ts.tv_nsec < 0 || ts.tv_nsec >= 1'000'000'000) return Errno::kEINVAL;
+      const u64 ns = static_cast<u64>(ts.tv_sec) * 1'000'000'000 + static_cast<u64>(ts.tv_nsec);
+      poll_only = ns == 0;
+      deadline = Kernel::monotonic_ns() + ns;
+    }
+    call.scratch[0] = set;
+    call.scratch[1] = deadline;
+    call.scratch[2] = poll_only;
+  }
+  const u64 set = call.scratch[0];
+  t.sigwait_set() = 0;
+  abi::Siginfo info = ctx.kernel.dequeue_signal(t, set);
+  if (info.si_signo) {
+    if (args.a[1]) TRY(mm::write_user(as, args.a[1], info));
+    return info.si_signo;
+  }
+  if (call.scratch[2]) return Errno::kEAGAIN;
+  if (ctx.resuming()) {
+    // Woken by a signal it does not wait for (a handler runs), or the time ran out.
+    if (ctx.wake_reason() == WakeReason::Signal) return Errno::kEINTR;
+    if (ctx.wake_reason() == WakeReason::Timeout ||
+        (call.scratch[1] && Kernel::monotonic_ns() >= call.scratch[1]))
+      return Errno::kEAGAIN;
+  }
+  // While it waits, the signals of the set come to this thread as if unblocked.
+  t.sigwait_set() = set;
+  return ctx.block({}, call.scratch[1], Errno::kEINTR);
+}
+
+namespace {
+
+// copy_siginfo_from_user for rt_[tg]sigqueueinfo: the caller's siginfo, as given, with
+// si_signo made `sig`. Another process may not pose as the kernel or as kill/tkill.
+Result<abi::Siginfo> queued_siginfo(SyscallContext& ctx, int sig, u64 uinfo, int target) {
+  abi::Siginfo info = TRY(mm::read_user<abi::Siginfo>(ctx.process.address_space(), uinfo));
+  info.si_signo = sig;
+  if ((info.si_code >= 0 || info.si_code == abi::kSI_TKILL) && target != ctx.process.pid())
+    return Errno::kEPERM;
+  return info;
+}
+
+}  // namespace
+
+Result<i64> sys_rt_sigqueueinfo(SyscallContext& ctx, const SyscallArgs& args) {
+  const int pid = static_cast<int>(args.a[0]);
+  const int sig = static_cast<int>(args.a[1]);
+  const abi::Siginfo info = TRY(queued_siginfo(ctx, sig, args.a[2], pid));
+  // kill_proc_info: one process, named by any of its thread ids.
+  Process* target = pid > 0 ? ctx.kernel.find_process(pid) : nullptr;
+  if (!target && pid > 0)
+    if (Thread* t = ctx.kernel.find_thread(pid)) target = &t->process();
+  if (!target) return Errno::kESRCH;
+  if (sig < 0 || sig > abi::kNumSignals) return Errno::kEINVAL;
+  if (!may_kill(ctx, *target, sig)) return Errno::kEPERM;
+  if (!sig || !target->alive()) return 0;
+  const Errno err = ctx.kernel.signal_process(*target, info);
+  if (err != Errno::None) return err;
+  return 0;
+}
+
+Result<i64> sys_rt_tgsigqueueinfo(SyscallContext& ctx, const SyscallArgs& args) {
+  const int tgid = static_cast<int>(args.a[0]), tid = static_cast<int>(args.a[1]);
+  const int sig = static_cast<int>(args.a[2]);
+  if (tgid <= 0 || tid <= 0) return Errno::kEINVAL;
+  // The caller may pose as kill/tkill only towards itself (a thread id here).
+  abi::Siginfo info = TRY(mm::read_user<abi::Siginfo>(ctx.process.address_space(), args.a[3]));
+  info.si_signo = sig;
+  if ((info.si_code >= 0 || info.si_code == abi::kSI_TKILL) && tid != ctx.thread.tid())
+    return Errno::kEPERM;
+  Thread* t = ctx.kernel.find_thread(tid);
+  if (!t || t->process().pid() != tgid) return Errno::kESRCH;
+  if (sig < 0 || sig > abi::kNumSignals) return Errno::kEINVAL;
+  if (!may_kill(ctx, t->process(), sig)) return Errno::kEPERM;
+  if (!sig) return 0;
+  const Errno err = ctx.kernel.signal_thread(*t, info);
+  if (err != Errno::None) return err;
+  return 0;
+}
+
 }  // namespace kernel::syscalls

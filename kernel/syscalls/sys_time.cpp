@@ -89,7 +89,15 @@ Result<i64> sys_clock_gettime(SyscallContext& ctx, const SyscallArgs& args) {
   const int id = static_cast<int>(args.a[0]);
   if (!clock_supported(id)) return Errno::kEINVAL;
   timespec now{};
-  if (clock_gettime(id, &now) != 0) return Errno::kEINVAL;
+  if (id == abi::kCLOCK_PROCESS_CPUTIME_ID || id == abi::kCLOCK_THREAD_CPUTIME_ID) {
+    // The guest's own time on the CPU, as the CPU-time itimers count it.
+    const u64 process_ns = ctx.kernel.process_cpu_ns(ctx.process);
+    const u64 ns = id == abi::kCLOCK_PROCESS_CPUTIME_ID ? process_ns : ctx.thread.cpu_ns();
+    now.tv_sec = static_cast<time_t>(ns / kNsPerSec);
+    now.tv_nsec = static_cast<long>(ns % kNsPerSec);
+  } else if (clock_gettime(id, &now) != 0) {
+    return Errno::kEINVAL;
+  }
   TRY(mm::write_user(ctx.process.address_space(), args.a[1],
                      abi::Timespec{now.tv_sec, now.tv_nsec}));
   return 0;

@@ -8,7 +8,10 @@
 #    and relative symlinks are not, and writes are refused;
 #  - --bind shows a host directory at a guest path, writable only with :rw, and nothing
 #    (.., symlinks, /proc/self/root, rename) reaches a host file outside it;
-#  - an unimplemented syscall is reported once, however often it is called.
+#  - an unimplemented syscall is reported once, however often it is called;
+#  - the machine has one CPU, whoever asks: busybox nproc (sched_getaffinity), glibc's and
+#    musl's get_nprocs/sysconf (/sys/devices/system/cpu/online, sched_getaffinity),
+#    /proc/cpuinfo and /proc/stat.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/guest/lib.sh
@@ -198,6 +201,21 @@ for libc in musl glibc; do
       pass "signal/$libc/$mode"
     fi
   done
+done
+
+# One CPU, by every account.
+cpus=$(timeout 20 "$emu" /bin/busybox nproc 2>&1)
+[ "$cpus" = 1 ] && pass cpus/nproc || fail cpus/nproc "got '$cpus'"
+cpus=$(timeout 20 "$emu" /bin/busybox cat /sys/devices/system/cpu/online 2>&1)
+[ "$cpus" = 0 ] && pass cpus/online || fail cpus/online "got '$cpus'"
+cpus=$(timeout 20 "$emu" /bin/busybox grep -c '^processor' /proc/cpuinfo 2>&1)
+[ "$cpus" = 1 ] && pass cpus/cpuinfo || fail cpus/cpuinfo "got '$cpus'"
+cpus=$(timeout 20 "$emu" /bin/busybox grep -c '^cpu[0-9]' /proc/stat 2>&1)
+[ "$cpus" = 1 ] && pass cpus/stat || fail cpus/stat "got '$cpus'"
+for libc in musl glibc; do
+  out=$(timeout 20 "$emu" "$guests/$libc/sched_calls" --cpus 2>&1)
+  [ "$out" = "cpus: nprocs=1 onln=1 conf=1 affinity=1" ] && pass "cpus/$libc" ||
+    fail "cpus/$libc" "got '$out'"
 done
 
 summary

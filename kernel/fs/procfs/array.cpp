@@ -56,7 +56,9 @@ TaskFacts task_facts(Kernel& kernel, Process& process) {
   facts.sid = process.sid();
   facts.threads = static_cast<int>(process.threads().size());
   facts.shared_pending = process.shared_pending().set();
-  facts.queued = process.shared_pending().queued();
+  // SigQ counts the signals queued for the process's real user, in every process
+  // (RLIMIT_SIGPENDING's count).
+  facts.queued = kernel.sigqueue_count(process.creds().uid);
   if (!process.alive()) {
     facts.state = 'Z';
   } else if (process.stopped()) {
@@ -67,7 +69,6 @@ TaskFacts task_facts(Kernel& kernel, Process& process) {
   if (Thread* leader = process.leader()) {
     facts.thread_pending = leader->pending().set();
     facts.blocked = leader->signal_mask();
-    facts.queued += leader->pending().queued();
     facts.voluntary_switches = leader->voluntary_switches();
     facts.involuntary_switches = leader->involuntary_switches();
   }
