@@ -4,6 +4,7 @@
 
 #include <cstdio>
 
+#include "kernel/fs/host_waits.h"
 #include "kernel/kernel.h"
 #include "kernel/mm/address_space.h"
 #include "kernel/mm/uaccess.h"
@@ -72,7 +73,14 @@ void Kernel::schedule() {
   while (!m_exit.exited) {
     const u64 nearest = m_scheduler.expire(monotonic_ns());
     Thread* next = m_scheduler.pick_next(m_current);
+    fs::HostWaits& host = fs::HostWaits::instance();
     if (!next) {
+      if (host.any_waiting()) {
+        // Idle on the host's stdio until it is ready or the nearest deadline comes.
+        const u64 now = monotonic_ns();
+        host.poll(!nearest ? ~u64{0} : nearest > now ? nearest - now : 0);
+        continue;
+      }
       if (!nearest) {
         // Nothing runs and nothing will: every thread waits for something no thread can
         // do, and no timer is left. Linux would wait forever; the run ends instead.
@@ -92,6 +100,7 @@ void Kernel::schedule() {
       }
       continue;
     }
+    host.recheck(monotonic_ns());
     switch_to(*next);
     if (next->call().resuming || next->call().reason != WakeReason::None) {
       resume_call(*next);

@@ -103,6 +103,7 @@ void Kernel::queue_signal_to(Process& p, Thread* thread, const abi::Siginfo& inf
   if (!blocked && proc::handler_ignores(p.signal_actions()[sig], sig)) return;
   SigPending& pending = thread ? thread->pending() : p.shared_pending();
   if (!pending.add(info)) return;
+  p.signal_wait().wake_all(abi::kPOLLIN);  // signalfd_notify
   complete_signal(p, thread, sig);
 }
 
