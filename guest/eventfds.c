@@ -61,8 +61,9 @@ static void eventfd_rules(void)
     printf("full poll: %#x\n", p.revents);
     r = write(fd, &v, 4);
     show_rw("write 4 bytes", r, errno, v);
-    r = read(fd, &v, 16);
-    show_rw("read 16 bytes", r, errno, v);
+    uint64_t two[2] = {0, 0};
+    r = read(fd, two, 16);
+    show_rw("read 16 bytes", r, errno, two[0]);
     close(fd);
 
     fd = eventfd(3, EFD_SEMAPHORE | EFD_NONBLOCK);

@@ -212,7 +212,10 @@ void Kernel::process_ended(Process& process) {
   const bool last_user = process.fds_ptr().use_count() == 1;
   process.fds_ptr() = std::make_shared<fs::FdTable>();
   // Its POSIX record locks go with its file table (and OFD locks with their files).
-  if (last_user) m_file_locks.release(files);
+  if (last_user) {
+    m_file_locks.release(files);
+    m_file_locks.clear_waiting(files);
+  }
   if (!process.vfork_done()) {
     process.vfork_done() = true;
     process.vfork_wait().wake_all();
