@@ -126,6 +126,13 @@ static void dgram(int type, const char *name)
     r = send(sv[0], "x", 1, MSG_NOSIGNAL);
     printf("%s and again: %s\n", name, res(r));
     close(sv[0]);
+    /* A datagram socket's EPIPE raises no SIGPIPE. */
+    CHECK(socketpair(AF_UNIX, type, 0, sv) == 0);
+    CHECK(shutdown(sv[0], SHUT_WR) == 0);
+    int before = got_pipe;
+    r = write(sv[0], "x", 1);
+    printf("%s write after own SHUT_WR: %s, SIGPIPE %d\n", name, res(r), got_pipe - before);
+    close(sv[0]), close(sv[1]);
 }
 
 static void pass_fds(void)

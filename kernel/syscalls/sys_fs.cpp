@@ -15,6 +15,7 @@
 #include "kernel/fs/pipe.h"
 #include "kernel/fs/stdio_file.h"
 #include "kernel/fs/tmpfs.h"
+#include "kernel/fs/unix_socket.h"
 #include "kernel/fs/vfs.h"
 #include "kernel/kernel.h"
 #include "kernel/mm/address_space.h"
@@ -139,8 +140,13 @@ Result<i64> write_from(SyscallContext& ctx, fs::File& file, std::span<const Segm
     const std::span<const u8> chunk = buf.first(have);
     auto put = offset ? file.pwrite(chunk, *offset + done) : file.write(chunk);
     if (!put.ok()) {
-      // Writing to a pipe nobody reads raises SIGPIPE as well as EPIPE.
-      if (put.error() == Errno::kEPIPE) ctx.kernel.send_signal(abi::kSIGPIPE, abi::kSI_USER);
+      // Writing to a pipe nobody reads raises SIGPIPE as well as EPIPE; so does a stream
+      // socket, but not a datagram one.
+      if (put.error() == Errno::kEPIPE) {
+        auto* sock = fs::as_unix_socket(file);
+        if (!sock || sock->type() == fs::kSOCK_STREAM)
+          ctx.kernel.send_signal(abi::kSIGPIPE, abi::kSI_USER);
+      }
       if (done > 0) return static_cast<i64>(done);
       // No room yet: wait for the reader, then write again.
       if (put.error() == abi::kEWAIT)
