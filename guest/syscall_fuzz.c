@@ -1,5 +1,5 @@
 /* syscall_fuzz: calls every syscall number 0..459 with random arguments (fixed seed),
- * skipping those that would end or stop the process or unmap its own code. The test is
+ * skipping those that would end or stop the process, unmap its own code or wait for ever. The test is
  * that the emulator survives and the program gets to say so; native runs are not compared:
  * a host kernel may kill it for calls emu does not have (seccomp, modify_ldt ...). */
 #include <stdio.h>
@@ -32,6 +32,10 @@ int main(void) {
         case SYS_write: case SYS_writev: case SYS_pwrite64: case SYS_chdir: case SYS_fchdir:
         case SYS_set_tid_address: case SYS_sched_yield: case SYS_sigaltstack:
         case SYS_rt_sigaction: case SYS_pipe: case SYS_pipe2:
+        /* Calls that may wait for ever, as read does. */
+        case SYS_poll: case SYS_ppoll: case SYS_select: case SYS_pselect6: case SYS_epoll_wait:
+        case SYS_epoll_pwait: case SYS_epoll_pwait2: case SYS_recvfrom: case SYS_recvmsg:
+        case SYS_sendto: case SYS_sendmsg: case SYS_fcntl:
           continue;
       }
       syscall(nr, arg(), arg(), arg(), arg(), arg(), arg());

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "kernel/base/result.h"
+#include "kernel/fs/file_locks.h"
 #include "kernel/hal.h"
 #include "kernel/mm/fault.h"
 #include "kernel/mm/frame_allocator.h"
@@ -121,6 +122,7 @@ class Kernel {
   TraceSink* sink() const { return m_sink; }
   Scheduler& scheduler() { return m_scheduler; }
   FutexTable& futexes() { return m_futexes; }
+  fs::FileLocks& file_locks() { return m_file_locks; }
   // The first process: it adopts orphans, and the run ends with it.
   Process* init_process() const { return m_init; }
   // Kernel-wide settings (/proc/sys, /sys/kernel/mm).
@@ -314,6 +316,7 @@ class Kernel {
   std::unique_ptr<fs::Vfs> m_vfs;
   Scheduler m_scheduler;
   FutexTable m_futexes;
+  fs::FileLocks m_file_locks;
   // What a zombie's address space is: empty.
   std::shared_ptr<mm::AddressSpace> m_empty_mm;
   // Processes not yet reaped, and live threads, by id.

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <utility>
 
+#include "kernel/fs/host_waits.h"
 #include "kernel/kernel.h"
 #include "kernel/mm/address_space.h"
 #include "kernel/mm/uaccess.h"
@@ -108,7 +109,14 @@ void Kernel::schedule() {
     if (const u64 timer = m_timers.nearest(); timer && (!nearest || timer < nearest))
       nearest = timer;
     Thread* next = m_scheduler.pick_next(m_current);
+    fs::HostWaits& host = fs::HostWaits::instance();
     if (!next) {
+      if (host.any_waiting()) {
+        // Idle on the host's stdio until it is ready or the nearest deadline comes.
+        const u64 now = monotonic_ns();
+        host.poll(!nearest ? ~u64{0} : nearest > now ? nearest - now : 0);
+        continue;
+      }
       if (!nearest) {
         // Nothing runs and nothing will: every thread waits for something no thread can
         // do, and no timer is left. Linux would wait forever; the run ends instead.
@@ -128,6 +136,7 @@ void Kernel::schedule() {
       }
       continue;
     }
+    host.recheck(monotonic_ns());
     const char* why = "exit";
     if (tracing(kTraceSched) && m_current) [[unlikely]]
       why = switch_reason(*m_current, yielding);

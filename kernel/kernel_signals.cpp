@@ -135,6 +135,7 @@ abi::Errno Kernel::queue_signal_to(Process& p, Thread* thread, const abi::Siginf
   }
   if (tracing(kTraceSignal)) [[unlikely]]
     trace_signal_generate(p, thread, info, "queued");
+  p.signal_wait().wake_all(abi::kPOLLIN);  // signalfd_notify
   complete_signal(p, thread, sig);
   return abi::Errno::None;
 }

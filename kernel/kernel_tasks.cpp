@@ -301,7 +301,14 @@ void Kernel::process_ended(Process& process) {
   process.state() = ProcessState::Zombie;
   process.stopped() = false;
   // exit_files, exit_mm: what the process held goes now; a zombie keeps only its record.
+  const void* files = process.fds_ptr().get();
+  const bool last_user = process.fds_ptr().use_count() == 1;
   process.fds_ptr() = std::make_shared<fs::FdTable>();
+  // Its POSIX record locks go with its file table (and OFD locks with their files).
+  if (last_user) {
+    m_file_locks.release(files);
+    m_file_locks.clear_waiting(files);
+  }
   if (!process.vfork_done()) {
     process.vfork_done() = true;
     process.vfork_wait().wake_all();

@@ -43,9 +43,21 @@ namespace kernel::abi {
   X(ENODATA, 61, "No data available")                             \
   X(EOVERFLOW, 75, "Value too large for defined data type")       \
   X(ENOTSOCK, 88, "Socket operation on non-socket")               \
+  X(EDESTADDRREQ, 89, "Destination address required")             \
+  X(EMSGSIZE, 90, "Message too long")                             \
+  X(EPROTOTYPE, 91, "Protocol wrong type for socket")             \
+  X(ENOPROTOOPT, 92, "Protocol not available")                    \
+  X(EPROTONOSUPPORT, 93, "Protocol not supported")                \
+  X(ESOCKTNOSUPPORT, 94, "Socket type not supported")             \
   X(EOPNOTSUPP, 95, "Operation not supported")                    \
   X(EAFNOSUPPORT, 97, "Address family not supported by protocol") \
+  X(EADDRINUSE, 98, "Address already in use")                     \
+  X(ECONNRESET, 104, "Connection reset by peer")                  \
+  X(ENOBUFS, 105, "No buffer space available")                    \
+  X(EISCONN, 106, "Transport endpoint is already connected")      \
+  X(ENOTCONN, 107, "Transport endpoint is not connected")         \
   X(ETIMEDOUT, 110, "Connection timed out")                       \
+  X(ECONNREFUSED, 111, "Connection refused")                      \
   X(EHWPOISON, 133, "Memory page has hardware error")
 
 // Enumerators carry a k prefix (Errno::kENOENT): the host's <errno.h> defines ENOENT and

@@ -6,6 +6,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "kernel/abi/linux.h"
 #include "kernel/base/result.h"
@@ -62,6 +63,20 @@ class File {
   // A read or write that would wait gives EAGAIN under O_NONBLOCK, else abi::kEWAIT: the
   // syscall then waits on this queue and tries again.
   virtual WaitQueue* poll_queue() { return nullptr; }
+  // Every queue a poller must wait on to hear of a change: poll_queue(), or for an epoll
+  // the queues of what it watches. Appends to `out`.
+  virtual void poll_queues(std::vector<WaitQueue*>& out) {
+    if (WaitQueue* q = poll_queue()) out.push_back(q);
+  }
+  // Whether poll means anything for this file (Linux's file_can_poll): epoll refuses
+  // files that cannot (regular files, directories) with EPERM.
+  virtual bool pollable() { return poll_queue() != nullptr; }
+  // When poll_ready() changes by itself with time (a timerfd's expiry): the CLOCK_MONOTONIC
+  // time a poller must wake at to look again; 0: never.
+  virtual u64 poll_deadline_ns() { return 0; }
+  // The host fd whose readiness poll_ready() reflects (the inherited stdio): a poller
+  // that waits on it is woken by the scheduler's host poll; -1: none.
+  virtual int poll_host_fd() const { return -1; }
   // A terminal answers TCGETS / TIOCGWINSZ; other files give ENOTTY.
   virtual bool is_terminal() const { return false; }
   // Whether mmap may map this file (regular files can; pipes and terminals cannot).
@@ -94,6 +109,14 @@ class File {
 
   // O_ACCMODE bits and status flags (O_APPEND, O_NONBLOCK ...) as fcntl(F_GETFL) reports.
   u64 status_flags = abi::kO_RDONLY;
+  // F_SETOWN / F_SETOWN_EX / F_SETSIG: who gets SIGIO (the type is F_OWNER_TID, _PID or
+  // _PGRP) and which signal. Kept and reported; the guest has no asynchronous I/O to raise
+  // SIGIO for.
+  struct Owner {
+    i32 type = 1;  // F_OWNER_PID
+    i32 pid = 0;
+    i32 signal = 0;
+  } owner;
 };
 
 }  // namespace kernel::fs

@@ -380,6 +380,20 @@ Result<bool> readable_now(int fd) {
   }
 }
 
+u32 poll_now(int fd) {
+  struct pollfd p = {fd, POLLIN | POLLOUT, 0};
+  int n;
+  do n = ::poll(&p, 1, 0);
+  while (n < 0 && interrupted());
+  if (n <= 0) return 0;
+  u32 out = 0;
+  if (p.revents & POLLIN) out |= abi::kPOLLIN | abi::kPOLLRDNORM;
+  if (p.revents & POLLOUT) out |= abi::kPOLLOUT | abi::kPOLLWRNORM;
+  if (p.revents & POLLHUP) out |= abi::kPOLLHUP;
+  if (p.revents & POLLERR) out |= abi::kPOLLERR;
+  return out;
+}
+
 Result<u64> status_flags(int fd) {
   const int flags = ::fcntl(fd, F_GETFL);
   if (flags < 0) return last_error();

@@ -107,6 +107,8 @@ Result<u64> pwrite(int fd, std::span<const u8> buf, u64 offset);
 Result<u64> seek(int fd, i64 offset, int whence);
 // Whether a read would not block right now.
 Result<bool> readable_now(int fd);
+// The guest poll events (POLLIN, POLLOUT, POLLHUP, POLLERR) host fd `fd` has now.
+u32 poll_now(int fd);
 
 // fcntl(F_GETFL) as guest O_* bits; EBADF if the fd is not open.
 Result<u64> status_flags(int fd);

@@ -3,6 +3,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <bit>
+#include <deque>
+#include <vector>
 
 #include "kernel/proc/wait_queue.h"
 
@@ -10,23 +13,46 @@ namespace kernel::fs {
 
 class PipeBuffer {
  public:
-  static constexpr u64 kCapacity = 64 * 1024;
+  PipeBuffer() : m_bytes(kPipeDefaultSize) {}
 
+  u64 capacity() const { return m_bytes.size(); }
   u64 used() const { return m_used; }
-  u64 space() const { return kCapacity - m_used; }
+  u64 space() const { return capacity() - m_used; }
+  // Pages in use, as Linux's pipe_occupancy() counts buffers (a packet takes a page).
+  u64 occupancy() const {
+    return m_packets.empty() ? (m_used + kPipeBuf - 1) / kPipeBuf : m_packets.size();
+  }
+  bool packet_room() const { return m_packets.size() < capacity() / kPipeBuf; }
 
-  u64 push(std::span<const u8> data) {
+  u64 push(std::span<const u8> data, bool packet) {
     const u64 n = std::min<u64>(data.size(), space());
-    for (u64 i = 0; i < n; ++i) m_bytes[(m_head + m_used + i) % kCapacity] = data[i];
+    const u64 cap = capacity();
+    for (u64 i = 0; i < n; ++i) m_bytes[(m_head + m_used + i) % cap] = data[i];
     m_used += n;
+    if (packet) m_packets.push_back(n);
     return n;
   }
+  // Takes up to out.size() bytes; a packet is taken whole, what does not fit is dropped.
   u64 pop(std::span<u8> out) {
-    const u64 n = std::min<u64>(out.size(), m_used);
-    for (u64 i = 0; i < n; ++i) out[i] = m_bytes[(m_head + i) % kCapacity];
-    m_head = (m_head + n) % kCapacity;
-    m_used -= n;
-    return n;
+    u64 take = std::min<u64>(out.size(), m_used);
+    u64 drop = take;
+    if (!m_packets.empty()) {
+      take = std::min<u64>(out.size(), m_packets.front());
+      drop = m_packets.front();
+      m_packets.pop_front();
+    }
+    const u64 cap = capacity();
+    for (u64 i = 0; i < take; ++i) out[i] = m_bytes[(m_head + i) % cap];
+    m_head = (m_head + drop) % cap;
+    m_used -= drop;
+    return take;
+  }
+  void resize(u64 bytes) {
+    std::vector<u8> fresh(bytes);
+    const u64 cap = capacity();
+    for (u64 i = 0; i < m_used; ++i) fresh[i] = m_bytes[(m_head + i) % cap];
+    m_bytes = std::move(fresh);
+    m_head = 0;
   }
 
   int readers = 0;
@@ -36,7 +62,8 @@ class PipeBuffer {
   WaitQueue waiters;
 
  private:
-  std::array<u8, kCapacity> m_bytes{};
+  std::vector<u8> m_bytes;
+  std::deque<u64> m_packets;  // packet sizes, oldest first, while written in packet mode
   u64 m_head = 0;
   u64 m_used = 0;
 };
@@ -59,7 +86,7 @@ PipeEnd::PipeEnd(std::shared_ptr<PipeBuffer> buffer, Side side, u64 flags)
 
 PipeEnd::~PipeEnd() {
   (m_side == Side::Read ? m_buffer->readers : m_buffer->writers)--;
-  m_buffer->waiters.wake_all();
+  m_buffer->waiters.wake_all(abi::kPOLLHUP | abi::kPOLLERR);
 }
 
 Result<u64> PipeEnd::read(std::span<u8> buf) {
@@ -71,7 +98,7 @@ Result<u64> PipeEnd::read(std::span<u8> buf) {
     return abi::kEWAIT;
   }
   const u64 n = m_buffer->pop(buf);
-  m_buffer->waiters.wake_all();
+  m_buffer->waiters.wake_all(abi::kPOLLOUT);
   return n;
 }
 
@@ -79,15 +106,25 @@ Result<u64> PipeEnd::write(std::span<const u8> buf) {
   if (m_side != Side::Write) return abi::Errno::kEBADF;
   if (m_buffer->readers == 0) return abi::Errno::kEPIPE;
   if (buf.empty()) return u64{0};
-  // Writes of at most PIPE_BUF (4096) bytes are atomic: all or nothing.
-  const bool atomic = buf.size() <= 4096;
-  if (m_buffer->space() == 0 || (atomic && m_buffer->space() < buf.size())) {
+  PipeBuffer& b = *m_buffer;
+  const bool packet = status_flags & abi::kO_DIRECT;
+  // Writes of at most PIPE_BUF bytes are atomic: all or nothing.
+  const bool atomic = buf.size() <= kPipeBuf;
+  u64 done = 0;
+  while (done < buf.size()) {
+    const std::span<const u8> rest = buf.subspan(done);
+    const u64 piece = packet ? std::min<u64>(rest.size(), kPipeBuf) : rest.size();
+    const bool full = b.space() == 0 || (packet && !b.packet_room()) ||
+                      (packet && b.space() < piece) || (atomic && b.space() < buf.size());
+    if (full) break;
+    done += b.push(rest.first(piece), packet);
+  }
+  if (done == 0) {
     if (status_flags & abi::kO_NONBLOCK) return abi::Errno::kEAGAIN;
     return abi::kEWAIT;
   }
-  const u64 n = m_buffer->push(buf);
-  m_buffer->waiters.wake_all();
-  return n;
+  b.waiters.wake_all(abi::kPOLLIN);
+  return done;
 }
 
 u32 PipeEnd::poll_ready() {
@@ -97,8 +134,8 @@ u32 PipeEnd::poll_ready() {
     if (b.used() > 0) ready |= abi::kPOLLIN | abi::kPOLLRDNORM;
     if (b.writers == 0) ready |= abi::kPOLLHUP;
   } else {
-    // pipe_poll: writable while a whole PIPE_BUF fits.
-    if (b.space() >= 4096) ready |= abi::kPOLLOUT | abi::kPOLLWRNORM;
+    // pipe_poll: writable while a page is free.
+    if (b.occupancy() < b.capacity() / kPipeBuf) ready |= abi::kPOLLOUT | abi::kPOLLWRNORM;
     if (b.readers == 0) ready |= abi::kPOLLERR;
   }
   return ready;
@@ -106,6 +143,23 @@ u32 PipeEnd::poll_ready() {
 
 WaitQueue* PipeEnd::poll_queue() {
   return &m_buffer->waiters;
+}
+
+u64 PipeEnd::capacity() const {
+  return m_buffer->capacity();
+}
+
+Result<u64> PipeEnd::set_capacity(u64 bytes, bool privileged) {
+  // round_pipe_size()
+  if (bytes > (u64{1} << 31)) return abi::Errno::kEINVAL;
+  const u64 size = bytes < kPipeBuf ? kPipeBuf : std::bit_ceil(bytes);
+  PipeBuffer& b = *m_buffer;
+  if (size > b.capacity() && size > kPipeMaxSize && !privileged) return abi::Errno::kEPERM;
+  if (size > kPipeHardMaxSize) return abi::Errno::kENOMEM;
+  if (size / kPipeBuf < b.occupancy() || size < b.used()) return abi::Errno::kEBUSY;
+  b.resize(size);
+  b.waiters.wake_all();
+  return size;
 }
 
 Result<void> PipeEnd::stat(abi::Stat& out) {

@@ -1,5 +1,7 @@
 #include "kernel/fs/stdio_file.h"
 
+#include "kernel/fs/host_waits.h"
+
 namespace kernel::fs {
 
 Result<std::shared_ptr<StdioFile>> StdioFile::create(int host_fd) {
@@ -12,9 +14,19 @@ Result<std::shared_ptr<StdioFile>> StdioFile::create(int host_fd) {
 Result<u64> StdioFile::read(std::span<u8> buf) {
   // O_NONBLOCK set by the guest (F_SETFL) lives in our file description only: the host fd
   // stays blocking, since the emulator shares it. Honour it by asking first.
-  if ((status_flags & abi::kO_NONBLOCK) && !buf.empty() && !TRY(host::readable_now(m_host_fd)))
-    return abi::Errno::kEAGAIN;
+  // A blocking read with nothing there waits as a guest wait, so that other guest threads
+  // run meanwhile; the scheduler's host poll wakes it.
+  if (!buf.empty() && !TRY(host::readable_now(m_host_fd)))
+    return (status_flags & abi::kO_NONBLOCK) ? abi::Errno::kEAGAIN : abi::kEWAIT;
   return host::read(m_host_fd, buf);
+}
+
+u32 StdioFile::poll_ready() {
+  return host::poll_now(m_host_fd);
+}
+
+WaitQueue* StdioFile::poll_queue() {
+  return HostWaits::instance().queue(m_host_fd);
 }
 
 Result<u64> StdioFile::write(std::span<const u8> buf) {

@@ -21,6 +21,11 @@ class StdioFile final : public File {
   Result<u64> seek(i64 offset, int whence) override;
   Result<void> stat(abi::Stat& out) override;
   bool is_terminal() const override { return m_is_terminal; }
+  // The host fd's readiness, looked at now; waiters wait on the host fd's queue, which the
+  // scheduler wakes (HostWaits).
+  u32 poll_ready() override;
+  WaitQueue* poll_queue() override;
+  int poll_host_fd() const override { return m_host_fd; }
 
   // TCGETS / TIOCGWINSZ answers from the host terminal; ENOTTY when this is not one.
   Result<Termios> terminal_attributes() const;

@@ -100,6 +100,8 @@ class Process {
   WaitQueue& child_wait() { return m_child_wait; }
   // Woken when the process ends (pidfd poll).
   WaitQueue& exit_wait() { return m_exit_wait; }
+  // Woken whenever a signal is queued to the group or one of its threads (signalfd).
+  WaitQueue& signal_wait() { return m_signal_wait; }
   // A vfork parent waits here until the child execs or exits.
   WaitQueue& vfork_wait() { return m_vfork_wait; }
   bool& vfork_done() { return m_vfork_done; }
@@ -158,6 +160,7 @@ class Process {
   bool m_continue_report = false;
   WaitQueue m_child_wait;
   WaitQueue m_exit_wait;
+  WaitQueue m_signal_wait;
   WaitQueue m_vfork_wait;
   bool m_vfork_done = false;
   bool m_fork_no_exec = true;

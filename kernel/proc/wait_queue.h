@@ -23,8 +23,13 @@ class WaitQueue {
 
   void add(Thread& thread);
   void remove(Thread& thread);
-  // Wakes every waiter.
-  void wake_all();
+  // Wakes every waiter. `key` says which poll events the change is about (Linux's wake-up
+  // key: POLLIN for new data, POLLOUT for new room); epoll's edge-triggered items count
+  // the wake-ups that concern them through generation().
+  void wake_all(u32 key = ~0u);
+  // Grows with every wake-up whose key shares a class (input, output) with `events`;
+  // errors and hang-ups count for both.
+  u64 generation(u32 events) const;
   // Wakes the first `n` waiters, oldest first; returns how many woke.
   int wake(int n);
   // Moves a waiter to another queue, where it waits last (FUTEX_REQUEUE).
@@ -34,6 +39,8 @@ class WaitQueue {
 
  private:
   std::vector<Thread*> m_waiters;  // in the order they began to wait
+  u64 m_input_wakes = 0;
+  u64 m_output_wakes = 0;
 };
 
 }  // namespace kernel

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <limits>
 #include <optional>
 #include <span>
 #include <string>
@@ -11,8 +12,10 @@
 
 #include "kernel/abi/linux.h"
 #include "kernel/fs/fd_table.h"
+#include "kernel/fs/pipe.h"
 #include "kernel/fs/stdio_file.h"
 #include "kernel/fs/tmpfs.h"
+#include "kernel/fs/unix_socket.h"
 #include "kernel/fs/vfs.h"
 #include "kernel/kernel.h"
 #include "kernel/mm/address_space.h"
@@ -36,6 +39,10 @@ constexpr int kAT_EACCESS = 0x200;
 constexpr u32 kSTATX__RESERVED = 0x80000000;
 constexpr u32 kFIONBIO = 0x5421, kFIONCLEX = 0x5450, kFIOCLEX = 0x5451;
 constexpr int kF_ADD_SEALS = 1033, kF_GET_SEALS = 1034;
+constexpr int kF_SETOWN = 8, kF_GETOWN = 9, kF_SETSIG = 10, kF_GETSIG = 11;
+constexpr int kF_SETOWN_EX = 15, kF_GETOWN_EX = 16;
+constexpr int kF_OWNER_TID = 0, kF_OWNER_PID = 1, kF_OWNER_PGRP = 2;
+constexpr int kF_SETPIPE_SZ = 1031, kF_GETPIPE_SZ = 1032;
 constexpr u32 kAllSeals = fs::kF_SEAL_SEAL | fs::kF_SEAL_SHRINK | fs::kF_SEAL_GROW |
                           fs::kF_SEAL_WRITE | fs::kF_SEAL_FUTURE_WRITE;
 constexpr u64 kSetflMask =
@@ -79,7 +86,8 @@ Result<i64> read_into(SyscallContext& ctx, fs::File& file, std::span<const Segme
     if (!got.ok()) {
       if (done > 0) return static_cast<i64>(done);
       // Nothing to read yet: wait for the file to change, then read again.
-      if (got.error() == abi::kEWAIT) return ctx.block({file.poll_queue()});
+      if (got.error() == abi::kEWAIT)
+        return ctx.block({file.poll_queue()}, file.poll_deadline_ns());
       return got.error();
     }
     const u64 n = got.value();
@@ -132,11 +140,17 @@ Result<i64> write_from(SyscallContext& ctx, fs::File& file, std::span<const Segm
     const std::span<const u8> chunk = buf.first(have);
     auto put = offset ? file.pwrite(chunk, *offset + done) : file.write(chunk);
     if (!put.ok()) {
-      // Writing to a pipe nobody reads raises SIGPIPE as well as EPIPE.
-      if (put.error() == Errno::kEPIPE) ctx.kernel.send_signal(abi::kSIGPIPE, abi::kSI_USER);
+      // Writing to a pipe nobody reads raises SIGPIPE as well as EPIPE; so does a stream
+      // socket, but not a datagram one.
+      if (put.error() == Errno::kEPIPE) {
+        auto* sock = fs::as_unix_socket(file);
+        if (!sock || sock->type() == fs::kSOCK_STREAM)
+          ctx.kernel.send_signal(abi::kSIGPIPE, abi::kSI_USER);
+      }
       if (done > 0) return static_cast<i64>(done);
       // No room yet: wait for the reader, then write again.
-      if (put.error() == abi::kEWAIT) return ctx.block({file.poll_queue()});
+      if (put.error() == abi::kEWAIT)
+        return ctx.block({file.poll_queue()}, file.poll_deadline_ns());
       return put.error();
     }
     done += put.value();
@@ -356,7 +370,9 @@ Result<i64> sys_openat(SyscallContext& ctx, const SyscallArgs& args) {
 }
 
 Result<i64> sys_close(SyscallContext& ctx, const SyscallArgs& args) {
+  auto file = TRY(ctx.process.fds().get(fd_arg(args.a[0])));
   TRY(ctx.process.fds().close(fd_arg(args.a[0])));
+  locks_closed(ctx, file);
   return 0;
 }
 
@@ -471,13 +487,32 @@ Result<i64> sys_dup(SyscallContext& ctx, const SyscallArgs& args) {
 }
 
 Result<i64> sys_dup2(SyscallContext& ctx, const SyscallArgs& args) {
-  return static_cast<i64>(TRY(ctx.process.fds().dup2(fd_arg(args.a[0]), fd_arg(args.a[1]))));
+  auto replaced = ctx.process.fds().get(fd_arg(args.a[1]));
+  const i64 fd = TRY(ctx.process.fds().dup2(fd_arg(args.a[0]), fd_arg(args.a[1])));
+  if (replaced.ok() && fd_arg(args.a[0]) != fd_arg(args.a[1])) locks_closed(ctx, replaced.value());
+  return fd;
 }
 
 Result<i64> sys_dup3(SyscallContext& ctx, const SyscallArgs& args) {
   const u64 flags = static_cast<u32>(args.a[2]);
-  return static_cast<i64>(TRY(ctx.process.fds().dup3(fd_arg(args.a[0]), fd_arg(args.a[1]), flags)));
+  auto replaced = ctx.process.fds().get(fd_arg(args.a[1]));
+  const i64 fd = TRY(ctx.process.fds().dup3(fd_arg(args.a[0]), fd_arg(args.a[1]), flags));
+  if (replaced.ok()) locks_closed(ctx, replaced.value());
+  return fd;
 }
+
+namespace {
+
+// f_setown / f_setown_ex: the process, thread or group must exist.
+bool owner_exists(SyscallContext& ctx, int type, i32 id) {
+  if (type == kF_OWNER_TID) return ctx.kernel.find_thread(id) != nullptr;
+  if (type == kF_OWNER_PID) return ctx.kernel.find_process(id) != nullptr;
+  for (Process* p : ctx.kernel.processes())
+    if (p->pgid() == id) return true;
+  return false;
+}
+
+}  // namespace
 
 Result<i64> sys_fcntl(SyscallContext& ctx, const SyscallArgs& args) {
   const int fd = fd_arg(args.a[0]);
@@ -522,9 +557,69 @@ Result<i64> sys_fcntl(SyscallContext& ctx, const SyscallArgs& args) {
       inode->add_seals(seals);
       return 0;
     }
+    case kF_GETPIPE_SZ:
+    case kF_SETPIPE_SZ: {
+      if (path_only) return Errno::kEBADF;
+      auto* pipe = dynamic_cast<fs::PipeEnd*>(file.get());
+      if (!pipe) return Errno::kEBADF;  // pipe_fcntl: get_pipe_info() found no pipe
+      if (cmd == kF_GETPIPE_SZ) return static_cast<i64>(pipe->capacity());
+      const bool privileged = capable(ctx.process.creds(), cap::kSysResource);
+      return static_cast<i64>(TRY(pipe->set_capacity(arg, privileged)));
+    }
+    case kF_GETOWN:
+      if (path_only) return Errno::kEBADF;
+      return file->owner.type == kF_OWNER_PGRP ? -file->owner.pid : file->owner.pid;
+    case kF_SETOWN: {
+      if (path_only) return Errno::kEBADF;
+      i32 who = static_cast<i32>(arg);
+      i32 type = kF_OWNER_PID;
+      if (who < 0) {
+        // A negative owner names a process group; INT_MIN has no positive form.
+        if (who == std::numeric_limits<i32>::min()) return Errno::kEINVAL;
+        type = kF_OWNER_PGRP;
+        who = -who;
+      }
+      if (who && !owner_exists(ctx, type, who)) return Errno::kESRCH;
+      file->owner.type = type;
+      file->owner.pid = who;
+      return 0;
+    }
+    case kF_GETOWN_EX: {
+      if (path_only) return Errno::kEBADF;
+      const i32 out[2] = {file->owner.type, file->owner.pid};
+      TRY(mm::copy_to_user(memory(ctx), arg, out, sizeof out));
+      return 0;
+    }
+    case kF_SETOWN_EX: {
+      if (path_only) return Errno::kEBADF;
+      i32 in[2];
+      TRY(mm::copy_from_user(memory(ctx), in, arg, sizeof in));
+      if (in[0] != kF_OWNER_TID && in[0] != kF_OWNER_PID && in[0] != kF_OWNER_PGRP)
+        return Errno::kEINVAL;
+      if (in[1] && !owner_exists(ctx, in[0], in[1])) return Errno::kESRCH;
+      file->owner.type = in[0];
+      file->owner.pid = in[1];
+      return 0;
+    }
+    case kF_GETSIG:
+      if (path_only) return Errno::kEBADF;
+      return file->owner.signal;
+    case kF_SETSIG:
+      if (path_only) return Errno::kEBADF;
+      if (arg > static_cast<u64>(abi::kNumSignals)) return Errno::kEINVAL;
+      file->owner.signal = static_cast<i32>(arg);
+      return 0;
+    case fs::kF_GETLK:
+    case fs::kF_SETLK:
+    case fs::kF_SETLKW:
+    case fs::kF_OFD_GETLK:
+    case fs::kF_OFD_SETLK:
+    case fs::kF_OFD_SETLKW:
+      if (path_only) return Errno::kEBADF;
+      return fcntl_lock(ctx, file, cmd, arg);
     default:
-      // Other commands (locks, leases, pipe sizes ...) are not emulated yet; an O_PATH fd
-      // refuses them all, as on Linux.
+      // Leases and directory notification are not emulated; an O_PATH fd refuses every
+      // command it does not know, as on Linux.
       return path_only ? Errno::kEBADF : Errno::kEINVAL;
   }
 }

@@ -4,6 +4,7 @@
 
 #include "kernel/syscalls/list_cred.h"
 #include "kernel/syscalls/list_fs.h"
+#include "kernel/syscalls/list_io.h"
 #include "kernel/syscalls/list_misc.h"
 #include "kernel/syscalls/list_mm.h"
 #include "kernel/syscalls/list_sigtime.h"
@@ -20,6 +21,7 @@ EMU_SYSCALLS_MISC(EMU_DECLARE_HANDLER)
 EMU_SYSCALLS_TASK(EMU_DECLARE_HANDLER)
 EMU_SYSCALLS_CRED(EMU_DECLARE_HANDLER)
 EMU_SYSCALLS_SIGTIME(EMU_DECLARE_HANDLER)
+EMU_SYSCALLS_IO(EMU_DECLARE_HANDLER)
 #undef EMU_DECLARE_HANDLER
 
 namespace {
@@ -36,7 +38,8 @@ using enum Arg;
 
 constexpr SyscallInfo kSyscalls[] = {
     EMU_SYSCALLS_FS(EMU_ENTRY) EMU_SYSCALLS_MM(EMU_ENTRY) EMU_SYSCALLS_MISC(EMU_ENTRY)
-        EMU_SYSCALLS_TASK(EMU_ENTRY) EMU_SYSCALLS_CRED(EMU_ENTRY) EMU_SYSCALLS_SIGTIME(EMU_ENTRY)};
+        EMU_SYSCALLS_TASK(EMU_ENTRY) EMU_SYSCALLS_CRED(EMU_ENTRY) EMU_SYSCALLS_SIGTIME(EMU_ENTRY)
+            EMU_SYSCALLS_IO(EMU_ENTRY)};
 #undef EMU_ENTRY
 
 constexpr u64 kTableSize = 512;
