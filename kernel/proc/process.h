@@ -113,6 +113,7 @@ class Process {
     bool no_new_privs = false;
   };
   PrctlState& prctl_state() { return m_prctl; }
+  const PrctlState& prctl_state() const { return m_prctl; }
   // Where exec put the program (Linux's mm->start_code ... env_end, saved_auxv).
   proc::ProgramLayout& layout() { return m_layout; }
   const proc::ProgramLayout& layout() const { return m_layout; }

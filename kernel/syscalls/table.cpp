@@ -6,6 +6,7 @@
 #include "kernel/syscalls/list_fs.h"
 #include "kernel/syscalls/list_misc.h"
 #include "kernel/syscalls/list_mm.h"
+#include "kernel/syscalls/list_pidfd.h"
 #include "kernel/syscalls/list_task.h"
 #include "kernel/syscalls/syscall.h"
 
@@ -18,6 +19,7 @@ EMU_SYSCALLS_MM(EMU_DECLARE_HANDLER)
 EMU_SYSCALLS_MISC(EMU_DECLARE_HANDLER)
 EMU_SYSCALLS_TASK(EMU_DECLARE_HANDLER)
 EMU_SYSCALLS_CRED(EMU_DECLARE_HANDLER)
+EMU_SYSCALLS_PIDFD(EMU_DECLARE_HANDLER)
 #undef EMU_DECLARE_HANDLER
 
 namespace {
@@ -32,9 +34,9 @@ using enum Arg;
 #define EMU_ENTRY(nr, name, ret, ...) \
   SyscallInfo{nr, #name, &sys_##name, ret, {__VA_ARGS__}, count_args(__VA_ARGS__)},
 
-constexpr SyscallInfo kSyscalls[] = {EMU_SYSCALLS_FS(EMU_ENTRY) EMU_SYSCALLS_MM(EMU_ENTRY)
-                                         EMU_SYSCALLS_MISC(EMU_ENTRY) EMU_SYSCALLS_TASK(EMU_ENTRY)
-                                             EMU_SYSCALLS_CRED(EMU_ENTRY)};
+constexpr SyscallInfo kSyscalls[] = {
+    EMU_SYSCALLS_FS(EMU_ENTRY) EMU_SYSCALLS_MM(EMU_ENTRY) EMU_SYSCALLS_MISC(EMU_ENTRY)
+        EMU_SYSCALLS_TASK(EMU_ENTRY) EMU_SYSCALLS_CRED(EMU_ENTRY) EMU_SYSCALLS_PIDFD(EMU_ENTRY)};
 #undef EMU_ENTRY
 
 constexpr u64 kTableSize = 512;
