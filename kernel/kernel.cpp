@@ -97,6 +97,11 @@ Process* Kernel::find_process(int pid) {
   return it == m_processes.end() ? nullptr : it->second.get();
 }
 
+std::shared_ptr<Process> Kernel::find_process_ptr(int pid) {
+  const auto it = m_processes.find(pid);
+  return it == m_processes.end() ? nullptr : it->second;
+}
+
 Thread* Kernel::find_thread(int tid) {
   const auto it = m_threads.find(tid);
   return it == m_threads.end() ? nullptr : it->second.get();

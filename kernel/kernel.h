@@ -130,6 +130,8 @@ class Kernel {
   const Tunables& tunables() const { return m_tunables; }
   // The live or zombie process with this pid, or nullptr.
   Process* find_process(int pid);
+  // The same, as the shared record a pidfd holds on to.
+  std::shared_ptr<Process> find_process_ptr(int pid);
   // The live thread with this tid, or nullptr.
   Thread* find_thread(int tid);
   // Every process not yet reaped, in pid order.

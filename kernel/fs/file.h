@@ -92,6 +92,8 @@ class File {
   virtual Result<void> check_shared_writable_map() { return {}; }
   // The guest-visible path, for /proc/self/maps and strace (may be empty).
   virtual std::string path() const { return {}; }
+  // Lines of /proc/PID/fdinfo/N after the common ones (show_fdinfo), each ending in '\n'.
+  virtual std::string fdinfo() const { return {}; }
   // The inode behind the file, for files that live in a filesystem (fchmod, ftruncate,
   // fstatfs, linkat(AT_EMPTY_PATH), reopening through /proc/self/fd); null for pipes,
   // the inherited stdio and other anonymous files.

@@ -28,6 +28,12 @@ WaitQueue* PidFd::poll_queue() {
   return &m_process->exit_wait();
 }
 
+std::string PidFd::fdinfo() const {
+  const std::string pid =
+      m_process->state() == ProcessState::Reaped ? "-1" : std::to_string(m_process->pid());
+  return "Pid:\t" + pid + "\nNSpid:\t" + pid + "\n";
+}
+
 std::shared_ptr<fs::File> make_pidfd(std::shared_ptr<Process> process, u64 flags) {
   return std::make_shared<PidFd>(std::move(process), flags);
 }

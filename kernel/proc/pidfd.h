@@ -22,6 +22,9 @@ class PidFd final : public fs::File {
   u32 poll_ready() override;
   WaitQueue* poll_queue() override;
   std::string path() const override { return "anon_inode:[pidfd]"; }
+  // pidfd_show_fdinfo(): the pid, and -1 once the process is reaped. There is one pid
+  // namespace, so NSpid holds the same single number.
+  std::string fdinfo() const override;
 
  private:
   std::shared_ptr<Process> m_process;

@@ -124,6 +124,7 @@ class Process {
     bool child_subreaper = false;
   };
   PrctlState& prctl_state() { return m_prctl; }
+  const PrctlState& prctl_state() const { return m_prctl; }
   // Where exec put the program (Linux's mm->start_code ... env_end, saved_auxv).
   proc::ProgramLayout& layout() { return m_layout; }
   const proc::ProgramLayout& layout() const { return m_layout; }

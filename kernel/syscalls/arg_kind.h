@@ -21,6 +21,7 @@ enum class Arg : u8 {
   OutPath,      // NUL-terminated string written by the call (getcwd), shown after success
   Iovec,        // struct iovec array read by the call; its count is the next argument
   OutIovec,     // struct iovec array filled by the call; its count is the next argument
+  AddrIovec,    // struct iovec array of address ranges (process_madvise); count next
   OpenFlags,    // O_RDONLY|O_CLOEXEC
   Mode,         // octal, 0644
   Prot,         // PROT_READ|PROT_WRITE

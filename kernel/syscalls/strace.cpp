@@ -453,6 +453,9 @@ class LineFormatter {
       case Arg::Iovec:
         put_iovec(v, next_arg(i), IovecContents::Strings, kUnlimited);
         return;
+      case Arg::AddrIovec:
+        put_iovec(v, next_arg(i), IovecContents::Addresses, 0);
+        return;
       case Arg::OutIovec:
         if (succeeded()) {
           put_iovec(v, next_arg(i), IovecContents::Strings, static_cast<u64>(*m_result));

@@ -19,6 +19,7 @@
 #include "kernel/fs/vfs.h"
 #include "kernel/kernel.h"
 #include "kernel/mm/address_space.h"
+#include "kernel/mm/iovec.h"
 #include "kernel/mm/memory_manager.h"
 #include "kernel/mm/memory_object.h"
 #include "kernel/mm/uaccess.h"
@@ -32,9 +33,9 @@ using abi::Errno;
 namespace {
 
 // Guest constants abi/linux.h does not carry (yet).
-constexpr u64 kMaxRwCount = 0x7ffff000;  // MAX_RW_COUNT: INT_MAX rounded down to a page
-constexpr u64 kUioMaxIov = 1024;         // UIO_MAXIOV
-constexpr u32 kSeekMax = 4;              // SEEK_HOLE
+using mm::kMaxRwCount;
+using mm::user_range_ok;
+constexpr u32 kSeekMax = 4;  // SEEK_HOLE
 constexpr int kAT_EACCESS = 0x200;
 constexpr u32 kSTATX__RESERVED = 0x80000000;
 constexpr u32 kFIONBIO = 0x5421, kFIONCLEX = 0x5450, kFIOCLEX = 0x5451;
@@ -52,21 +53,13 @@ constexpr u64 kSetflMask =
 constexpr u64 kChunk = u64{1} << 20;
 constexpr u64 kDirentChunk = u64{64} << 10;
 
-// Linux's access_ok(): the whole range lies below the top of user space.
-bool user_range_ok(u64 addr, u64 len) {
-  return len <= mm::kTaskSize && addr <= mm::kTaskSize - len;
-}
-
 // Whether pread/pwrite apply (Linux's FMODE_PREAD): the file has a position to seek.
 bool seekable(fs::File& file) {
   auto pos = file.seek(0, abi::kSEEK_CUR);
   return pos.ok() || pos.error() != Errno::kESPIPE;
 }
 
-struct Segment {
-  u64 addr;
-  u64 len;
-};
+using Segment = mm::IoSegment;
 
 // Reads from `file` into the guest's segments through a bounce buffer. A mappable (regular)
 // file never blocks, so it is read until the count is met or EOF; anything else (a pipe, a
@@ -157,39 +150,6 @@ Result<i64> write_from(SyscallContext& ctx, fs::File& file, std::span<const Segm
     if (put.value() < have || faulted) break;
   } while (done < total);
   return static_cast<i64>(done);
-}
-
-// The iovec array of readv/writev, checked and clamped as Linux's import_iovec() does.
-// It lives on the stack: the read/write path allocates nothing.
-struct Segments {
-  std::array<Segment, kUioMaxIov> items;
-  size_t count = 0;
-  std::span<const Segment> span() const { return {items.data(), count}; }
-  u64 total() const {
-    u64 sum = 0;
-    for (size_t i = 0; i < count; ++i) sum += items[i].len;
-    return sum;
-  }
-};
-
-Result<void> iovec_arg(SyscallContext& ctx, u64 addr, u64 count, Segments& out) {
-  if (count > kUioMaxIov) return Errno::kEINVAL;
-  u64 total = 0;
-  abi::Iovec batch[64];
-  for (u64 first = 0; first < count; first += std::size(batch)) {
-    const u64 n = std::min<u64>(std::size(batch), count - first);
-    TRY(mm::copy_from_user(memory(ctx), batch, addr + first * sizeof(abi::Iovec),
-                           n * sizeof(abi::Iovec)));
-    for (u64 i = 0; i < n; ++i) {
-      const abi::Iovec& v = batch[i];
-      if (static_cast<i64>(v.len) < 0) return Errno::kEINVAL;
-      if (!user_range_ok(v.base, v.len)) return Errno::kEFAULT;
-      const u64 len = std::min(v.len, kMaxRwCount - total);
-      out.items[out.count++] = {v.base, len};
-      total += len;
-    }
-  }
-  return {};
 }
 
 Result<i64> do_open(SyscallContext& ctx, u64 dirfd, u64 path_addr, u64 flags_arg, u64 mode_arg) {
@@ -346,18 +306,18 @@ Result<i64> sys_pwrite64(SyscallContext& ctx, const SyscallArgs& args) {
 Result<i64> sys_readv(SyscallContext& ctx, const SyscallArgs& args) {
   auto file = TRY(file_of(ctx, args.a[0]));
   if (!file->readable()) return Errno::kEBADF;
-  Segments segs;
-  TRY(iovec_arg(ctx, args.a[1], args.a[2], segs));
-  if (segs.total() == 0) return 0;
+  mm::ImportedIovec segs;
+  TRY(mm::import_iovec(memory(ctx), args.a[1], args.a[2], segs));
+  if (segs.total == 0) return 0;
   return read_into(ctx, *file, segs.span(), std::nullopt);
 }
 
 Result<i64> sys_writev(SyscallContext& ctx, const SyscallArgs& args) {
   auto file = TRY(file_of(ctx, args.a[0]));
   if (!file->writable()) return Errno::kEBADF;
-  Segments segs;
-  TRY(iovec_arg(ctx, args.a[1], args.a[2], segs));
-  if (segs.total() == 0) return 0;
+  mm::ImportedIovec segs;
+  TRY(mm::import_iovec(memory(ctx), args.a[1], args.a[2], segs));
+  if (segs.total == 0) return 0;
   return write_from(ctx, *file, segs.span(), std::nullopt);
 }
 

@@ -1,5 +1,7 @@
 // Memory syscalls: decode and validate as Linux 6.1 does, then hand the work to the
 // address space.
+#include "kernel/syscalls/sys_mm.h"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -12,6 +14,7 @@
 #include "kernel/mm/address_space.h"
 #include "kernel/mm/advice.h"
 #include "kernel/mm/memory_object.h"
+#include "kernel/mm/swap.h"
 #include "kernel/mm/uaccess.h"
 #include "kernel/proc/process.h"
 #include "kernel/syscalls/syscall.h"
@@ -207,6 +210,7 @@ Result<i64> sys_mincore(SyscallContext& ctx, const SyscallArgs& args) {
   const u64 pages = (len >> kPageShift) + ((len & (kPageSize - 1)) != 0);
   if (pages > mm::kTaskSize || vec > mm::kTaskSize - pages) return Errno::kEFAULT;
   auto& as = ctx.process.address_space();
+  const mm::SwapDevice& swap = ctx.kernel.memory().swap();
   u8 chunk[256];
   for (u64 done = 0; done < pages;) {
     const u64 va = addr + (done << kPageShift);
@@ -214,7 +218,8 @@ Result<i64> sys_mincore(SyscallContext& ctx, const SyscallArgs& args) {
     if (!vma) return Errno::kENOMEM;
     const u64 count = std::min<u64>({sizeof(chunk), pages - done, (vma->end - va) >> kPageShift});
     // A page is resident when its frame is mapped, PROT_NONE included (pte_present());
-    // an unmapped page of an object-backed VMA when the object holds it (page cache).
+    // an unmapped page of an object-backed VMA when the object holds it (page cache); a
+    // swapped-out page while the swap cache still holds it in RAM (mincore_page()).
     for (u64 i = 0; i < count; ++i)
       chunk[i] = vma->anonymous()
                      ? 0
@@ -222,6 +227,8 @@ Result<i64> sys_mincore(SyscallContext& ctx, const SyscallArgs& args) {
     as.page_table().for_each_leaf(va, va + (count << kPageShift), [&](u64 page, x86_64::Pte& e) {
       if (e.present() || e.soft_type() == x86_64::Pte::SoftType::ProtNone)
         chunk[(page - va) >> kPageShift] = 1;
+      else if (e.soft_type() == x86_64::Pte::SoftType::Swap)
+        chunk[(page - va) >> kPageShift] = swap.cached(e.soft_value()).has_value();
     });
     TRY(mm::copy_to_user(as, vec + done, chunk, count));
     done += count;
@@ -262,22 +269,25 @@ Result<i64> sys_munlockall(SyscallContext& ctx, const SyscallArgs&) {
   return 0;
 }
 
-Result<i64> sys_madvise(SyscallContext& ctx, const SyscallArgs& args) {
-  const u64 start = args.a[0], len_in = args.a[1];
-  const int advice = static_cast<int>(args.a[2]);
+Result<void> do_madvise(mm::AddressSpace& as, u64 start, u64 len_in, int advice) {
   if (!mm::find_advice(advice)) return Errno::kEINVAL;
   if (!page_aligned(start)) return Errno::kEINVAL;
   const u64 len = page_round_up(len_in);
   if (len_in != 0 && len == 0) return Errno::kEINVAL;  // rounding overflowed
   const u64 end = start + len;
   if (end < start) return Errno::kEINVAL;
-  if (end == start) return 0;
+  if (end == start) return {};
   // No VMA lies at or above TASK_SIZE: the part of the range there is unmapped (ENOMEM),
   // and never reaches the page tables, where it would alias low addresses.
   if (start >= mm::kTaskSize) return Errno::kENOMEM;
   const u64 clipped = std::min(end, mm::kTaskSize);
-  TRY(ctx.process.address_space().madvise(start, clipped - start, advice));
+  TRY(as.madvise(start, clipped - start, advice));
   if (clipped != end) return Errno::kENOMEM;
+  return {};
+}
+
+Result<i64> sys_madvise(SyscallContext& ctx, const SyscallArgs& args) {
+  TRY(do_madvise(ctx.process.address_space(), args.a[0], args.a[1], static_cast<int>(args.a[2])));
   return 0;
 }
 

@@ -8,6 +8,8 @@
 #include "kernel/abi/linux.h"
 #include "kernel/kernel.h"
 #include "kernel/mm/address_space.h"
+#include "kernel/mm/memory_manager.h"
+#include "kernel/mm/swap.h"
 #include "kernel/mm/uaccess.h"
 #include "kernel/proc/process.h"
 #include "kernel/syscalls/syscall.h"
@@ -144,9 +146,15 @@ Result<i64> do_prlimit(SyscallContext& ctx, int resource, u64 new_ptr, u64 old_p
     if (fresh.cur > fresh.max) return Errno::kEINVAL;
     if (fresh.max > limit.max && !capable(ctx.process.creds(), cap::kSysResource))
       return Errno::kEPERM;
+    constexpr u64 kNrOpen = 1024 * 1024;  // fs.nr_open: no descriptor table grows past it
+    if (resource == abi::kRLIMIT_NOFILE && fresh.max > kNrOpen) return Errno::kEPERM;
   }
   if (old_ptr) TRY(mm::write_user(as_of(ctx), old_ptr, limit));
-  if (new_ptr) limit = fresh;
+  if (new_ptr) {
+    limit = fresh;
+    // New descriptors are allocated below the soft limit (EMFILE past it).
+    if (resource == abi::kRLIMIT_NOFILE) ctx.process.fds().set_limit(fresh.cur);
+  }
   return 0;
 }
 
@@ -209,6 +217,9 @@ Result<i64> sys_sysinfo(SyscallContext& ctx, const SyscallArgs& args) {
   info.uptime = now.tv_sec;
   info.totalram = ctx.kernel.frames().total_frames() * kPageSize;
   info.freeram = ctx.kernel.frames().free_frames() * kPageSize;
+  const mm::SwapDevice& swap = ctx.kernel.memory().swap();
+  info.totalswap = swap.total_slots() * kPageSize;
+  info.freeswap = swap.free_slots() * kPageSize;
   info.procs = 1;
   info.mem_unit = 1;
   TRY(mm::write_user(as_of(ctx), args.a[0], info));

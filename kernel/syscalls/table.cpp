@@ -8,6 +8,7 @@
 #include "kernel/syscalls/list_misc.h"
 #include "kernel/syscalls/list_mm.h"
 #include "kernel/syscalls/list_sigtime.h"
+#include "kernel/syscalls/list_pidfd.h"
 #include "kernel/syscalls/list_task.h"
 #include "kernel/syscalls/syscall.h"
 
@@ -22,6 +23,7 @@ EMU_SYSCALLS_TASK(EMU_DECLARE_HANDLER)
 EMU_SYSCALLS_CRED(EMU_DECLARE_HANDLER)
 EMU_SYSCALLS_SIGTIME(EMU_DECLARE_HANDLER)
 EMU_SYSCALLS_IO(EMU_DECLARE_HANDLER)
+EMU_SYSCALLS_PIDFD(EMU_DECLARE_HANDLER)
 #undef EMU_DECLARE_HANDLER
 
 namespace {
@@ -39,7 +41,7 @@ using enum Arg;
 constexpr SyscallInfo kSyscalls[] = {
     EMU_SYSCALLS_FS(EMU_ENTRY) EMU_SYSCALLS_MM(EMU_ENTRY) EMU_SYSCALLS_MISC(EMU_ENTRY)
         EMU_SYSCALLS_TASK(EMU_ENTRY) EMU_SYSCALLS_CRED(EMU_ENTRY) EMU_SYSCALLS_SIGTIME(EMU_ENTRY)
-            EMU_SYSCALLS_IO(EMU_ENTRY)};
+            EMU_SYSCALLS_IO(EMU_ENTRY) EMU_SYSCALLS_PIDFD(EMU_ENTRY)};
 #undef EMU_ENTRY
 
 constexpr u64 kTableSize = 512;

@@ -348,6 +348,19 @@ TEST_CASE("writev shows each iovec's bytes", "[strace]") {
         "writev(1, NULL, 3) = -1 EFAULT (Bad address)");
 }
 
+TEST_CASE("process_madvise shows its ranges as addresses", "[strace]") {
+  const kernel::syscalls::SyscallInfo* info = kernel::syscalls::lookup_syscall(440);
+  REQUIRE(info != nullptr);
+  FakeGuest guest;
+  abi::Iovec iov[2] = {{0x7f0000001000, 16384}, {guest.put("x"), 0}};
+  u64 vec = guest.put(iov, sizeof(iov));
+  char second[32];
+  std::snprintf(second, sizeof second, "%#llx", static_cast<unsigned long long>(iov[1].base));
+  CHECK(format_syscall(info, call(440, {7, vec, 2, 21, 0}), 16384, guest.reader()) ==
+        "process_madvise(7, [{iov_base=0x7f0000001000, iov_len=16384}, {iov_base=" +
+            std::string(second) + ", iov_len=0}], 2, MADV_PAGEOUT, 0) = 16384");
+}
+
 TEST_CASE("readv shows only the bytes it read, or addresses on failure", "[strace]") {
   FakeGuest guest;
   u64 first = guest.put("helXXXXX");

@@ -183,7 +183,7 @@ std::string render_fdinfo(File& file, bool close_on_exec, const std::vector<Moun
   m.dec("pos:\t", pos).puts("\nflags:\t").puts(buf);
   m.dec("\nmnt_id:\t", mount ? static_cast<u64>(mount->id) : 0);
   m.dec("\nino:\t", st.st_ino).putc('\n');
-  return m.take();
+  return m.take() + file.fdinfo();
 }
 
 }  // namespace kernel::fs::procfs
