@@ -39,6 +39,7 @@ int main(void) {
   CHECK(lseek(fd, 0, SEEK_SET) == 0);
 
   CHECK(pipe(p) == 0);
+  CHECK(fflush(stdout) == 0);
   pid_t reader = fork();
   CHECK(reader >= 0);
   if (reader == 0) {
