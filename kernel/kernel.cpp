@@ -94,7 +94,8 @@ Result<void> Kernel::start(const std::string& path, const std::vector<std::strin
   process->fds().install_stdio();
   process->creds() = Credentials::initial(m_options.uid, m_options.gid);
 
-  auto opened = m_vfs->open_executable(process->fs(), path);
+  auto opened = m_vfs->open_executable(
+      {process->fs(), process->pid(), {}, &process->fds(), process->creds()}, path);
   if (!opened.ok()) {
     why = abi::errno_message(static_cast<int>(opened.error()));
     return opened.error();

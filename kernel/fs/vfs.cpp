@@ -510,9 +510,8 @@ Result<std::shared_ptr<File>> Vfs::create_memfd(std::string_view name, u32 flags
   return file;
 }
 
-Result<std::shared_ptr<File>> Vfs::open_executable(const FsContext& fs, std::string_view path,
+Result<std::shared_ptr<File>> Vfs::open_executable(const Caller& caller, std::string_view path,
                                                    File* at) {
-  const Caller caller{fs, 0, {}};
   Resolved entry = TRY(resolve(caller, at, path, FollowSymlinks::Yes));
   if (!entry.exists) return Errno::kENOENT;
   if (!entry.is_regular()) return Errno::kEACCES;

@@ -109,7 +109,8 @@ class Vfs {
   Result<std::shared_ptr<File>> create_memfd(std::string_view name, u32 flags);
 
   // execve: a regular file the caller may execute (EACCES otherwise), opened for reading.
-  Result<std::shared_ptr<File>> open_executable(const FsContext& fs, std::string_view path,
+  // The caller's pid matters: /proc/self/exe is a path a program execs.
+  Result<std::shared_ptr<File>> open_executable(const Caller& caller, std::string_view path,
                                                 File* at = nullptr);
   // The canonical guest path `path` names (symlinks resolved) when it exists, else `path`
   // made absolute lexically; for /proc/self/exe.

@@ -112,7 +112,7 @@ Result<i64> do_execve(SyscallContext& ctx, std::shared_ptr<fs::File> at, std::st
     file = at;
     filename = "/dev/fd/" + std::to_string(empty_path_fd);
   } else {
-    file = TRY(vfs.open_executable(p.fs(), path, at.get()));
+    file = TRY(vfs.open_executable(caller_of(ctx), path, at.get()));
   }
   const std::string execfn = filename;
   // #! scripts, nested up to five interpreters deep.
@@ -127,7 +127,7 @@ Result<i64> do_execve(SyscallContext& ctx, std::shared_ptr<fs::File> at, std::st
     args.insert(args.end(), argv.begin() + 1, argv.end());
     argv = std::move(args);
     filename = script->interpreter;
-    file = TRY(vfs.open_executable(p.fs(), filename));
+    file = TRY(vfs.open_executable(caller_of(ctx), filename));
   }
 
   auto as = std::make_shared<mm::AddressSpace>(ctx.kernel.memory());
