@@ -120,8 +120,17 @@ void Kernel::schedule() {
       if (!nearest) {
         // Nothing runs and nothing will: every thread waits for something no thread can
         // do, and no timer is left. Linux would wait forever; the run ends instead.
-        if (m_sink)
+        if (m_sink) {
           m_sink->warning("every guest thread waits with nothing left to wake it: deadlock");
+          // Which call each thread waits in, to tell what nobody will ever do.
+          for (Thread* t : m_scheduler.blocked()) {
+            const syscalls::SyscallInfo* info = syscalls::lookup_syscall(t->call().nr);
+            char line[128];
+            std::snprintf(line, sizeof line, "thread %d of process %d waits in %s", t->tid(),
+                          t->process().pid(), info ? info->name : "?");
+            m_sink->warning(line);
+          }
+        }
         m_exit.signal = abi::kSIGKILL;
         m_exit.si_code = abi::kSI_KERNEL;
         end_run();

@@ -52,6 +52,11 @@ Result<i64> sys_sendfile(SyscallContext& ctx, const SyscallArgs& args) {
   auto out = TRY(fds.get(static_cast<int>(args.a[0])));
   if (!in->readable() || !out->writable()) return Errno::kEBADF;
   if (out->status_flags & abi::kO_APPEND) return Errno::kEINVAL;
+  // Linux 6.1's pipes have no splice_read, so sendfile cannot read from one: EINVAL, which
+  // sends programs such as busybox cat back to read and write.
+  abi::Stat in_stat{};
+  if (in->stat(in_stat).ok() && (in_stat.st_mode & abi::kS_IFMT) == abi::kS_IFIFO)
+    return Errno::kEINVAL;
   auto& as = ctx.process.address_space();
   const u64 offset_addr = args.a[2];
   u64 count = std::min<u64>(args.a[3], 0x7ffff000);
@@ -68,6 +73,8 @@ Result<i64> sys_sendfile(SyscallContext& ctx, const SyscallArgs& args) {
     auto got = offset_addr ? in->pread(chunk, static_cast<u64>(offset) + done) : in->read(chunk);
     if (!got.ok()) {
       if (done) break;
+      // Nothing to read yet: wait for the input, then try again.
+      if (got.error() == abi::kEWAIT) return ctx.block({in->poll_queue()});
       return got.error() == Errno::kESPIPE ? Errno::kESPIPE : got.error();
     }
     if (got.value() == 0) break;
@@ -77,6 +84,9 @@ Result<i64> sys_sendfile(SyscallContext& ctx, const SyscallArgs& args) {
       if (!offset_addr && in->mappable())
         (void)in->seek(-static_cast<i64>(got.value()), abi::kSEEK_CUR);
       if (done) break;
+      // No room in the output yet (a full pipe): the input was given back above, so wait
+      // for room and start again.
+      if (put.error() == abi::kEWAIT) return ctx.block({out->poll_queue()});
       return put.error();
     }
     done += put.value();

@@ -162,7 +162,8 @@ Result<i64> do_prlimit(SyscallContext& ctx, int resource, u64 new_ptr, u64 old_p
 
 Result<i64> sys_prlimit64(SyscallContext& ctx, const SyscallArgs& args) {
   const int pid = static_cast<int>(args.a[0]);
-  if (pid != 0 && pid != ctx.process.pid()) return Errno::kESRCH;
+  // The pid is a thread id, as for every sched_* call: any thread of any process.
+  if (pid < 0 || (pid != 0 && !ctx.kernel.find_thread(pid))) return Errno::kESRCH;
   return do_prlimit(ctx, static_cast<int>(args.a[1]), args.a[2], args.a[3]);
 }
 
@@ -231,7 +232,7 @@ Result<i64> sys_sched_getaffinity(SyscallContext& ctx, const SyscallArgs& args) 
   const u64 len = args.a[1];
   // The machine has one CPU. Linux wants room for its whole cpumask (8 bytes here).
   if (len < sizeof(u64) || (len & (sizeof(u64) - 1))) return Errno::kEINVAL;
-  // Any thread, by its id.
+  // The pid is a thread id, as for every sched_* call: any thread of any process.
   if (pid < 0 || (pid != 0 && !ctx.kernel.find_thread(pid))) return Errno::kESRCH;
   const u64 mask = 1;
   TRY(mm::write_user(as_of(ctx), args.a[2], mask));

@@ -332,6 +332,12 @@ TEST_CASE("open_executable wants an executable regular file", "[fs][vfs]") {
   // The path walk is open()'s: a file as a directory is ENOTDIR; a final symlink is ELOOP
   // when not followed.
   CHECK(f.vfs.open_executable(f.caller, nullptr, "/exec/x").error() == abi::Errno::kENOTDIR);
+  // /proc/self/exe is the caller's own program (busybox execs it to run its applets).
+  const fs::Caller self{f.context, 100, "/exec"};
+  auto again = f.vfs.open_executable(self, nullptr, "/proc/self/exe");
+  REQUIRE(again.ok());
+  CHECK(again.value()->path() == "/exec");
+  CHECK(f.vfs.open_executable(self, nullptr, "/proc/100/exe").ok());
   CHECK(f.vfs.absolute_path(f.context, "exec") == "/exec");
   CHECK(f.vfs.absolute_path(f.context, "./nope/../x") == "/x");
 }
@@ -526,8 +532,7 @@ TEST_CASE("readlink of /proc/self/exe gives the exe path, cut at bufsiz", "[fs][
   CHECK(bytes(exe.size()) == exe);
   CHECK(k.call(kReadlink, path, buf, 4) == 4);
   CHECK(k.call(kReadlink, path, buf, 0) == err(abi::Errno::kEINVAL));
-  CHECK(k.call(kReadlinkat, kAtFdcwd, str("/proc/self/maps"), buf, 64) ==
-        err(abi::Errno::kEINVAL));
+  CHECK(k.call(kReadlinkat, kAtFdcwd, str("/proc/self/maps"), buf, 64) == err(abi::Errno::kEINVAL));
 }
 
 TEST_CASE("access and faccessat2 check modes and flags", "[fs][sys]") {
