@@ -258,9 +258,10 @@ int main(int argc, char** argv) {
   child_mincore('m');
   printf("%-48s %s\n", "child mincore after COLD", residency);
   show_file("child file pages after COLD", pid, l.file);
+  /* Referenced is not printed for anonymous pages: 6.1 clears their young bits (so 0, as
+     emu shows), while the host's newer kernel sometimes still reports them referenced. */
   struct usage u = child_smaps(pid, l.anon);
-  printf("%-48s Rss %ld kB Referenced %ld kB\n", "child anonymous pages after COLD", u.rss,
-         u.referenced);
+  printf("%-48s Rss %ld kB\n", "child anonymous pages after COLD", u.rss);
   show("remote MADV_PAGEOUT", pmadvise(fd, &file, 1, MADV_PAGEOUT, 0));
   show("remote MADV_PAGEOUT anonymous", pmadvise(fd, &one, 1, MADV_PAGEOUT, 0));
   show_file("child file pages after PAGEOUT", pid, l.file);

@@ -178,7 +178,6 @@ void Kernel::syscall() {
 
   i64 ret;
   if (info) {
-    thread.call().resuming = false;
     syscalls::SyscallContext ctx{*this, *m_current_process, thread, m_cpu};
     Result<i64> r = info->handler(ctx, args);
     if (!r.ok() && r.error() == abi::kEWAIT) [[unlikely]] {
@@ -199,12 +198,22 @@ void Kernel::syscall() {
     warn_unimplemented(args.nr);
     ret = -static_cast<i64>(abi::Errno::kENOSYS);
   }
-  if (m_exit.exited || &thread != m_current || thread.state() == ThreadState::Dead) return;
-  finish_syscall(info, args.a, args.nr, ret);
+  if (m_exit.exited || &thread != m_current || thread.state() == ThreadState::Dead) [[unlikely]]
+    return;
+  // The common return, inline: the result, and nothing else to do unless tracing or a
+  // signal says so.
+  m_cpu.set_reg(hal::Reg::Rax, static_cast<u64>(ret));
+  const u64 pending = thread.pending().set() | m_current_process->shared_pending().set();
+  if ((m_options.strace && m_sink) || (pending & ~thread.signal_mask())) [[unlikely]]
+    after_syscall(info, args.a, args.nr, ret);
 }
 
 void Kernel::finish_syscall(const syscalls::SyscallInfo* info, const u64 (&a)[6], u64 nr, i64 ret) {
   m_cpu.set_reg(hal::Reg::Rax, static_cast<u64>(ret));
+  after_syscall(info, a, nr, ret);
+}
+
+void Kernel::after_syscall(const syscalls::SyscallInfo* info, const u64 (&a)[6], u64 nr, i64 ret) {
   if (m_options.strace && m_sink) [[unlikely]] {
     syscalls::SyscallArgs args;
     args.nr = nr;

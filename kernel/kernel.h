@@ -249,6 +249,8 @@ class Kernel {
   void resume_call(Thread& thread);
   // Finishes a syscall: the result in %rax, the strace line, pending signals acted on.
   void finish_syscall(const syscalls::SyscallInfo* info, const u64 (&args)[6], u64 nr, i64 ret);
+  // The rest of finish_syscall, with %rax already set: the strace line, pending signals.
+  void after_syscall(const syscalls::SyscallInfo* info, const u64 (&args)[6], u64 nr, i64 ret);
   // Registers of `next` onto the CPU, with its address space's page tables.
   void switch_to(Thread& next);
   // "[pid N] " once the guest has more than one thread, as strace -f shows.
