@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "kernel/fs/anon_inode.h"
+
 namespace kernel::fs {
 
 namespace {
@@ -25,12 +27,7 @@ Epoll::Epoll() {
 }
 
 Result<void> Epoll::stat(abi::Stat& out) {
-  out = {};
-  out.st_dev = 0xe;  // anon_inodefs
-  out.st_ino = 1;
-  out.st_nlink = 1;
-  out.st_mode = 0600;
-  out.st_blksize = 4096;
+  fs::anon_inode_stat(out);
   return {};
 }
 

@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "kernel/fs/anon_inode.h"
+
 namespace kernel::fs {
 
 EventFd::EventFd(u64 initial, u64 flags) : m_count(initial), m_semaphore(flags & kEFD_SEMAPHORE) {
@@ -39,12 +41,7 @@ u32 EventFd::poll_ready() {
 }
 
 Result<void> EventFd::stat(abi::Stat& out) {
-  out = {};
-  out.st_dev = 0xe;  // anon_inodefs
-  out.st_ino = 1;
-  out.st_nlink = 1;
-  out.st_mode = 0600;
-  out.st_blksize = 4096;
+  fs::anon_inode_stat(out);
   return {};
 }
 

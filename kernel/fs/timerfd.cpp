@@ -4,6 +4,8 @@
 
 #include <cstring>
 
+#include "kernel/fs/anon_inode.h"
+
 namespace kernel::fs {
 
 namespace {
@@ -107,12 +109,7 @@ Itimerspec TimerFd::set(u64 flags, const Itimerspec& spec) {
 }
 
 Result<void> TimerFd::stat(abi::Stat& out) {
-  out = {};
-  out.st_dev = 0xe;  // anon_inodefs
-  out.st_ino = 1;
-  out.st_nlink = 1;
-  out.st_mode = 0600;
-  out.st_blksize = 4096;
+  fs::anon_inode_stat(out);
   return {};
 }
 

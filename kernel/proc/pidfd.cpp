@@ -1,5 +1,6 @@
 #include "kernel/proc/pidfd.h"
 
+#include "kernel/fs/anon_inode.h"
 #include "kernel/proc/process.h"
 
 namespace kernel::proc {
@@ -9,13 +10,7 @@ PidFd::PidFd(std::shared_ptr<Process> process, u64 flags) : m_process(std::move(
 }
 
 Result<void> PidFd::stat(abi::Stat& out) {
-  // An anonymous inode, as every pidfd on 6.1 (without pidfs).
-  out = {};
-  out.st_dev = 0xe;
-  out.st_ino = 1;
-  out.st_nlink = 1;
-  out.st_mode = 0600;
-  out.st_blksize = 4096;
+  fs::anon_inode_stat(out);
   return {};
 }
 

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "kernel/fs/anon_inode.h"
 #include "kernel/kernel.h"
 #include "kernel/proc/process.h"
 #include "kernel/proc/thread.h"
@@ -111,12 +112,7 @@ WaitQueue* SignalFd::poll_queue() {
 }
 
 Result<void> SignalFd::stat(abi::Stat& out) {
-  out = {};
-  out.st_dev = 0xe;  // anon_inodefs
-  out.st_ino = 1;
-  out.st_nlink = 1;
-  out.st_mode = 0600;
-  out.st_blksize = 4096;
+  fs::anon_inode_stat(out);
   return {};
 }
 
