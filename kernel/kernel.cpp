@@ -53,6 +53,9 @@ Kernel::Kernel(const hal::PhysMemory& ram, hal::Cpu& cpu, KernelOptions options,
 Kernel::~Kernel() {
   // Off every wait queue first: queues inside processes and files go with them below.
   for (auto& [tid, t] : m_threads) m_scheduler.remove(*t);
+  // A file may hold a process that holds the file (a pidfd of oneself, in one's own fd
+  // table): every table is emptied first, so that each goes.
+  for (auto& [pid, p] : m_processes) p->fds_ptr() = std::make_shared<fs::FdTable>();
 }
 
 Result<void> Kernel::start(const std::string& path, const std::vector<std::string>& argv,

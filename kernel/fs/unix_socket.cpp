@@ -129,7 +129,7 @@ Result<UnixSocket::Received> UnixSocket::receive_stream(std::span<u8> buf, u32 f
   for (auto it = m_rx.begin(); it != m_rx.end() && r.copied < buf.size();) {
     Message& m = *it;
     const u64 n = std::min<u64>(m.data.size() - m.offset, buf.size() - r.copied);
-    std::memcpy(buf.data() + r.copied, m.data.data() + m.offset, n);
+    if (n) std::memcpy(buf.data() + r.copied, m.data.data() + m.offset, n);
     r.copied += n;
     const bool had_files = !m.files.empty();
     if (had_files) r.files = peek ? m.files : std::move(m.files);
@@ -162,7 +162,8 @@ Result<UnixSocket::Received> UnixSocket::receive_message(std::span<u8> buf, u32 
   Message& m = m_rx.front();
   r.length = m.data.size();
   r.copied = std::min<u64>(buf.size(), m.data.size());
-  std::memcpy(buf.data(), m.data.data(), r.copied);
+  // An empty message has no bytes (and its vector no storage) to copy.
+  if (r.copied) std::memcpy(buf.data(), m.data.data(), r.copied);
   if (r.copied < m.data.size()) r.msg_flags |= kMSG_TRUNC;
   if (flags & kMSG_PEEK) {
     r.files = m.files;
