@@ -113,7 +113,8 @@ Result<i64> do_execve(SyscallContext& ctx, std::shared_ptr<fs::File> at, std::st
     // The file behind the descriptor is opened anew, as Linux reopens its path: an O_PATH
     // descriptor runs, a directory is EACCES.
     if (!at) return Errno::kEBADF;
-    file = TRY(vfs.open_executable(caller, nullptr, "/proc/self/fd/" + std::to_string(empty_path_fd)));
+    file =
+        TRY(vfs.open_executable(caller, nullptr, "/proc/self/fd/" + std::to_string(empty_path_fd)));
     filename = "/dev/fd/" + std::to_string(empty_path_fd);
   } else {
     file = TRY(vfs.open_executable(caller, at.get(), path, follow));
@@ -197,8 +198,8 @@ Result<i64> sys_execveat(SyscallContext& ctx, const SyscallArgs& args) {
     at = TRY(file_of(ctx, args.a[0], AllowPathFd::Yes));
   else
     at = TRY(dir_arg(ctx, args.a[0], path));
-  const fs::FollowSymlinks follow = (flags & abi::kAT_SYMLINK_NOFOLLOW) ? fs::FollowSymlinks::No
-                                                                      : fs::FollowSymlinks::Yes;
+  const fs::FollowSymlinks follow =
+      (flags & abi::kAT_SYMLINK_NOFOLLOW) ? fs::FollowSymlinks::No : fs::FollowSymlinks::Yes;
   return do_execve(ctx, std::move(at), std::move(path), args.a[2], args.a[3],
                    empty_path ? fd_arg(args.a[0]) : -1, follow);
 }

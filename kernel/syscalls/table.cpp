@@ -7,8 +7,8 @@
 #include "kernel/syscalls/list_io.h"
 #include "kernel/syscalls/list_misc.h"
 #include "kernel/syscalls/list_mm.h"
-#include "kernel/syscalls/list_sigtime.h"
 #include "kernel/syscalls/list_pidfd.h"
+#include "kernel/syscalls/list_sigtime.h"
 #include "kernel/syscalls/list_task.h"
 #include "kernel/syscalls/syscall.h"
 

@@ -13,8 +13,8 @@
 #include "kernel/mm/frame_allocator.h"
 #include "kernel/mm/uaccess.h"
 #include "kernel/proc/process.h"
-#include "kernel/proc/thread.h"
 #include "kernel/proc/signal_frame.h"
+#include "kernel/proc/thread.h"
 
 using namespace kernel;
 using hal::FpuState;
