@@ -63,12 +63,12 @@ constexpr u64 kStarUserBase = u64{0x23} << 48;
 // the fills since the last flush exceed the TLB's size kTlbGrowthFills times, the machine
 // flushes once to let it grow, up to kTlbMaxEntries (48 bytes per entry on the host).
 constexpr u64 kTlbInitialEntries = 256;
+constexpr u64 kTlbMaxEntries = u64{1} << 16;
+constexpr u64 kTlbGrowthFills = 2;
 // How long a guest thread runs before another runnable one gets the CPU.
 constexpr std::chrono::microseconds kQuantum{5000};
-constexpr u64 kTlbMaxEntries = u64{1} << 16;
 // Room for translated code; a full buffer is flushed and refilled by Unicorn.
 constexpr kernel::u32 kTranslationBufferBytes = 64u << 20;
-constexpr u64 kTlbGrowthFills = 2;
 
 u64 now_ns() {
   return static_cast<u64>(std::chrono::duration_cast<std::chrono::nanoseconds>(
