@@ -302,6 +302,12 @@ static void mlock_family(void) {
   show("mlockall future onfault", syscall(SYS_mlockall, MCL_FUTURE | MCL_ONFAULT));
   f = map(3 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE, 0);
   printf("future onfault resident: %d\n", resident(f, 3));
+  /* MCL_CURRENT populates every VMA it can, going past a PROT_NONE one below it. */
+  char* hi = map(3 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE, 0);
+  char* lo = map(2 * PAGE, PROT_NONE, MAP_PRIVATE, 0);
+  printf("prot_none below: %s\n", yesno(lo < hi));
+  show("mlockall current", syscall(SYS_mlockall, MCL_CURRENT));
+  printf("current resident past prot_none: %d\n", resident(hi, 3));
   show("munlockall", syscall(SYS_munlockall));
   f = map(3 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE, 0);
   printf("after munlockall resident: %d\n", resident(f, 3));

@@ -428,7 +428,8 @@ u64 AddressSpace::set_brk(u64 requested, LockLimit lock_limit) {
   req.lock_limit = lock_limit;
   if (!map(req).ok()) return m_brk;
   // After mlockall(MCL_FUTURE) the new heap is faulted in at once.
-  if ((m_def_flags & kVmLockedMask) == VM_LOCKED) (void)populate(old_top, new_top);
+  if ((m_def_flags & kVmLockedMask) == VM_LOCKED)
+    (void)populate(old_top, new_top, PopulateErrors::SkipVma);
   m_brk = requested;
   return m_brk;
 }

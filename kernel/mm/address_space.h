@@ -114,9 +114,11 @@ class AddressSpace {
   // mlockall's flags (MCL_*) after validation; munlockall.
   void lock_all(int mcl_flags);
   void unlock_all();
-  // Faults in [start, end) as Linux's __mm_populate does: stops at the first VMA that
-  // cannot be populated (EFAULT for PROT_NONE, ENOMEM when RAM runs out).
-  Result<void> populate(u64 start, u64 end);
+  // Faults in [start, end) as Linux's __mm_populate does. mlock stops at the first VMA that
+  // cannot be populated (EFAULT for PROT_NONE, ENOMEM when RAM runs out); mm_populate's
+  // callers (mlockall, MAP_POPULATE, brk and mremap of locked memory) go on to the next VMA.
+  enum class PopulateErrors : u8 { Stop, SkipVma };
+  Result<void> populate(u64 start, u64 end, PopulateErrors errors);
   u64 locked_pages() const;                       // mm->locked_vm
   u64 locked_pages_in(u64 start, u64 end) const;  // count_mm_mlocked_page_nr
   u64 total_pages() const;                        // mm->total_vm
@@ -204,6 +206,8 @@ class AddressSpace {
   void split_at(u64 addr);
   // Merges the VMA at `it` with equal neighbours; returns the merged VMA.
   VmaIterator merge_around(VmaIterator it);
+  // populate_vma_page_range(): faults in [start, end) of one VMA with flags vma_flags.
+  Result<void> populate_vma(u64 start, u64 end, u64 vma_flags);
   // Clears every leaf in [start, end) and drops the frames they mapped.
   void zap_range(u64 start, u64 end);
   // Rewrites the leaves of [start, end) for new VMA flags.

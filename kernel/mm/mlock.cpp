@@ -101,7 +101,7 @@ Result<void> AddressSpace::mlock(u64 start, u64 len, u64 lock_flags, LockLimit l
   }
   TRY(set_lock_flags(start, start + length, lock_flags));
   // __mlock_posix_error_return(): EFAULT becomes ENOMEM and ENOMEM becomes EAGAIN.
-  const auto populated = populate(start, start + length);
+  const auto populated = populate(start, start + length, PopulateErrors::Stop);
   if (!populated.ok())
     return populated.error() == abi::Errno::kEFAULT ? abi::Errno::kENOMEM : abi::Errno::kEAGAIN;
   return {};
@@ -114,35 +114,41 @@ Result<void> AddressSpace::mlockall(int flags, LockLimit limit) {
   if ((flags & abi::kMCL_CURRENT) && !limit.allows(total_pages())) return abi::Errno::kENOMEM;
   lock_all(flags);
   // mm_populate(): errors are ignored.
-  if (flags & abi::kMCL_CURRENT) (void)populate(0, kTaskSize);
+  if (flags & abi::kMCL_CURRENT) (void)populate(0, kTaskSize, PopulateErrors::SkipVma);
   return {};
 }
 
-Result<void> AddressSpace::populate(u64 start, u64 end) {
+Result<void> AddressSpace::populate(u64 start, u64 end, PopulateErrors errors) {
   for (u64 cursor = start; cursor < end;) {
     auto it = vma_from(cursor);
     if (it == m_vmas.end() || it->second.start >= end) break;
     const Vma& vma = it->second;
     cursor = std::max(cursor, vma.start);
     const u64 stop = std::min(end, vma.end);
+    const u64 flags = vma.flags;
     // populate_vma_page_range(): lock-on-fault VMAs fill as they are touched; writable
     // private memory is faulted for writing (to break COW), the rest for reading; a
     // PROT_NONE VMA cannot be populated.
-    if (!(vma.flags & VM_LOCKONFAULT)) {
-      if (!(vma.flags & kVmAccessFlags)) return abi::Errno::kEFAULT;
-      const bool write = (vma.flags & (VM_WRITE | VM_SHARED)) == VM_WRITE;
-      const u32 code = kFaultUser | (write ? kFaultWrite : 0);
-      for (u64 page = cursor; page < stop; page += kPageSize) {
-        Pte* slot = m_page_table.leaf_entry(page, x86_64::Allocate::No);
-        const bool present = slot && slot->present();
-        if (present && (!write || slot->writable())) continue;
-        const FaultResult r = handle_fault(page, code | (present ? kFaultPresent : 0));
-        if (r.replaced_present) m_mm.flush_tlb("cow", page, page + kPageSize);
-        if (r.resolution == FaultResolution::OutOfMemory) return abi::Errno::kENOMEM;
-        if (!r.handled()) return abi::Errno::kEFAULT;
-      }
-    }
+    const Result<void> done = populate_vma(cursor, stop, flags);
+    if (!done.ok() && errors == PopulateErrors::Stop) return done;
     cursor = stop;
+  }
+  return {};
+}
+
+Result<void> AddressSpace::populate_vma(u64 start, u64 end, u64 vma_flags) {
+  if (vma_flags & VM_LOCKONFAULT) return {};
+  if (!(vma_flags & kVmAccessFlags)) return abi::Errno::kEFAULT;
+  const bool write = (vma_flags & (VM_WRITE | VM_SHARED)) == VM_WRITE;
+  const u32 code = kFaultUser | (write ? kFaultWrite : 0);
+  for (u64 page = start; page < end; page += kPageSize) {
+    Pte* slot = m_page_table.leaf_entry(page, x86_64::Allocate::No);
+    const bool present = slot && slot->present();
+    if (present && (!write || slot->writable())) continue;
+    const FaultResult r = handle_fault(page, code | (present ? kFaultPresent : 0));
+    if (r.replaced_present) m_mm.flush_tlb("cow", page, page + kPageSize);
+    if (r.resolution == FaultResolution::OutOfMemory) return abi::Errno::kENOMEM;
+    if (!r.handled()) return abi::Errno::kEFAULT;
   }
   return {};
 }

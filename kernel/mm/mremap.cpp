@@ -31,7 +31,7 @@ Result<u64> AddressSpace::remap(u64 addr, u64 old_len, u64 new_len, u64 flags, u
       const bool locked = (vma.flags & kVmLockedMask) == VM_LOCKED;
       vma.end = grown_end;
       merge_around(it);
-      if (locked) (void)populate(old_end, grown_end);
+      if (locked) (void)populate(old_end, grown_end, PopulateErrors::SkipVma);
       return addr;
     }
   }
@@ -151,7 +151,7 @@ Result<u64> AddressSpace::move_vma(u64 old_addr, u64 old_len, u64 new_len, u64 n
   remove_vmas(old_addr, old_addr + old_len);
   m_page_table.free_empty_tables(old_addr, old_addr + old_len);
   if ((moved_flags & kVmLockedMask) == VM_LOCKED && new_len > old_len)
-    (void)populate(new_addr + old_len, new_addr + new_len);
+    (void)populate(new_addr + old_len, new_addr + new_len, PopulateErrors::SkipVma);
   return new_addr;
 }
 

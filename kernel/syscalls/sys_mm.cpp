@@ -151,7 +151,7 @@ Result<i64> sys_mmap(SyscallContext& ctx, const SyscallArgs& args) {
   if ((vm_flags & mm::VM_LOCKED) ||
       (flags & (abi::kMAP_POPULATE | abi::kMAP_NONBLOCK)) == abi::kMAP_POPULATE) {
     // Errors are ignored, as Linux's mm_populate() does for mmap.
-    (void)as.populate(placed, placed + length);
+    (void)as.populate(placed, placed + length, mm::AddressSpace::PopulateErrors::SkipVma);
   }
   return static_cast<i64>(placed);
 }
