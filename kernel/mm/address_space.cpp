@@ -102,8 +102,10 @@ void AddressSpace::split_at(u64 addr) {
 namespace {
 // Linux's is_mergeable_vma() and the offsets that must line up.
 bool can_merge(const Vma& lo, const Vma& hi) {
-  return lo.end == hi.start && lo.flags == hi.flags && lo.role == hi.role && lo.file == hi.file &&
-         lo.object == hi.object && (lo.object == nullptr || lo.offset_of(lo.end) == hi.file_offset);
+  // VM_SOFTDIRTY does not keep VMAs apart; the merged VMA is soft-dirty if either was.
+  return lo.end == hi.start && ((lo.flags ^ hi.flags) & ~u64{VM_SOFTDIRTY}) == 0 &&
+         lo.role == hi.role && lo.file == hi.file && lo.object == hi.object &&
+         (lo.object == nullptr || lo.offset_of(lo.end) == hi.file_offset);
 }
 }  // namespace
 
@@ -111,12 +113,14 @@ AddressSpace::VmaIterator AddressSpace::merge_around(VmaIterator it) {
   auto next = std::next(it);
   if (next != m_vmas.end() && can_merge(it->second, next->second)) {
     it->second.end = next->second.end;
+    it->second.flags |= next->second.flags & VM_SOFTDIRTY;
     m_vmas.erase(next);
   }
   if (it != m_vmas.begin()) {
     auto prev = std::prev(it);
     if (can_merge(prev->second, it->second)) {
       prev->second.end = it->second.end;
+      prev->second.flags |= it->second.flags & VM_SOFTDIRTY;
       m_vmas.erase(it);
       return prev;
     }
@@ -264,7 +268,10 @@ Result<u64> AddressSpace::map(const MapRequest& req) {
   if (!object && req.file) object = TRY(req.file->memory_object(m_mm));
   const u64 flags = vm_flags_from_prot(req.prot) | VM_MAYREAD | VM_MAYEXEC |
                     (req.may_write ? u64{VM_MAYWRITE} : 0) | req.extra_flags | m_def_flags |
-                    (req.shared ? u64{VM_SHARED | VM_MAYSHARE} : 0);
+                    (req.shared ? u64{VM_SHARED | VM_MAYSHARE} : 0) |
+                    // mmap_region(): a new mapping is new data to a soft-dirty tracker, even
+                    // where it replaces or merges with an old one.
+                    VM_SOFTDIRTY;
   // mlock_future_check(): a locked mapping must fit under RLIMIT_MEMLOCK.
   if ((flags & VM_LOCKED) && !req.lock_limit.allows(locked_pages() + (len >> kPageShift)))
     return abi::Errno::kEAGAIN;
@@ -317,11 +324,12 @@ void AddressSpace::change_protection(u64 start, u64 end, u64 flags) {
     if (!old.present() && !protnone) return;
     const Pfn frame = protnone ? Pfn(old.soft_value()) : old.pfn();
     if (!accessible) {
-      leaf = Pte::soft(Pte::SoftType::ProtNone, frame.value);
+      leaf = Pte::soft(Pte::SoftType::ProtNone, frame.value).with(old.raw() & Pte::kSoftDirty);
     } else {
       // Write access comes back through a write fault, which re-checks sharing.
       Pte fresh =
-          Pte::leaf(PhysAddr(frame), Pte::kUser | (old.raw() & (Pte::kAccessed | Pte::kDirty)));
+          Pte::leaf(PhysAddr(frame),
+                    Pte::kUser | (old.raw() & (Pte::kAccessed | Pte::kDirty | Pte::kSoftDirty)));
       if (!(flags & VM_EXEC)) fresh = fresh.with(Pte::kNoExecute);
       const bool keep_write = old.present() && old.writable() && (flags & VM_WRITE);
       if (keep_write) fresh = fresh.with(Pte::kWritable);

@@ -119,6 +119,11 @@ class AddressSpace {
   // callers (mlockall, MAP_POPULATE, brk and mremap of locked memory) go on to the next VMA.
   enum class PopulateErrors : u8 { Stop, SkipVma };
   Result<void> populate(u64 start, u64 end, PopulateErrors errors);
+  // /proc/PID/clear_refs: the Accessed bits and referenced flags of every page (All), of
+  // anonymous or of file-backed memory; soft-dirty state, write-protecting every page so
+  // that the next write marks it again; the RSS high-water mark.
+  enum class ClearRefs : u8 { All = 1, Anon = 2, Mapped = 3, SoftDirty = 4, HiwaterRss = 5 };
+  void clear_refs(ClearRefs type);
   u64 locked_pages() const;                       // mm->locked_vm
   u64 locked_pages_in(u64 start, u64 end) const;  // count_mm_mlocked_page_nr
   u64 total_pages() const;                        // mm->total_vm
@@ -246,6 +251,13 @@ class AddressSpace {
   template <typename Fn>
   void for_each_leaf(u64 start, u64 end, Fn&& fn);
   x86_64::Pte leaf_for(const Vma& vma, Pfn frame, bool writable) const;
+  // Whether a fault that does not write may map a page writable (and clean). Linux maps it
+  // read-only, so that the first write faults and marks the page dirty and soft-dirty; emu
+  // saves that fault while the whole VMA counts as soft-dirty anyway. After clear_refs
+  // cleared VM_SOFTDIRTY the write must be seen.
+  static bool may_map_writable(const Vma& vma, bool write) {
+    return write || (vma.flags & VM_SOFTDIRTY);
+  }
 
   MemoryManager& m_mm;
   hal::PhysMemory m_ram;

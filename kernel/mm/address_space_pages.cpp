@@ -51,7 +51,7 @@ AddressSpace::SwappedEntry AddressSpace::swap_out_entry(u64 va, Pfn pfn, u64 slo
   const bool protnone = old.soft_type() == Pte::SoftType::ProtNone;
   VERIFY(maps(slot, pfn) || (protnone && old.soft_value() == pfn.value));
   m_mm.swap().dup(slot_number);
-  *slot = Pte::soft(Pte::SoftType::Swap, slot_number);
+  *slot = Pte::soft(Pte::SoftType::Swap, slot_number).with(old.raw() & Pte::kSoftDirty);
   m_mm.rmap().remove(pfn, this, va);
   m_frames.put(pfn);
   return {old.present(), old.present() && old.dirty()};
@@ -59,7 +59,8 @@ AddressSpace::SwappedEntry AddressSpace::swap_out_entry(u64 va, Pfn pfn, u64 slo
 
 FaultResult AddressSpace::fault_swap(const Vma& vma, u64 page, u32 error_code) {
   FaultResult result;
-  const u64 swap_slot = m_page_table.lookup(page).pte.soft_value();
+  const Pte swap_entry = m_page_table.lookup(page).pte;
+  const u64 swap_slot = swap_entry.soft_value();
   SwapDevice& swap = m_mm.swap();
   std::optional<Pfn> cached = swap.cached(swap_slot);
   Pfn frame;
@@ -99,9 +100,11 @@ FaultResult AddressSpace::fault_swap(const Vma& vma, u64 page, u32 error_code) {
   // a write copies it (the other entries still expect the swapped data).
   const PageFrame& record = m_mm.frame(frame);
   const bool exclusive = !record.test(PG_swapcache) && record.refcount == 1;
-  const bool writable = exclusive && (vma.flags & VM_WRITE);
-  Pte leaf = leaf_for(vma, frame, writable);
-  if (writable && (error_code & kFaultWrite)) leaf = leaf.with(Pte::kDirty);
+  const bool write = error_code & kFaultWrite;
+  const bool writable = exclusive && (vma.flags & VM_WRITE) && may_map_writable(vma, write);
+  // do_swap_page(): a soft-dirty swap entry gives a soft-dirty page.
+  Pte leaf = leaf_for(vma, frame, writable).with(swap_entry.raw() & Pte::kSoftDirty);
+  if (writable && write) leaf = leaf.mkdirty();
   set_leaf(slot, page, leaf);
   result.resolution = FaultResolution::SwapIn;
   if ((error_code & kFaultWrite) && !writable) {

@@ -144,7 +144,7 @@ FaultResult AddressSpace::handle_fault(u64 addr, u32 error_code) {
   } else if (pte.soft_type() == Pte::SoftType::ProtNone) {
     // The VMA allows the access (checked above), so this entry predates an mprotect that
     // restored access without touching it. Bring it back.
-    *slot = leaf_for(*vma, Pfn(pte.soft_value()), false);
+    *slot = leaf_for(*vma, Pfn(pte.soft_value()), false).with(pte.raw() & Pte::kSoftDirty);
     outcome.resolution = FaultResolution::Spurious;
     if (error_code & kFaultWrite) outcome = fault_write_protected(*vma, page, slot);
   } else if (pte.soft_type() == Pte::SoftType::Swap) {
@@ -177,7 +177,7 @@ FaultResult AddressSpace::fault_anonymous(const Vma& vma, u64 page, u32 error_co
   }
   std::memset(m_ram.frame(*frame), 0, kPageSize);
   m_mm.frame(*frame).set(PG_anon);
-  set_leaf(slot, page, leaf_for(vma, *frame, vma.flags & VM_WRITE).with(Pte::kDirty));
+  set_leaf(slot, page, leaf_for(vma, *frame, vma.flags & VM_WRITE).mkdirty());
   result.resolution = FaultResolution::NewAnonPage;
   return result;
 }
@@ -235,17 +235,17 @@ FaultResult AddressSpace::fault_object(const Vma& vma, u64 page, u32 error_code)
     std::memcpy(m_ram.frame(*copy), m_ram.frame(frame), kPageSize);
     m_frames.put(frame);
     m_mm.frame(*copy).set(PG_anon);
-    set_leaf(slot, page, leaf_for(vma, *copy, true).with(Pte::kDirty));
+    set_leaf(slot, page, leaf_for(vma, *copy, true).mkdirty());
     result.resolution = FaultResolution::CowFile;
     return result;
   }
   m_frames.get(frame);
   // Shared mappings write the object's page itself; private ones see it read-only until
   // their first write copies it.
-  const bool writable = vma.shared() && (vma.flags & VM_WRITE);
+  const bool writable = vma.shared() && (vma.flags & VM_WRITE) && may_map_writable(vma, write);
   Pte leaf = leaf_for(vma, frame, writable);
   if (writable && write) {
-    leaf = leaf.with(Pte::kDirty);
+    leaf = leaf.mkdirty();
     object.mark_dirty(index);
   }
   set_leaf(slot, page, leaf);
@@ -261,7 +261,7 @@ FaultResult AddressSpace::fault_write_protected(const Vma& vma, u64 page, Pte* s
   const bool from_object = record && record->owner;
   if (record && record->owner && vma.shared()) {
     // A shared mapping writes the object's page in place (after mprotect added PROT_WRITE).
-    *slot = leaf_for(vma, old_frame, true).with(Pte::kDirty);
+    *slot = leaf_for(vma, old_frame, true).mkdirty();
     record->owner->mark_dirty(record->index);
     result.resolution = FaultResolution::WriteShared;
     return result;
@@ -270,7 +270,7 @@ FaultResult AddressSpace::fault_write_protected(const Vma& vma, u64 page, Pte* s
   // mapper since fork, no swap cache that other swap entries still read) is written in
   // place. Anything more, and the write copies.
   if (record && !record->owner && m_frames.refcount(old_frame) == 1) {
-    *slot = leaf_for(vma, old_frame, true).with(Pte::kDirty);
+    *slot = leaf_for(vma, old_frame, true).mkdirty();
     result.resolution = FaultResolution::CowReuse;
     return result;
   }
@@ -290,7 +290,7 @@ FaultResult AddressSpace::fault_write_protected(const Vma& vma, u64 page, Pte* s
   }
   m_mm.frame(*frame).set(PG_anon);
   drop_leaf(slot, page);
-  set_leaf(slot, page, leaf_for(vma, *frame, true).with(Pte::kDirty));
+  set_leaf(slot, page, leaf_for(vma, *frame, true).mkdirty());
   result.resolution = !record       ? FaultResolution::CowZeroPage
                       : from_object ? FaultResolution::CowFile
                                     : FaultResolution::CowCopy;

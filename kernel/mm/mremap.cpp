@@ -104,7 +104,8 @@ Result<void> AddressSpace::move_page_tables(u64 from, u64 to, u64 length) {
   m_page_table.for_each_leaf(from, from + length, [&](u64 va, Pte& slot) {
     Pte* target = m_page_table.leaf_entry(to + (va - from), x86_64::Allocate::No);
     VERIFY(target != nullptr && target->none());
-    *target = slot;
+    // move_soft_dirty_pte(): a moved page is new data at its new address.
+    *target = slot.none() ? slot : slot.with(Pte::kSoftDirty);
     moved |= slot.present();
     slot = Pte();
     const Pte entry = *target;

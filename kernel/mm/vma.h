@@ -38,6 +38,8 @@ enum VmFlag : u64 {
   VM_HUGETLB = 0x400000,
   VM_MIXEDMAP = 0x10000000,
   VM_WIPEONFORK = 0x2000000,
+  // The whole VMA counts as soft-dirty: set on every new mapping, cleared by clear_refs.
+  VM_SOFTDIRTY = 0x8000000,
   VM_DONTDUMP = 0x4000000,
   VM_HUGEPAGE = 0x20000000,
   VM_NOHUGEPAGE = 0x40000000,

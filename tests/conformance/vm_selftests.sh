@@ -127,7 +127,10 @@ for entry in "${tests[@]}"; do
       native="not run"
       echo "not run natively: $native_policy" > "$logs/$log_name.native"
     fi
-    emu_result=$(run_one "$logs/$log_name.emu" "$emu" ${emu_flags[@]+"${emu_flags[@]}"} \
+    # The scratch directory is the guest's working directory too, writable as natively
+    # (soft-dirty creates its test file there).
+    emu_result=$(run_one "$logs/$log_name.emu" "$emu" --bind "$scratch:$scratch:rw" \
+      ${emu_flags[@]+"${emu_flags[@]}"} \
       "$bin" ${argv[@]+"${argv[@]}"})
     rows+=("$id|$native|$emu_result")
     got=${emu_result%% *}

@@ -18,6 +18,10 @@ class Pte {
   static constexpr u64 kDirty = u64{1} << 6;
   static constexpr u64 kPageSize = u64{1} << 7;  // PS: a 2 MiB / 1 GiB leaf above level 1
   static constexpr u64 kGlobal = u64{1} << 8;
+  // Linux's _PAGE_SOFT_DIRTY (a bit the hardware ignores): set whenever the kernel makes an
+  // entry dirty, cleared by clear_refs. Non-present software entries keep it too, so that
+  // a page swapped out or made PROT_NONE stays soft-dirty.
+  static constexpr u64 kSoftDirty = u64{1} << 11;
   static constexpr u64 kNoExecute = u64{1} << 63;
   static constexpr u64 kAddressMask = 0x000f'ffff'ffff'f000;  // bits 12..51
 
@@ -48,6 +52,7 @@ class Pte {
   constexpr bool dirty() const { return m_raw & kDirty; }
   constexpr bool huge() const { return m_raw & kPageSize; }
   constexpr bool no_execute() const { return m_raw & kNoExecute; }
+  constexpr bool soft_dirty() const { return m_raw & kSoftDirty; }
   constexpr PhysAddr address() const { return PhysAddr(m_raw & kAddressMask); }
   constexpr Pfn pfn() const { return address().pfn(); }
 
@@ -57,6 +62,8 @@ class Pte {
   constexpr u64 soft_value() const { return (m_raw & kAddressMask) >> kPageShift; }
 
   constexpr Pte with(u64 flags) const { return Pte(m_raw | flags); }
+  // pte_mkdirty(): the kernel marks a page written, for the hardware and for soft-dirty.
+  constexpr Pte mkdirty() const { return Pte(m_raw | kDirty | kSoftDirty); }
   constexpr Pte without(u64 flags) const { return Pte(m_raw & ~flags); }
   constexpr bool operator==(const Pte&) const = default;
 

@@ -70,9 +70,7 @@ std::vector<VmaView> MmView::vmas() const {
     VmaView v;
     v.start = vma.start;
     v.end = vma.end;
-    // No clear_refs yet: every VMA is soft-dirty since it was created, as Linux marks a
-    // new VMA VM_SOFTDIRTY.
-    v.flags = vma.flags | kVmSoftDirty;
+    v.flags = vma.flags;
     if (vma.file) {
       v.has_file = true;
       v.offset = vma.file_offset;
@@ -114,8 +112,9 @@ void MmView::for_each_page(const VmaView& view, u64 start, u64 end,
       }
       PageView page;
       page.size = span;
-      page.soft_dirty = true;  // see vmas(): the VMA is soft-dirty
       const Pte pte = *entry;
+      // The entry's own bit; render_pagemap adds the VMA's VM_SOFTDIRTY.
+      page.soft_dirty = pte.soft_dirty();
       if (pte.present() || pte.soft_type() == Pte::SoftType::ProtNone) {
         // A PROT_NONE page keeps its frame; Linux's pte_present() is true for it too.
         page.state = PageView::State::Present;

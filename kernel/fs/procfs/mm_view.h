@@ -26,9 +26,6 @@ class FrameAllocator;
 
 namespace kernel::fs::procfs {
 
-// Linux's VM_SOFTDIRTY (smaps "sd"): set on every new VMA, cleared by clear_refs.
-inline constexpr u64 kVmSoftDirty = 0x8000000;
-
 // One VMA, as /proc/PID/maps and smaps show it.
 struct VmaView {
   u64 start = 0;

@@ -5,6 +5,7 @@
 
 #include "kernel/fs/file.h"
 #include "kernel/fs/procfs/seq.h"
+#include "kernel/mm/address_space.h"
 #include "kernel/mm/uaccess.h"
 #include "kernel/proc/process.h"
 
@@ -121,9 +122,11 @@ std::string render_oom_score_adj(Process& process) {
   return std::to_string(process.oom_score_adj()) + "\n";
 }
 
-Result<void> write_oom_score_adj(Process& process, std::string_view text) {
-  // kstrtoint(strstrip(buffer), 0, ...): optional sign, decimal/octal/hex, nothing else.
-  std::string s(text.substr(0, 23));
+namespace {
+// kstrtoint(strstrip(buffer), base, ...) over the first `room` bytes written: an optional
+// sign and digits with whitespace around them, nothing else (EINVAL); ERANGE past an int.
+Result<int> parse_written_int(std::string_view text, size_t room, int base) {
+  std::string s(text.substr(0, room));
   if (const size_t nul = s.find('\0'); nul != std::string::npos) s.resize(nul);
   const auto is_space = [](char c) { return c == ' ' || (c >= '\t' && c <= '\r'); };
   while (!s.empty() && is_space(s.back())) s.pop_back();
@@ -133,11 +136,26 @@ Result<void> write_oom_score_adj(Process& process, std::string_view text) {
   if (s.empty()) return abi::Errno::kEINVAL;
   char* end = nullptr;
   errno = 0;
-  const long long v = std::strtoll(s.c_str(), &end, 0);
+  const long long v = std::strtoll(s.c_str(), &end, base);
   if (*end != '\0' || s[0] == ' ') return abi::Errno::kEINVAL;
   if (errno == ERANGE || v < INT32_MIN || v > INT32_MAX) return abi::Errno::kERANGE;
+  return static_cast<int>(v);
+}
+}  // namespace
+
+Result<void> write_oom_score_adj(Process& process, std::string_view text) {
+  // Decimal, octal or hex.
+  const int v = TRY(parse_written_int(text, 23, 0));
   if (v < kOomScoreAdjMin || v > kOomScoreAdjMax) return abi::Errno::kEINVAL;
-  process.oom_score_adj() = static_cast<int>(v);
+  process.oom_score_adj() = v;
+  return {};
+}
+
+Result<void> write_clear_refs(Process& process, std::string_view text) {
+  // clear_refs_write(): PROC_NUMBUF bytes at most, decimal, one of the five types.
+  const int type = TRY(parse_written_int(text, 12, 10));
+  if (type < 1 || type > 5) return abi::Errno::kEINVAL;
+  process.address_space().clear_refs(static_cast<mm::AddressSpace::ClearRefs>(type));
   return {};
 }
 

@@ -33,6 +33,9 @@ void write_comm(Process& process, std::string_view text);
 std::string render_oom_score_adj(Process& process);
 // oom_score_adj_write(): a decimal in [-1000, 1000], surrounding whitespace allowed.
 Result<void> write_oom_score_adj(Process& process, std::string_view text);
+// clear_refs_write(): 1-3 clear the young bits of all, anonymous or file-backed pages,
+// 4 the soft-dirty state, 5 the RSS high-water mark; anything else is EINVAL.
+Result<void> write_clear_refs(Process& process, std::string_view text);
 // proc_oom_score(): the badness the OOM killer gives the process, scaled to 0..2000.
 std::string render_oom_score(Process& process, u64 total_pages, u64 rss_and_tables);
 

@@ -75,6 +75,10 @@ MmView mm_of(Kernel& k, Process& p) {
 const PidFile kPidFiles[] = {
     {"auxv", 0400, [](Kernel&, Process& p) -> Result<std::string> { return render_auxv(p); },
      nullptr},
+    // Write-only: reading it is EINVAL, as a file without a read operation.
+    {"clear_refs", 0200,
+     [](Kernel&, Process&) -> Result<std::string> { return abi::Errno::kEINVAL; },
+     [](Process& p, std::string_view text) { return write_clear_refs(p, text); }},
     {"cmdline", 0444, [](Kernel&, Process& p) { return render_cmdline(p); }, nullptr},
     {"comm", 0644, [](Kernel&, Process& p) -> Result<std::string> { return render_comm(p); },
      [](Process& p, std::string_view text) -> Result<void> {

@@ -258,7 +258,7 @@ u64 render_pagemap(const MmView& mm, u64 first, std::span<u64> out, bool show_pf
     if (vma.end <= start_va || vma.start >= end_va) continue;
     const u64 lo = std::max(vma.start, start_va), hi = std::min(vma.end, end_va);
     // Every page of a soft-dirty VMA reads soft-dirty, mapped or not.
-    if (vma.flags & kVmSoftDirty) {
+    if (vma.flags & mm::VM_SOFTDIRTY) {
       for (u64 va = lo; va < hi; va += kPageSize) out[(va >> kPageShift) - first] |= kPmSoftDirty;
     }
     mm.for_each_page(vma, lo, hi, [&](u64 va, const PageView& page) {
