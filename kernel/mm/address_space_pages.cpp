@@ -98,7 +98,8 @@ FaultResult AddressSpace::fault_swap(const Vma& vma, u64 page, u32 error_code) {
   // Exclusive once nobody else names the slot: writable in place. Otherwise read-only, and
   // a write copies it (the other entries still expect the swapped data).
   const PageFrame& record = m_mm.frame(frame);
-  const bool exclusive = !record.test(PG_swapcache) && record.refcount == 1;
+  // A KSM page read back from the swap cache stays read-only: a write copies it.
+  const bool exclusive = !record.test(PG_swapcache) && !record.test(PG_ksm) && record.refcount == 1;
   const bool writable = exclusive && (vma.flags & VM_WRITE);
   Pte leaf = leaf_for(vma, frame, writable);
   if (writable && (error_code & kFaultWrite)) leaf = leaf.with(Pte::kDirty);
