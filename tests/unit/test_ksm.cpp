@@ -354,3 +354,50 @@ TEST_CASE("ksm: ksmd's steps follow run, pages_to_scan and sleep_millisecs", "[k
   m.ksm().set_sleep_millisecs(0);  // still a millisecond between steps
   CHECK(m.ksm().tick(t0 + 60'000'000) == t0 + 61'000'000);
 }
+
+TEST_CASE("ksm: reclaim swaps a KSM page out through the reverse map; it comes back plain",
+          "[ksm]") {
+  test::FakeRam ram(8 << 20);
+  test::FakeCpu cpu;
+  mm::MemoryManager memory(ram.memory(), cpu, mm::MemoryOptions{u64{4} << 20});
+  auto a = std::make_unique<mm::AddressSpace>(memory);
+  auto b = std::make_unique<mm::AddressSpace>(memory);
+  const u64 va_a = map_anon(*a, 1);
+  const u64 va_b = map_anon(*b, 1);
+  fill(*a, va_a, 'S');
+  fill(*b, va_b, 'S');
+  REQUIRE(a->madvise(va_a, kPageSize, abi::kMADV_MERGEABLE).ok());
+  REQUIRE(b->madvise(va_b, kPageSize, abi::kMADV_MERGEABLE).ok());
+  REQUIRE(memory.ksm().set_run(1).ok());
+  memory.ksm().scan(100);
+  memory.ksm().scan(100);
+  const Pfn kpage = pfn_at(*a, va_a);
+  REQUIRE(memory.frame(kpage).test(mm::PG_ksm));
+  REQUIRE(pfn_at(*b, va_b) == kpage);
+  // Reclaim until the KSM page is written out: both entries become swap entries at once.
+  for (int i = 0; i < 64 && memory.stats().pswpout == 0; ++i) memory.reclaimer().reclaim(64);
+  REQUIRE(memory.stats().pswpout >= 1);
+  const Pte swapped_a = pte_at(*a, va_a);
+  const Pte swapped_b = pte_at(*b, va_b);
+  CHECK(swapped_a.soft_type() == Pte::SoftType::Swap);
+  CHECK(swapped_b.soft_type() == Pte::SoftType::Swap);
+  CHECK(swapped_a.soft_value() == swapped_b.soft_value());
+  CHECK(memory.ksm().counters().pages_shared == 0);
+  test::check_consistent(memory, {a.get(), b.get()});
+  // Read back: one page for both, read-only until a write copies it; no longer KSM.
+  CHECK(peek(*a, va_a + 1) == 'S');
+  CHECK(peek(*b, va_b + 2) == 'S');
+  const Pfn back = pfn_at(*a, va_a);
+  CHECK(pfn_at(*b, va_b) == back);
+  CHECK(!memory.frame(back).test(mm::PG_ksm));
+  CHECK(!pte_at(*a, va_a).writable());
+  test::check_consistent(memory, {a.get(), b.get()});
+  REQUIRE(mm::write_user<u8>(*a, va_a, 'w').ok());
+  CHECK(peek(*b, va_b) == 'S');
+  CHECK(memory.stats().cow_ksm == 0);
+  test::check_consistent(memory, {a.get(), b.get()});
+  // ksmd merges them again once they are equal and stable: here they differ.
+  memory.ksm().scan(100);
+  memory.ksm().scan(100);
+  CHECK(memory.ksm().counters().pages_shared == 0);
+}
