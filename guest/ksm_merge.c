@@ -95,6 +95,12 @@ int main(void)
     show("mergeable, run 0");
     CHECK(write_str(KSM "sleep_millisecs", "5") == 0);
     CHECK(write_str(KSM "run", "1") == 0);
+    /* ksmd runs on its own while the program sleeps. */
+    unsigned long scans = read_ul(KSM "full_scans");
+    struct timespec nap = {0, 200000000};
+    nanosleep(&nap, NULL);
+    printf("one 200 ms sleep: at least 2 full scans %s\n",
+           yesno(read_ul(KSM "full_scans") >= scans + 2));
     wait_scans(2);
     show("after two scans");
     printf("merge_across_nodes=0 while shared: %s\n",

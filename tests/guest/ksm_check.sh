@@ -29,6 +29,7 @@ before: pages_shared 0, pages_sharing 0, merging 0
 run=3: EINVAL
 max_page_sharing=1: EINVAL
 mergeable, run 0: pages_shared 0, pages_sharing 0, merging 0
+one 200 ms sleep: at least 2 full scans yes
 after two scans: pages_shared 1, pages_sharing 11, merging 12
 merge_across_nodes=0 while shared: EBUSY
 after a write: page 3 byte 10 'W', byte 11 'K', other pages intact yes
