@@ -34,7 +34,7 @@ constexpr const char* kUsage =
     "  --strace-file FILE     --strace into FILE (created or truncated), each line led by\n"
     "                         the thread id, as strace -f -o FILE writes them\n"
     "  --trace=EVENTS         structured events, comma-separated: fault, madvise,\n"
-    "                         reclaim, swap, tlb, sched, signal, fork\n"
+    "                         reclaim, swap, tlb, sched, signal, fork, ksm\n"
     "  --trace-file FILE      where events go (default stderr)\n"
     "  --trace-format FORMAT  text (default) or json\n"
     "  --stats                a summary on stderr at exit: faults by resolution, TLB\n"

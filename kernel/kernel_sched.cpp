@@ -108,6 +108,13 @@ void Kernel::schedule() {
     u64 nearest = m_scheduler.expire(now_ns);
     if (const u64 timer = m_timers.nearest(); timer && (!nearest || timer < nearest))
       nearest = timer;
+    // ksmd goes on while the guest sleeps towards a deadline (a guest waiting for merges).
+    // It never keeps an otherwise deadlocked run alive: with nothing else to wait for, the
+    // run ends as before.
+    if (nearest) {
+      m_memory.ksm().tick(now_ns);
+      if (const u64 ksmd = m_memory.ksm().next_scan_ns(); ksmd && ksmd < nearest) nearest = ksmd;
+    }
     Thread* next = m_scheduler.pick_next(m_current);
     fs::HostWaits& host = fs::HostWaits::instance();
     if (!next) {

@@ -171,6 +171,7 @@ void Kernel::tick() {
   const u64 now = monotonic_ns();
   account_cpu(now);
   if (m_timers.nearest() && m_timers.nearest() <= now) m_timers.expire(now);
+  m_memory.ksm().tick(now);  // a ksmd step when one is due
   // A signal for the running thread is acted on before it runs on.
   if (m_current && m_current->state() == ThreadState::Runnable && signal_pending(*m_current))
     m_need_resched = true;
@@ -179,6 +180,7 @@ void Kernel::tick() {
 
 void Kernel::update_wakeup() {
   u64 next = m_timers.nearest();
+  if (const u64 ksmd = m_memory.ksm().next_scan_ns(); ksmd && (!next || ksmd < next)) next = ksmd;
   // The running process's CPU-time timers fall due after as much more time on the CPU.
   if (m_current_process && m_current_process->timers() && m_running_since_ns) {
     const ProcessTimers& t = *m_current_process->timers();

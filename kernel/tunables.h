@@ -52,17 +52,6 @@ struct Tunables {
     ThpDefrag defrag = ThpDefrag::Madvise;
     bool use_zero_page = true;
   } thp;
-
-  // /sys/kernel/mm/ksm settings (values only until ksmd exists).
-  struct Ksm {
-    int run = 0;  // 0 stopped, 1 running, 2 unmerge
-    int pages_to_scan = 100;
-    int sleep_millisecs = 20;
-    int max_page_sharing = 256;
-    int merge_across_nodes = 1;
-    int use_zero_pages = 0;
-    int stable_node_chains_prune_millisecs = 2000;
-  } ksm;
 };
 
 }  // namespace kernel

@@ -178,6 +178,8 @@ bool parse_trace_events(std::string_view list, TraceOptions& options, std::strin
       options.kernel_events |= kernel::kTraceSignal;
     else if (name == "fork")
       options.kernel_events |= kernel::kTraceFork;
+    else if (name == "ksm")
+      options.kernel_events |= kernel::kTraceKsm;
     else {
       bad = std::string(name);
       return false;

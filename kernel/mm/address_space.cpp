@@ -105,7 +105,7 @@ bool can_merge(const Vma& lo, const Vma& hi) {
   // VM_SOFTDIRTY does not keep VMAs apart; the merged VMA is soft-dirty if either was.
   return lo.end == hi.start && ((lo.flags ^ hi.flags) & ~u64{VM_SOFTDIRTY}) == 0 &&
          lo.role == hi.role && lo.file == hi.file && lo.object == hi.object &&
-         (lo.object == nullptr || lo.offset_of(lo.end) == hi.file_offset);
+         (lo.object == nullptr || lo.offset_of(lo.end) == hi.file_offset) && lo.policy == hi.policy;
 }
 }  // namespace
 
@@ -340,9 +340,10 @@ void AddressSpace::change_protection(u64 start, u64 end, u64 flags) {
   if (flush) m_mm.flush_tlb("protect", start, end);
 }
 
-Result<void> AddressSpace::set_vma_flags(VmaIterator it, u64 start, u64 end, u64 flags) {
+Result<void> AddressSpace::set_vma_flags(VmaIterator it, u64 start, u64 end, u64 flags,
+                                         const MemPolicy* policy) {
   Vma& vma = it->second;
-  if (vma.flags == flags) return {};
+  if (vma.flags == flags && (!policy || vma.policy == *policy)) return {};
   const bool split_low = start > vma.start, split_high = end < vma.end;
   // The part that changes, as it would look: it may merge with a neighbour instead of
   // splitting off (vma_merge() runs before split_vma()).
@@ -351,6 +352,7 @@ Result<void> AddressSpace::set_vma_flags(VmaIterator it, u64 start, u64 end, u64
   part.end = end;
   part.file_offset = vma.offset_of(start);
   part.flags = flags;
+  if (policy) part.policy = *policy;
   const u64 count = m_vmas.size();
   if (split_low && split_high) {
     if (count >= m_max_map_count) return abi::Errno::kENOMEM;
@@ -370,7 +372,34 @@ Result<void> AddressSpace::set_vma_flags(VmaIterator it, u64 start, u64 end, u64
   split_at(end);
   auto changed = m_vmas.find(start);
   changed->second.flags = flags;
+  if (policy) changed->second.policy = *policy;
   merge_around(changed);
+  return {};
+}
+
+Result<void> AddressSpace::set_policy(u64 start, u64 end, const MemPolicy& policy,
+                                      bool holes_allowed) {
+  // queue_pages_range's checks: a range wholly in a hole is EFAULT, and so is any hole
+  // unless the policy is the default (MPOL_MF_DISCONTIG_OK).
+  auto first = vma_from(start);
+  if (first == m_vmas.end() || first->second.start >= end) return abi::Errno::kEFAULT;
+  if (!holes_allowed) {
+    u64 covered = start;
+    for (auto it = first; it != m_vmas.end() && it->second.start < end; ++it) {
+      if (it->second.start > covered) return abi::Errno::kEFAULT;
+      covered = it->second.end;
+    }
+    if (covered < end) return abi::Errno::kEFAULT;
+  }
+  // mbind_range: each VMA's part of the range takes the policy, split off and merged as
+  // vma_merge and split_vma do.
+  for (auto it = first; it != m_vmas.end() && it->second.start < end;) {
+    const u64 from = std::max(start, it->second.start);
+    const u64 to = std::min(end, it->second.end);
+    TRY(set_vma_flags(it, from, to, it->second.flags, &policy));
+    if (to >= end) break;
+    it = vma_from(to);
+  }
   return {};
 }
 

@@ -135,6 +135,11 @@ class AddressSpace {
   void set_max_map_count(u64 count) { m_max_map_count = count; }
   u64 map_count() const { return m_vmas.size(); }
 
+  // mbind's VMA half (do_mbind after its argument checks): [start, end) (page aligned,
+  // non-empty) takes `policy`. EFAULT for a range wholly unmapped, or with holes unless
+  // holes_allowed (the default policy); ENOMEM when a split would pass the map-count limit.
+  Result<void> set_policy(u64 start, u64 end, const MemPolicy& policy, bool holes_allowed);
+
   Result<void> madvise(u64 addr, u64 length, int advice);
   // process_madvise and madvise share this walk; madvise adds the trace event.
   Result<void> walk_advice(u64 addr, u64 length, int advice);
@@ -203,6 +208,7 @@ class AddressSpace {
 
  private:
   friend struct AdviceOps;  // the madvise handlers (madvise.cpp)
+  friend class Ksm;         // merges and unmerges entries (ksm.cpp)
   using VmaIterator = std::map<u64, Vma>::iterator;
 
   // The first VMA that ends above addr (the one containing it, or the next one).
@@ -221,7 +227,9 @@ class AddressSpace {
   // Gives [start, end) of the VMA at `it` (which contains start and reaches end) the VMA
   // flags `flags`, splitting and merging as Linux's vma_merge() / split_vma() would, and
   // refusing (ENOMEM) a split that would pass the map-count limit.
-  Result<void> set_vma_flags(VmaIterator it, u64 start, u64 end, u64 flags);
+  // With `policy`, the part also takes that memory policy (mbind).
+  Result<void> set_vma_flags(VmaIterator it, u64 start, u64 end, u64 flags,
+                             const MemPolicy* policy = nullptr);
   // mremap's pieces (mremap.cpp), after Linux's functions of the same names.
   Result<VmaIterator> vma_to_resize(u64 addr, u64 old_len, u64 new_len, u64 flags,
                                     LockLimit lock_limit);

@@ -99,7 +99,8 @@ FaultResult AddressSpace::fault_swap(const Vma& vma, u64 page, u32 error_code) {
   // Exclusive once nobody else names the slot: writable in place. Otherwise read-only, and
   // a write copies it (the other entries still expect the swapped data).
   const PageFrame& record = m_mm.frame(frame);
-  const bool exclusive = !record.test(PG_swapcache) && record.refcount == 1;
+  // A KSM page read back from the swap cache stays read-only: a write copies it.
+  const bool exclusive = !record.test(PG_swapcache) && !record.test(PG_ksm) && record.refcount == 1;
   const bool write = error_code & kFaultWrite;
   const bool writable = exclusive && (vma.flags & VM_WRITE) && may_map_writable(vma, write);
   // do_swap_page(): a soft-dirty swap entry gives a soft-dirty page.

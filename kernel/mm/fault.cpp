@@ -268,8 +268,10 @@ FaultResult AddressSpace::fault_write_protected(const Vma& vma, u64 page, Pte* s
   }
   // do_wp_page()'s reuse: an anonymous page whose only reference is this entry (no other
   // mapper since fork, no swap cache that other swap entries still read) is written in
-  // place. Anything more, and the write copies.
-  if (record && !record->owner && m_frames.refcount(old_frame) == 1) {
+  // place. Anything more, and the write copies. A KSM page is always copied, whoever
+  // else holds it (6.1's do_wp_page goes to copy for any PageKsm).
+  const bool ksm = record && record->test(PG_ksm);
+  if (record && !record->owner && !ksm && m_frames.refcount(old_frame) == 1) {
     *slot = leaf_for(vma, old_frame, true).mkdirty();
     result.resolution = FaultResolution::CowReuse;
     return result;
@@ -289,6 +291,12 @@ FaultResult AddressSpace::fault_write_protected(const Vma& vma, u64 page, Pte* s
     std::memset(m_ram.frame(*frame), 0, kPageSize);
   }
   m_mm.frame(*frame).set(PG_anon);
+  if (ksm) {
+    ++m_mm.stats().cow_ksm;
+    if (m_mm.tracing(kTraceKsm)) [[unlikely]]
+      m_mm.emit("ksm-cow", {TraceField::hex("addr", page), TraceField::dec("kpfn", old_frame.value),
+                            TraceField::dec("pfn", frame->value)});
+  }
   drop_leaf(slot, page);
   set_leaf(slot, page, leaf_for(vma, *frame, true).mkdirty());
   result.resolution = !record       ? FaultResolution::CowZeroPage

@@ -42,6 +42,8 @@ Result<std::unique_ptr<AddressSpace>> AddressSpace::fork() {
   child->m_mmap_base = m_mmap_base;
   child->m_max_map_count = m_max_map_count;
   child->m_def_flags = m_def_flags & kInheritedDefFlags;
+  // ksm_fork: a child of a process on KSM's scan list joins it (its KSM pages stay shared).
+  m_mm.ksm().fork(this, child.get());
 
   Result<void> copied;
   for (const auto& [start, vma] : m_vmas) {

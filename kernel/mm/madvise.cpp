@@ -60,8 +60,12 @@ struct AdviceOps {
         if (vma.flags & (VM_MERGEABLE | VM_SHARED | VM_MAYSHARE | VM_PFNMAP | VM_IO |
                          VM_DONTEXPAND | VM_HUGETLB | VM_MIXEDMAP))
           return {};
+        as.m_mm.ksm().enter(&as);  // __ksm_enter, once per process
         return update_flags(as, start, end, VM_MERGEABLE, 0);
       case abi::kMADV_UNMERGEABLE:
+        if (!(vma.flags & VM_MERGEABLE)) return {};
+        // unmerge_ksm_pages: every KSM page in the range becomes a private copy first.
+        TRY(as.m_mm.ksm().unmerge_range(as, start, end));
         return update_flags(as, start, end, 0, VM_MERGEABLE);
       case abi::kMADV_HUGEPAGE:
         return update_flags(as, start, end, VM_HUGEPAGE, VM_NOHUGEPAGE);

@@ -29,7 +29,8 @@ MemoryManager::MemoryManager(const hal::PhysMemory& ram, hal::Cpu& cpu, MemoryOp
       m_rmap(m_frames),
       m_lru(m_frames),
       m_swap(options.swap_bytes.value_or(ram.size)),
-      m_reclaimer(*this) {
+      m_reclaimer(*this),
+      m_ksm(*this) {
   auto zero = m_frames.allocate();
   VERIFY(zero.has_value());
   m_zero_page = *zero;

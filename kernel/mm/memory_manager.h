@@ -12,6 +12,7 @@
 #include "kernel/base/types.h"
 #include "kernel/hal.h"
 #include "kernel/mm/frame_allocator.h"
+#include "kernel/mm/ksm.h"
 #include "kernel/mm/lru.h"
 #include "kernel/mm/reclaim.h"
 #include "kernel/mm/rmap.h"
@@ -37,6 +38,7 @@ struct VmStats {
   u64 pgmajfault = 0;    // faults that had to read swap
   u64 pglazyfreed = 0;   // MADV_FREE'd pages discarded
   u64 oom_kill = 0;
+  u64 cow_ksm = 0;  // writes that copied a KSM page
 };
 
 class MemoryManager final : private FrameClient {
@@ -59,6 +61,7 @@ class MemoryManager final : private FrameClient {
   LruLists& lru() { return m_lru; }
   SwapDevice& swap() { return m_swap; }
   Reclaimer& reclaimer() { return m_reclaimer; }
+  Ksm& ksm() { return m_ksm; }
   VmStats& stats() { return m_stats; }
   const VmStats& stats() const { return m_stats; }
   // Frames set aside at start-up for the kernel's records.
@@ -91,7 +94,10 @@ class MemoryManager final : private FrameClient {
   // Every live address space (they register themselves), for work that must reach all
   // mappings of an object, private copies included.
   void add_address_space(AddressSpace* as) { m_spaces.push_back(as); }
-  void remove_address_space(AddressSpace* as) { std::erase(m_spaces, as); }
+  void remove_address_space(AddressSpace* as) {
+    std::erase(m_spaces, as);
+    m_ksm.exit(as);
+  }
   // Truncation (unmap_mapping_range with even_cows): every entry mapping object pages
   // [first, last], the private copies of private mappings included, goes.
   void zap_object_range(const MemoryObject* object, u64 first, u64 last);
@@ -138,6 +144,7 @@ class MemoryManager final : private FrameClient {
   SwapDevice m_swap;
   VmStats m_stats;
   Reclaimer m_reclaimer;
+  Ksm m_ksm;
   u64 m_low_watermark = 0;
   u64 m_high_watermark = 0;
   u64 m_balance_backoff = 0;  // faults to skip balancing after a pass that freed nothing

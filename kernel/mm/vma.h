@@ -6,6 +6,7 @@
 
 #include "kernel/abi/linux.h"
 #include "kernel/base/types.h"
+#include "kernel/mm/mempolicy.h"
 
 namespace kernel::fs {
 class File;
@@ -62,6 +63,7 @@ struct Vma {
   // anonymous memory of MAP_SHARED|MAP_ANONYMOUS. Null for private anonymous memory.
   std::shared_ptr<MemoryObject> object;
   u64 file_offset = 0;  // bytes; the object offset of `start`
+  MemPolicy policy;     // mbind's policy (vm_policy); the default when never set
 
   u64 size() const { return end - start; }
   bool contains(u64 addr) const { return addr >= start && addr < end; }

@@ -11,6 +11,7 @@
 
 #include "kernel/abi/linux.h"
 #include "kernel/hal.h"
+#include "kernel/mm/mempolicy.h"
 #include "kernel/proc/sig_pending.h"
 
 namespace kernel {
@@ -145,6 +146,8 @@ class Thread {
     bool reset_on_fork = false;
   };
   SchedAttr& sched() { return m_sched; }
+  // set_mempolicy's task policy (current->mempolicy): copied by clone, kept across execve.
+  mm::MemPolicy& mempolicy() { return m_mempolicy; }
 
  private:
   int m_tid;
@@ -155,6 +158,7 @@ class Thread {
   u64 m_signal_mask = 0;
   SigPending m_pending;
   std::optional<u64> m_saved_sigmask;
+  mm::MemPolicy m_mempolicy;
   TrapState m_trap_state;
   u64 m_clear_child_tid = 0;
   u64 m_set_child_tid = 0;

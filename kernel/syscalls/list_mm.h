@@ -14,4 +14,7 @@
   X(150, munlock, Ret, Ptr, UInt)                        \
   X(151, mlockall, Ret, Hex)                             \
   X(152, munlockall, Ret)                                \
+  X(237, mbind, Ret, Ptr, UInt, Int, Ptr, UInt, Hex)     \
+  X(238, set_mempolicy, Ret, Int, Ptr, UInt)             \
+  X(239, get_mempolicy, Ret, Ptr, Ptr, UInt, Ptr, Hex)   \
   X(325, mlock2, Ret, Ptr, UInt, Hex)

@@ -288,6 +288,8 @@ Result<void> do_madvise(mm::AddressSpace& as, u64 start, u64 len_in, int advice)
 
 Result<i64> sys_madvise(SyscallContext& ctx, const SyscallArgs& args) {
   TRY(do_madvise(ctx.process.address_space(), args.a[0], args.a[1], static_cast<int>(args.a[2])));
+  // A process that joined KSM's scan list may give a running ksmd its first work.
+  if (args.a[2] == static_cast<u64>(abi::kMADV_MERGEABLE)) ctx.kernel.update_wakeup();
   return 0;
 }
 

@@ -37,8 +37,9 @@ read -r -a emu_flags <<< "${EMU_FLAGS:-}"
 "$here/build_vm_selftests.sh" "${VM_SELFTESTS_SRC:-$top/third_party/linux-selftests}" "$out" ||
   die "building the selftests failed"
 
-# NAME|ARGS|NATIVE: NATIVE is "run", or why the test is not run on the host.
-# The arguments are those of Linux's run_vmtests.sh.
+# NAME|ARGS|NATIVE[|VARIANT]: NATIVE is "run", or why the test is not run on the host.
+# The arguments are those of Linux's run_vmtests.sh; a program it runs several times has
+# one entry per invocation, told apart by VARIANT (its id is LIBC/NAME:VARIANT).
 tests=(
   "madv_populate||run"
   "mremap_test||run"
@@ -56,7 +57,12 @@ tests=(
   "memfd_test||run"
   "mlock-random-test||run"
   "memfd_secret||run"
-  "ksm_tests|-M -p 10|it rewrites the host's /sys/kernel/mm/ksm settings"
+  "ksm_tests|-M -p 10|it rewrites the host's /sys/kernel/mm/ksm settings|M"
+  "ksm_tests|-U|it rewrites the host's /sys/kernel/mm/ksm settings|U"
+  "ksm_tests|-Z -p 10 -z 0|it rewrites the host's /sys/kernel/mm/ksm settings|Z0"
+  "ksm_tests|-Z -p 10 -z 1|it rewrites the host's /sys/kernel/mm/ksm settings|Z1"
+  "ksm_tests|-N -m 1|it rewrites the host's /sys/kernel/mm/ksm settings|N1"
+  "ksm_tests|-N -m 0|it rewrites the host's /sys/kernel/mm/ksm settings|N0"
   "migration||run"
 )
 
@@ -113,12 +119,12 @@ done < "$expected_file"
 rows=()
 mismatches=()
 for entry in "${tests[@]}"; do
-  IFS='|' read -r name args native_policy <<< "$entry"
+  IFS='|' read -r name args native_policy variant <<< "$entry"
   read -r -a argv <<< "$args"
   for libc in glibc musl; do
     bin="$out/$libc/$name"
     [ -x "$bin" ] || continue
-    id="$libc/$name"
+    id="$libc/$name${variant:+:$variant}"
     if [ -n "$filter" ] && ! [[ $id =~ $filter ]]; then continue; fi
     log_name=${id//\//.}
     if [ "$native_policy" = run ]; then

@@ -424,7 +424,7 @@ TEST_CASE("procfs and sysfs mount as filesystems with Linux's magic numbers", "[
   // Every /proc/PID entry the listing names can be looked up.
   auto pid_dir = root->lookup(caller, std::to_string(p.pid())).value();
   const std::vector<fs::DirEntry> entries = pid_dir->list(caller).value();
-  CHECK(entries.size() == 24);  // ".", "..", 17 files, 3 links, fd and fdinfo
+  CHECK(entries.size() == 26);  // ".", "..", 19 files, 3 links, fd and fdinfo
   for (const fs::DirEntry& e : entries) {
     if (e.name == "." || e.name == "..") continue;
     INFO(e.name);

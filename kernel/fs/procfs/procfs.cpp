@@ -86,6 +86,18 @@ const PidFile kPidFiles[] = {
        return {};
      }},
     {"environ", 0400, [](Kernel&, Process& p) { return render_environ(p); }, nullptr},
+    // KSM's view of the process (6.1): entries mapping KSM pages, and its rmap_items.
+    {"ksm_merging_pages", 0400,
+     [](Kernel& k, Process& p) -> Result<std::string> {
+       return std::to_string(k.memory().ksm().merging_pages(p.address_space())) + "\n";
+     },
+     nullptr},
+    {"ksm_stat", 0400,
+     [](Kernel& k, Process& p) -> Result<std::string> {
+       return "ksm_rmap_items " + std::to_string(k.memory().ksm().rmap_items(p.address_space())) +
+              "\n";
+     },
+     nullptr},
     {"limits", 0444, [](Kernel&, Process& p) -> Result<std::string> { return render_limits(p); },
      nullptr},
     {"maps", 0444,

@@ -27,6 +27,14 @@ class PseudoInode final : public Inode {
     return LinkTarget{std::move(text), tree().link_file(m_node)};
   }
 
+  // proc_setattr / proc_sys_setattr: the contents are generated, so a truncation
+  // (fopen(path, "w") opens with O_TRUNC) and new timestamps are accepted and change
+  // nothing; ownership and mode stay as the kernel sets them.
+  Result<void> set_attributes(const AttrChange& change) override {
+    if (change.mode || change.uid || change.gid) return abi::Errno::kEPERM;
+    return {};
+  }
+
   Result<std::shared_ptr<File>> open(const Caller& caller, const std::string& path,
                                      u64 flags) override {
     if (flags & abi::kO_PATH)

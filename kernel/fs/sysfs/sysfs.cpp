@@ -1,8 +1,9 @@
 // /sys: the attributes guests read about memory management and CPUs
 // (mm/huge_memory.c, mm/ksm.c, drivers/base/cpu.c). Values come from the kernel's
-// tunables; KSM's counters are zero because no ksmd has merged anything.
+// tunables; KSM's settings and counters come from ksmd (mm/ksm.h).
 #include <algorithm>
 #include <climits>
+#include <functional>
 
 #include "kernel/fs/procfs/setting_file.h"
 #include "kernel/kernel.h"
@@ -38,19 +39,107 @@ SettingFile choice(std::string path, std::vector<const char*> names, E Tunables:
   return f;
 }
 
-SettingFile ksm_setting(std::string name, int Tunables::Ksm::*field, i64 min, i64 max) {
+// kstrtouint / kstrtoint as KSM's attributes parse: no sign, no whitespace but one
+// trailing newline.
+Result<u32> parse_ksm_number(std::string_view text, i64 min, i64 max) {
+  if (!text.empty() && text.back() == '\n') text.remove_suffix(1);
+  if (text.empty() || text[0] == '-' || text[0] == ' ') return abi::Errno::kEINVAL;
+  return static_cast<u32>(TRY(parse_int_setting(text, min, max)));
+}
+
+// A KSM attribute: read from ksmd's state, written through its setter (nullptr: read-only).
+SettingFile ksm_file(std::string name, std::function<u64(mm::Ksm&)> read,
+                     std::function<Result<void>(mm::Ksm&, std::string_view)> write = nullptr) {
   SettingFile f;
   f.path = "kernel/mm/ksm/" + std::move(name);
-  f.mode = 0644;
-  f.read = [field](Kernel& k) { return std::to_string(k.tunables().ksm.*field) + "\n"; };
-  f.write = [field, min, max](Kernel& k, std::string_view text) -> Result<void> {
-    // kstrtouint / kstrtoul: no sign, no whitespace but one trailing newline.
-    if (!text.empty() && text.back() == '\n') text.remove_suffix(1);
-    if (text.empty() || text[0] == '-' || text[0] == ' ') return abi::Errno::kEINVAL;
-    k.tunables().ksm.*field = static_cast<int>(TRY(parse_int_setting(text, min, max)));
-    return {};
+  f.mode = write ? 0644 : 0444;
+  f.read = [read = std::move(read)](Kernel& k) {
+    return std::to_string(read(k.memory().ksm())) + "\n";
   };
+  if (write)
+    f.write = [write = std::move(write)](Kernel& k, std::string_view text) -> Result<void> {
+      TRY(write(k.memory().ksm(), text));
+      // ksmd may have work now (run=1), or none any more.
+      k.update_wakeup();
+      return {};
+    };
   return f;
+}
+
+// kstrtobool: y/Y/1/on or n/N/0/off, a trailing newline allowed.
+Result<bool> parse_bool(std::string_view text) {
+  if (!text.empty() && text.back() == '\n') text.remove_suffix(1);
+  if (text.empty()) return abi::Errno::kEINVAL;
+  switch (text[0]) {
+    case 'y':
+    case 'Y':
+    case '1':
+      return true;
+    case 'n':
+    case 'N':
+    case '0':
+      return false;
+    case 'o':
+    case 'O':
+      if (text.size() > 1 && (text[1] == 'n' || text[1] == 'N')) return true;
+      if (text.size() > 1 && (text[1] == 'f' || text[1] == 'F')) return false;
+      break;
+    default:
+      break;
+  }
+  return abi::Errno::kEINVAL;
+}
+
+void add_ksm_files(std::vector<SettingFile>& out) {
+  using mm::Ksm;
+  out.push_back(ksm_file("full_scans", [](Ksm& m) { return m.full_scans(); }));
+  out.push_back(ksm_file(
+      "max_page_sharing", [](Ksm& m) { return u64{m.settings().max_page_sharing}; },
+      [](Ksm& m, std::string_view t) -> Result<void> {
+        return m.set_max_page_sharing(TRY(parse_ksm_number(t, 0, INT_MAX)));
+      }));
+  out.push_back(ksm_file(
+      "merge_across_nodes", [](Ksm& m) { return u64{m.settings().merge_across_nodes}; },
+      [](Ksm& m, std::string_view t) -> Result<void> {
+        return m.set_merge_across_nodes(TRY(parse_ksm_number(t, 0, UINT_MAX)));
+      }));
+  out.push_back(ksm_file("pages_shared", [](Ksm& m) { return m.counters().pages_shared; }));
+  out.push_back(ksm_file("pages_sharing", [](Ksm& m) { return m.counters().pages_sharing; }));
+  out.push_back(ksm_file(
+      "pages_to_scan", [](Ksm& m) { return u64{m.settings().pages_to_scan}; },
+      [](Ksm& m, std::string_view t) -> Result<void> {
+        m.set_pages_to_scan(TRY(parse_ksm_number(t, 0, UINT_MAX)));
+        return {};
+      }));
+  out.push_back(ksm_file("pages_unshared", [](Ksm& m) { return m.counters().pages_unshared; }));
+  out.push_back(ksm_file("pages_volatile", [](Ksm& m) { return m.counters().pages_volatile; }));
+  out.push_back(ksm_file(
+      "run", [](Ksm& m) { return u64{m.settings().run}; },
+      [](Ksm& m, std::string_view t) -> Result<void> {
+        return m.set_run(TRY(parse_ksm_number(t, 0, UINT_MAX)));
+      }));
+  out.push_back(ksm_file(
+      "sleep_millisecs", [](Ksm& m) { return u64{m.settings().sleep_millisecs}; },
+      [](Ksm& m, std::string_view t) -> Result<void> {
+        m.set_sleep_millisecs(TRY(parse_ksm_number(t, 0, UINT_MAX)));
+        return {};
+      }));
+  out.push_back(
+      ksm_file("stable_node_chains", [](Ksm& m) { return m.counters().stable_node_chains; }));
+  out.push_back(ksm_file(
+      "stable_node_chains_prune_millisecs",
+      [](Ksm& m) { return u64{m.settings().stable_node_chains_prune_millisecs}; },
+      [](Ksm& m, std::string_view t) -> Result<void> {
+        m.set_stable_node_chains_prune_millisecs(TRY(parse_ksm_number(t, 0, UINT_MAX)));
+        return {};
+      }));
+  out.push_back(ksm_file("stable_node_dups", [](Ksm& m) { return m.counters().stable_node_dups; }));
+  out.push_back(ksm_file(
+      "use_zero_pages", [](Ksm& m) { return u64{m.settings().use_zero_pages}; },
+      [](Ksm& m, std::string_view t) -> Result<void> {
+        m.set_use_zero_pages(TRY(parse_bool(t)));
+        return {};
+      }));
 }
 
 SettingFile constant(std::string path, std::string value) {
@@ -67,22 +156,7 @@ std::vector<SettingFile> build() {
   out.push_back(constant("devices/system/cpu/online", "0\n"));
   out.push_back(constant("devices/system/cpu/possible", "0\n"));
   out.push_back(constant("devices/system/cpu/present", "0\n"));
-  // No ksmd has run: nothing scanned, shared or merged.
-  out.push_back(constant("kernel/mm/ksm/full_scans", "0\n"));
-  out.push_back(ksm_setting("max_page_sharing", &Tunables::Ksm::max_page_sharing, 2, INT_MAX));
-  out.push_back(ksm_setting("merge_across_nodes", &Tunables::Ksm::merge_across_nodes, 0, 1));
-  out.push_back(constant("kernel/mm/ksm/pages_shared", "0\n"));
-  out.push_back(constant("kernel/mm/ksm/pages_sharing", "0\n"));
-  out.push_back(ksm_setting("pages_to_scan", &Tunables::Ksm::pages_to_scan, 0, UINT_MAX));
-  out.push_back(constant("kernel/mm/ksm/pages_unshared", "0\n"));
-  out.push_back(constant("kernel/mm/ksm/pages_volatile", "0\n"));
-  out.push_back(ksm_setting("run", &Tunables::Ksm::run, 0, 2));
-  out.push_back(ksm_setting("sleep_millisecs", &Tunables::Ksm::sleep_millisecs, 0, UINT_MAX));
-  out.push_back(constant("kernel/mm/ksm/stable_node_chains", "0\n"));
-  out.push_back(ksm_setting("stable_node_chains_prune_millisecs",
-                            &Tunables::Ksm::stable_node_chains_prune_millisecs, 0, UINT_MAX));
-  out.push_back(constant("kernel/mm/ksm/stable_node_dups", "0\n"));
-  out.push_back(ksm_setting("use_zero_pages", &Tunables::Ksm::use_zero_pages, 0, 1));
+  add_ksm_files(out);
   out.push_back(choice("kernel/mm/transparent_hugepage/defrag",
                        {"always", "defer", "defer+madvise", "madvise", "never"},
                        &Tunables::Thp::defrag));
