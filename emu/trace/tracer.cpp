@@ -178,6 +178,8 @@ bool parse_trace_events(std::string_view list, TraceOptions& options, std::strin
       options.kernel_events |= kernel::kTraceSignal;
     else if (name == "fork")
       options.kernel_events |= kernel::kTraceFork;
+    else if (name == "poison")
+      options.kernel_events |= kernel::kTracePoison;
     else {
       bad = std::string(name);
       return false;
