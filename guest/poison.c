@@ -393,9 +393,10 @@ static int case_fork_touch(int early, int print) {
     waitpid(child, &status, 0);
     printf("parent: no signal while waiting\n");
   } else {
+    /* The child's own report comes first: the parent prints once it has gone. */
+    waitpid(child, &status, 0);
     printf("parent: SIGBUS %s addr=+%#lx lsb=%d while waiting\n", code_name(got_code),
            (long)(got_addr - (uintptr_t)p), got_lsb);
-    waitpid(child, &status, 0);
   }
   touch("parent", p, p + 0x80, 0);
   return 0;

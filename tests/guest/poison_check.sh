@@ -167,15 +167,18 @@ timeout 60 env -i "$emu" --poison "$paddr" --trace=poison --trace-file "$work/tr
   "$prog" fork-touch early quiet > /dev/null 2> "$work/err" || rc=$?
 sed -E 's/rip=0x[0-9a-f]+/rip=R/; s/insn="[^"]*"/insn=I/; s/addr=0x[0-9a-f]+/addr=A/g' \
   "$work/trace" > "$work/trace.norm"
-want="poison-inject source=cmdline paddr=$paddr pfn=$pfn
+# The mappers come in reverse-map order (the child's entry, made last, first); the signals
+# in process order (collect_procs walks the tasks), then the parent's own access.
+want="poison-inject source=cmdline paddr=A pfn=$pfn
 machine-check pid=101 tid=101 rip=R insn=I addr=A access=read paddr=A pfn=$pfn
-memory-failure pfn=$pfn type=shmem page result=Recovered
-poison-unmap pid=100 addr=A entry=hwpoison
+memory-failure pfn=$pfn type=\"shmem page\" result=Recovered
 poison-unmap pid=101 addr=A entry=hwpoison
+poison-unmap pid=100 addr=A entry=hwpoison
 poison-signal pid=100 tid=100 sig=SIGBUS code=BUS_MCEERR_AO addr=A lsb=12
 poison-signal pid=101 tid=101 sig=SIGBUS code=BUS_MCEERR_AR addr=A lsb=12
 poison-signal pid=100 tid=100 sig=SIGBUS code=BUS_MCEERR_AR addr=A lsb=12"
 if [ "$rc" = 0 ] && [ "$(cat "$work/trace.norm")" = "$want" ] &&
+   grep -qE "^poison-inject source=cmdline paddr=$paddr " "$work/trace" &&
    grep -qE '^machine-check .*insn="mov[a-z]* ' "$work/trace" &&
    grep -qE '^machine-check .*paddr='"$(printf '%#x' $((paddr + 0x40)))" "$work/trace"; then
   pass "trace-poison"
