@@ -181,14 +181,24 @@ static int case_anon(void) {
 /* A page shared copy-on-write after fork: poisoning it reaches both processes' entries.
  * Late kill (default): each gets BUS_MCEERR_AR when it touches the page. With `early`, the
  * child asked for early kill (PR_MCE_KILL_EARLY) and gets BUS_MCEERR_AO at once. */
+static void write_file(const char* path, const char* text) {
+  int fd = open(path, O_WRONLY);
+  ssize_t n = fd < 0 ? -1 : write(fd, text, strlen(text));
+  printf("write %s = %s\n", path, n < 0 ? err(errno) : "ok");
+  if (fd >= 0) close(fd);
+}
+
+/* early: 1 for the child's own PR_MCE_KILL_EARLY, 2 for the sysctl
+ * vm.memory_failure_early_kill (every thread without a choice of its own). */
 static int case_fork(int early) {
   catch_sigbus();
+  if (early == 2) write_file("/proc/sys/vm/memory_failure_early_kill", "1\n");
   char* p = map_pages(2, 'f');
   int go[2], ready[2];
   if (pipe(go) != 0 || pipe(ready) != 0) return 1;
   pid_t child = fork();
   if (child == 0) {
-    if (early) {
+    if (early == 1) {
       printf("child: PR_MCE_KILL = %d\n", prctl(PR_MCE_KILL, 1, 1, 0, 0));
       printf("child: PR_MCE_KILL_GET = %d\n", prctl(PR_MCE_KILL_GET, 0, 0, 0, 0));
     }
@@ -211,7 +221,15 @@ static int case_fork(int early) {
   }
   char c;
   (void)!read(ready[0], &c, 1);
-  printf("parent: madvise(MADV_HWPOISON) = %s\n", err(madv(p, PAGE, MADV_HWPOISON)));
+  got_signal = 0;
+  if (sigsetjmp(jump, 1) == 0) {
+    int r = madv(p, PAGE, MADV_HWPOISON);
+    printf("parent: madvise(MADV_HWPOISON) = %s\n", err(r));
+  } else {
+    /* vm.memory_failure_early_kill reaches the caller too (no action required). */
+    printf("parent: SIGBUS %s addr=+%#lx lsb=%d on return from madvise\n", code_name(got_code),
+           (long)(got_addr - (uintptr_t)p), got_lsb);
+  }
   fflush(stdout);
   (void)!write(go[1], &c, 1);
   int status;
@@ -402,6 +420,29 @@ static int case_fork_touch(int early, int print) {
   return 0;
 }
 
+/* /sys/devices/system/memory/{hard,soft}_offline_page take a physical address: hard
+ * offline is memory_failure (the page's entry becomes a hwpoison entry, touching it is
+ * SIGBUS); soft offline moves the page and keeps its data. */
+static int case_sysfs(void) {
+  catch_sigbus();
+  char* p = map_pages(2, 'S');
+  char text[64];
+  long hc = hardware_corrupted_kb();
+  snprintf(text, sizeof text, "%#llx\n", (unsigned long long)(pfn_of(p + PAGE) * PAGE));
+  uint64_t before = pfn_of(p + PAGE);
+  write_file("/sys/devices/system/memory/soft_offline_page", text);
+  printf("soft: moved %s, data intact: %s\n", pfn_of(p + PAGE) != before ? "yes" : "no",
+         intact(p + PAGE, 'T') ? "yes" : "no");
+  snprintf(text, sizeof text, "%llu\n", (unsigned long long)(pfn_of(p) * PAGE));
+  write_file("/sys/devices/system/memory/hard_offline_page", text);
+  touch("hard", p, p + 0x30, 0);
+  printf("page 1 intact: %s\n", intact(p + PAGE, 'T') ? "yes" : "no");
+  write_file("/sys/devices/system/memory/hard_offline_page", "0x10zz\n");
+  write_file("/sys/devices/system/memory/hard_offline_page", "0xffffffffff000\n");
+  printf("HardwareCorrupted grew by %ld pages\n", (hardware_corrupted_kb() - hc) / 4);
+  return 0;
+}
+
 /* madvise07's kind: MADV_HWPOISON on a written page, then an access with no handler: the
  * process dies of SIGBUS (BUS_MCEERR_AR). */
 static int case_die(void) {
@@ -423,6 +464,8 @@ int main(int argc, char** argv) {
   if (!strcmp(c, "anon")) return case_anon();
   if (!strcmp(c, "fork")) return case_fork(0);
   if (!strcmp(c, "fork-early")) return case_fork(1);
+  if (!strcmp(c, "fork-sysctl")) return case_fork(2);
+  if (!strcmp(c, "sysfs")) return case_sysfs();
   if (!strcmp(c, "soft")) return case_soft(argc > 2 ? atoi(argv[2]) : 8);
   if (!strcmp(c, "eperm")) return case_eperm();
   if (!strcmp(c, "file") && argc > 2) return case_file(argv[2]);

@@ -87,6 +87,26 @@ child exit status 0
 parent: write +0x8 SIGBUS BUS_MCEERR_AR addr=+0x8 lsb=12
 parent: page 1 intact: yes" -- "$emu" "$prog" fork-early
 
+  # The sysctl instead of prctl: every process mapping the page hears at once, the caller
+  # of MADV_HWPOISON included (no action required: collect_procs without force_early).
+  expect "$libc/fork-sysctl-early-kill" "write /proc/sys/vm/memory_failure_early_kill = ok
+child: SIGBUS BUS_MCEERR_AO addr=+0 lsb=12 while waiting
+child: read +0x8 SIGBUS BUS_MCEERR_AR addr=+0x8 lsb=12
+child: page 1 intact: yes
+parent: SIGBUS BUS_MCEERR_AO addr=+0 lsb=12 on return from madvise
+child exit status 0
+parent: write +0x8 SIGBUS BUS_MCEERR_AR addr=+0x8 lsb=12
+parent: page 1 intact: yes" -- "$emu" "$prog" fork-sysctl
+
+  expect "$libc/sysfs-offline-page" "write /sys/devices/system/memory/soft_offline_page = ok
+soft: moved yes, data intact: yes
+write /sys/devices/system/memory/hard_offline_page = ok
+hard: read +0x30 SIGBUS BUS_MCEERR_AR addr=+0x30 lsb=12
+page 1 intact: yes
+write /sys/devices/system/memory/hard_offline_page = EINVAL
+write /sys/devices/system/memory/hard_offline_page = ENXIO
+HardwareCorrupted grew by 2 pages" -- "$emu" "$prog" sysfs
+
   # madvise11's kind: many pages soft-offlined, every byte kept.
   expect "$libc/soft-offline" "madvise(MADV_SOFT_OFFLINE) = 0
 pages moved to a new frame: 64 of 64
@@ -186,6 +206,19 @@ else
   fail "trace-poison" "status $rc"
   diff <(printf '%s\n' "$want") "$work/trace.norm" | head -n 20
   cat "$work/trace" | head -n 12
+fi
+
+# --poison-after: injected at the first syscall, before the page has its frame: the same
+# machine check as with --poison, the injection traced as such.
+paddr=$(env -i "$emu" "$prog" touch print | sed -n 's/^paddr //p')
+rc=0
+out=$(timeout 60 env -i "$emu" --poison "$paddr" --poison-after 0:syscalls --trace=poison \
+  --trace-file "$work/trace2" "$prog" touch quiet 2>&1) || rc=$?
+if [ "$rc" = 0 ] && grep -q '^touch: read +0x1123 SIGBUS BUS_MCEERR_AR addr=+0x1000 lsb=12$' <<<"$out" &&
+   [ "$(head -n 1 "$work/trace2")" = "poison-inject source=poison-after paddr=$paddr pfn=$((paddr >> 12))" ]; then
+  pass "poison-after-fires"
+else
+  fail "poison-after-fires" "status $rc: $out $(head -n 3 "$work/trace2")"
 fi
 
 # --poison-after: nothing happens while the count is not reached.
