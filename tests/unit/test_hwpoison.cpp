@@ -413,3 +413,27 @@ TEST_CASE("MADV_HWPOISON needs CAP_SYS_ADMIN", "[hwpoison]") {
   CHECK(k.call(kMadvise, static_cast<u64>(at), kPageSize, abi::kMADV_POPULATE_WRITE) ==
         -static_cast<i64>(abi::Errno::kEHWPOISON));
 }
+
+TEST_CASE("a machine check on a mapped page kills the accessor with BUS_MCEERR_AR at the page",
+          "[hwpoison]") {
+  test::BootedKernel k;
+  if (!k.start()) SKIP("busybox missing");
+  constexpr u64 kMmap = 9;
+  const i64 at = k.call(kMmap, 0, 2 * kPageSize, abi::kPROT_READ | abi::kPROT_WRITE,
+                        abi::kMAP_PRIVATE | abi::kMAP_ANONYMOUS, ~u64{0}, 0);
+  REQUIRE(at > 0);
+  const u64 va = static_cast<u64>(at) + kPageSize;
+  REQUIRE(k.as().handle_fault(va, kWrite).handled());
+  const Pfn pfn = k.as().page_table().lookup(va).pte.pfn();
+  k.kernel.inject_poison(PhysAddr(pfn), "test");
+  CHECK(k.ram.memory().poisoned(pfn));
+  CHECK(k.kernel.memory().poisoned_pages() == 0);  // latent until something touches it
+  k.kernel.machine_check(PhysAddr(pfn), va + 0x123, mm::kFaultUser, nullptr);
+  CHECK(k.kernel.memory().poisoned_pages() == 1);
+  CHECK(k.as().page_table().lookup(va).pte.soft_type() == Pte::SoftType::HwPoison);
+  // SIGBUS's default action ends the process: the code and the page address show.
+  REQUIRE(k.kernel.exited());
+  CHECK(k.kernel.exit_state().signal == abi::kSIGBUS);
+  CHECK(k.kernel.exit_state().si_code == abi::kBUS_MCEERR_AR);
+  CHECK(k.kernel.exit_state().fault_addr == va);
+}
