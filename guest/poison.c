@@ -377,6 +377,25 @@ static int case_touch(int print) {
   return 0;
 }
 
+/* As `touch`, but a syscall reaches the poison first: write() from the page consumes it in
+ * a kernel copy (EFAULT, memory_failure without a signal), and the guest's own access then
+ * meets the hwpoison entry. */
+static int case_copy(int print) {
+  catch_sigbus();
+  char* p = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) return 1;
+  memset(p, 'c', PAGE);
+  printf("MADV_POPULATE_WRITE = %s\n", err(madv(p + PAGE, PAGE, MADV_POPULATE_WRITE)));
+  if (print) printf("paddr %#llx\n", (unsigned long long)(pfn_of(p + PAGE) * PAGE));
+  int fds[2];
+  if (pipe(fds) != 0) return 1;
+  ssize_t w = write(fds[1], p + PAGE + 8, 16);
+  printf("write(pipe, page 1) = %s\n", w < 0 ? err(errno) : "data");
+  touch("touch", p, p + PAGE + 0x123, 0);
+  printf("page 0 intact: %s\n", intact(p, 'c') ? "yes" : "no");
+  return 0;
+}
+
 /* A memfd page mapped shared by a parent and its child, both entries made by the kernel
  * (MADV_POPULATE_READ) so that the child's read is the first access, a machine check:
  * memory_failure unmaps both entries, the child gets BUS_MCEERR_AR at the page, and the
@@ -466,6 +485,7 @@ int main(int argc, char** argv) {
   if (!strcmp(c, "fork-early")) return case_fork(1);
   if (!strcmp(c, "fork-sysctl")) return case_fork(2);
   if (!strcmp(c, "sysfs")) return case_sysfs();
+  if (!strcmp(c, "copy")) return case_copy(argc > 2 && !strcmp(argv[2], "print"));
   if (!strcmp(c, "soft")) return case_soft(argc > 2 ? atoi(argv[2]) : 8);
   if (!strcmp(c, "eperm")) return case_eperm();
   if (!strcmp(c, "file") && argc > 2) return case_file(argv[2]);

@@ -149,6 +149,13 @@ page 0 intact: yes, page 2 intact: yes
 touch again: write +0x1010 SIGBUS BUS_MCEERR_AR addr=+0x1010 lsb=12
 HardwareCorrupted grew by 4 kB" -- "$emu" --poison "$paddr" "$prog" touch quiet
 
+  # A syscall's copy meets the poison first: EFAULT, then the access finds a hwpoison entry.
+  paddr=$(env -i "$emu" "$prog" copy print | sed -n 's/^paddr //p')
+  expect "$libc/cmdline-poison-uaccess" "MADV_POPULATE_WRITE = 0
+write(pipe, page 1) = EFAULT
+touch: read +0x1123 SIGBUS BUS_MCEERR_AR addr=+0x1123 lsb=12
+page 0 intact: yes" -- "$emu" --poison "$paddr" "$prog" copy quiet
+
   paddr=$(env -i "$emu" "$prog" fork-touch late print | sed -n 's/^paddr //p')
   expect "$libc/cmdline-poison-fork-late" "MADV_POPULATE_READ = 0
 child: read +0x40 SIGBUS BUS_MCEERR_AR addr=+0 lsb=12
