@@ -221,19 +221,22 @@ static int case_fork(int early) {
   }
   char c;
   (void)!read(ready[0], &c, 1);
+  /* The parent reports only once the child has gone, so that the two never interleave
+   * (the child may run as soon as a signal wakes it). */
+  char outcome[128];
   got_signal = 0;
   if (sigsetjmp(jump, 1) == 0) {
     int r = madv(p, PAGE, MADV_HWPOISON);
-    printf("parent: madvise(MADV_HWPOISON) = %s\n", err(r));
+    snprintf(outcome, sizeof outcome, "parent: madvise(MADV_HWPOISON) = %s", err(r));
   } else {
     /* vm.memory_failure_early_kill reaches the caller too (no action required). */
-    printf("parent: SIGBUS %s addr=+%#lx lsb=%d on return from madvise\n", code_name(got_code),
-           (long)(got_addr - (uintptr_t)p), got_lsb);
+    snprintf(outcome, sizeof outcome, "parent: SIGBUS %s addr=+%#lx lsb=%d on return from madvise",
+             code_name(got_code), (long)(got_addr - (uintptr_t)p), got_lsb);
   }
-  fflush(stdout);
   (void)!write(go[1], &c, 1);
   int status;
   waitpid(child, &status, 0);
+  printf("%s\n", outcome);
   printf("child exit status %d\n", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
   touch("parent", p, p + 8, 1);
   printf("parent: page 1 intact: %s\n", intact(p + PAGE, 'g') ? "yes" : "no");

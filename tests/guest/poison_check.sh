@@ -69,20 +69,20 @@ madvise(MADV_HWPOISON) again = EFAULT
 munmap = 0
 HardwareCorrupted grew by 4 kB in all" -- "$emu" "$prog" anon
 
-  expect "$libc/fork-late-kill" "parent: madvise(MADV_HWPOISON) = 0
-child: no signal while waiting
+  expect "$libc/fork-late-kill" "child: no signal while waiting
 child: read +0x8 SIGBUS BUS_MCEERR_AR addr=+0x8 lsb=12
 child: page 1 intact: yes
+parent: madvise(MADV_HWPOISON) = 0
 child exit status 0
 parent: write +0x8 SIGBUS BUS_MCEERR_AR addr=+0x8 lsb=12
 parent: page 1 intact: yes" -- "$emu" "$prog" fork
 
   expect "$libc/fork-early-kill" "child: PR_MCE_KILL = 0
 child: PR_MCE_KILL_GET = 1
-parent: madvise(MADV_HWPOISON) = 0
 child: SIGBUS BUS_MCEERR_AO addr=+0 lsb=12 while waiting
 child: read +0x8 SIGBUS BUS_MCEERR_AR addr=+0x8 lsb=12
 child: page 1 intact: yes
+parent: madvise(MADV_HWPOISON) = 0
 child exit status 0
 parent: write +0x8 SIGBUS BUS_MCEERR_AR addr=+0x8 lsb=12
 parent: page 1 intact: yes" -- "$emu" "$prog" fork-early
