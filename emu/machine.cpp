@@ -286,6 +286,8 @@ void Machine::on_block(uc_struct* uc, u64, kernel::u32, void* self) {
 void Machine::on_syscall(uc_struct*, void* self) {
   auto* machine = static_cast<Machine*>(self);
   ++machine->m_counters.syscalls;
+  if (machine->m_poison_countdown != 0 && machine->m_poison_on_syscalls) [[unlikely]]
+    machine->count_poison_event();
   // Cleared by the next hook or when emulation stops: clearing it here, after the call,
   // would cost the syscall path its tail call.
   machine->m_in_syscall = true;
@@ -327,6 +329,8 @@ bool Machine::fill(u64 vaddr, Access access, void* out) {
       m_pending = {true, false, {}, vaddr, access, w};
       return false;
     }
+    if (m_poison_countdown != 0 && m_poison_on_faults) [[unlikely]]
+      count_poison_event();
     const kernel::mm::FaultResult r = m_kernel->page_fault(vaddr, w.error_code);
     if (!r.handled()) {
       m_pending = {true, true, r, vaddr, access, w};
@@ -341,7 +345,8 @@ bool Machine::fill(u64 vaddr, Access access, void* out) {
                                           (w.executable ? UC_PROT_EXEC : 0));
       return true;
     case Walk::Status::MachineCheck:
-      m_hw_fault = {true, kernel::abi::kSIGBUS, kernel::abi::kBUS_MCEERR_AR, vaddr};
+      m_hw_fault = {true,  kernel::abi::kSIGBUS, kernel::abi::kBUS_MCEERR_AR, vaddr, true, w.frame,
+                    access};
       return false;
     case Walk::Status::BusError:
       m_hw_fault = {true, kernel::abi::kSIGBUS, kernel::abi::kBUS_ADRERR, vaddr};
@@ -381,6 +386,7 @@ void Machine::resolve_pending_fault() {
     return;
   }
   const u64 rip = reg(Reg::Rip);
+  if (m_poison_countdown != 0 && m_poison_on_faults) count_poison_event();
   const u64 start = now_ns();
   const kernel::mm::FaultResult r = m_kernel->page_fault(addr, pending.walk.error_code);
   const u64 cost = now_ns() - start;
@@ -398,6 +404,33 @@ void Machine::resolve_pending_fault() {
   m_tracer->fault(event);
   if (r.replaced_present) flush_tlb();
   if (!r.handled()) m_kernel->fault_signal(r, addr, pending.walk.error_code);
+}
+
+void Machine::poison_after(std::vector<kernel::PhysAddr> addrs, u64 events, bool syscalls,
+                           bool faults) {
+  m_delayed_poison = std::move(addrs);
+  m_poison_countdown = events + 1;
+  m_poison_on_syscalls = syscalls;
+  m_poison_on_faults = faults;
+}
+
+void Machine::count_poison_event() {
+  if (--m_poison_countdown != 0) return;
+  for (const kernel::PhysAddr addr : m_delayed_poison)
+    m_kernel->inject_poison(addr, "poison-after");
+  m_delayed_poison.clear();
+}
+
+void Machine::raise_machine_check() {
+  // Unicorn put the state back at the instruction that consumed the poison.
+  const PendingHardwareFault mce = m_hw_fault;
+  const u64 addr = exact_address(mce.addr, mce.access);
+  kernel::u32 error_code = kernel::mm::kFaultUser;
+  if (mce.access == Access::Write) error_code |= kernel::mm::kFaultWrite;
+  if (mce.access == Access::Fetch) error_code |= kernel::mm::kFaultFetch;
+  std::string insn;
+  if (m_kernel->tracing(kernel::kTracePoison)) insn = instruction_at(reg(Reg::Rip));
+  m_kernel->machine_check(mce.frame, addr, error_code, insn.empty() ? nullptr : insn.c_str());
 }
 
 void Machine::deliver_exception(kernel::u32 intno) {
@@ -506,6 +539,11 @@ void Machine::run(kernel::Kernel& kernel, trace::Tracer* tracer) {
       continue;
     }
     if (m_pending.active) continue;  // resolved at the top of the loop
+    if (m_hw_fault.active && m_hw_fault.machine_check) {
+      m_hw_fault.active = false;
+      raise_machine_check();
+      continue;
+    }
     if (m_hw_fault.active) {
       m_hw_fault.active = false;
       kernel.cpu_exception(kernel::Kernel::kNoVector, m_hw_fault.signal, m_hw_fault.si_code,

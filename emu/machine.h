@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "emu/disasm.h"
 #include "emu/mmu.h"
@@ -39,6 +40,10 @@ class Machine final : public kernel::hal::Cpu {
 
   // The instruction at rip, disassembled; "(unreadable)" when rip is not mapped.
   std::string instruction_at(u64 rip) const;
+
+  // Injects poison at `addrs` (through the kernel, as from outside the guest) once `events`
+  // syscalls and/or page faults have been handled: the next one after them injects first.
+  void poison_after(std::vector<kernel::PhysAddr> addrs, u64 events, bool syscalls, bool faults);
 
   struct Counters {
     u64 syscalls = 0;
@@ -79,6 +84,9 @@ class Machine final : public kernel::hal::Cpu {
     int signal = 0;
     int si_code = 0;
     u64 addr = 0;
+    bool machine_check = false;  // reported to the kernel's memory_failure, not a signal
+    kernel::PhysAddr frame;      // the poisoned frame (machine check)
+    Access access = Access::Read;
   };
 
   static bool on_tlb_fill(uc_struct* uc, u64 vaddr, int type, void* result, void* self);
@@ -97,6 +105,10 @@ class Machine final : public kernel::hal::Cpu {
   // The byte the faulting instruction touched inside `page`.
   u64 exact_address(u64 page, Access access) const;
   void deliver_exception(kernel::u32 intno);
+  // One syscall or page fault toward --poison-after's count.
+  void count_poison_event();
+  // The run loop's half of a machine check the TLB-fill hook found.
+  void raise_machine_check();
   // Puts the CPU at CPL 3 before the guest's first instruction; false if that failed.
   bool enter_user_mode();
   bool is_invalid_opcode(u64 rip) const;
@@ -127,6 +139,11 @@ class Machine final : public kernel::hal::Cpu {
   std::string m_error;
   std::unique_ptr<QuantumTimer> m_quantum;
   size_t m_block_hook = 0;  // uc_hook
+  // --poison-after: events left before the injection (0: none pending), and which count.
+  u64 m_poison_countdown = 0;
+  bool m_poison_on_syscalls = false;
+  bool m_poison_on_faults = false;
+  std::vector<kernel::PhysAddr> m_delayed_poison;
 };
 
 }  // namespace emu

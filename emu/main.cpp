@@ -2,6 +2,8 @@
 // faults are handled by emu's own kernel.
 #include <unistd.h>
 
+#include <cctype>
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -34,9 +36,17 @@ constexpr const char* kUsage =
     "  --strace-file FILE     --strace into FILE (created or truncated), each line led by\n"
     "                         the thread id, as strace -f -o FILE writes them\n"
     "  --trace=EVENTS         structured events, comma-separated: fault, madvise,\n"
-    "                         reclaim, swap, tlb, sched, signal, fork, ksm\n"
+    "                         reclaim, swap, tlb, sched, signal, fork, ksm, poison\n"
     "  --trace-file FILE      where events go (default stderr)\n"
     "  --trace-format FORMAT  text (default) or json\n"
+    "  --poison PADDR[,PADDR...]\n"
+    "                         set the RAM's hardware-poison bit of each physical address\n"
+    "                         (hex 0x... or decimal, below -m) before the program starts:\n"
+    "                         the first access to the frame is a machine check\n"
+    "  --poison-after N[:syscalls|:faults]\n"
+    "                         inject the --poison addresses only once the guest has made N\n"
+    "                         syscalls and page faults (both counted, or the one named):\n"
+    "                         the next one after them injects first\n"
     "  --stats                a summary on stderr at exit: faults by resolution, TLB\n"
     "                         fills and flushes, syscalls, frames in use, reclaim and swap\n"
     "  -h, --help             this text\n";
@@ -52,8 +62,27 @@ struct Options {
   bool stats = false;
   kernel::u32 uid = 0;
   kernel::u32 gid = 0;
+  std::vector<kernel::u64> poison;  // --poison: physical addresses
+  std::optional<kernel::u64> poison_after;
+  bool poison_after_syscalls = true;
+  bool poison_after_faults = true;
   std::vector<std::string> argv;  // the program and its arguments
 };
+
+// A physical address: 0x-prefixed hex or decimal digits, nothing else.
+std::optional<kernel::u64> parse_address(const std::string& text) {
+  const bool hex = text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X');
+  const std::string digits = hex ? text.substr(2) : text;
+  if (digits.empty() || digits.size() > 16) return std::nullopt;
+  for (char c : digits)
+    if (!(hex ? std::isxdigit(static_cast<unsigned char>(c))
+              : std::isdigit(static_cast<unsigned char>(c))))
+      return std::nullopt;
+  errno = 0;
+  const unsigned long long value = std::strtoull(digits.c_str(), nullptr, hex ? 16 : 10);
+  if (errno == ERANGE) return std::nullopt;
+  return static_cast<kernel::u64>(value);
+}
 
 // Parses options up to the program name. Returns -1 to go on, else an exit status.
 int parse_options(int argc, char** argv, Options& o) {
@@ -130,6 +159,36 @@ int parse_options(int argc, char** argv, Options& o) {
       if (text.empty() || text[0] == '-' || *end || id >= 0xffffffffull)
         return fail("bad " + arg + " '" + text + "' (0 to 4294967294)");
       (arg == "--uid" ? o.uid : o.gid) = static_cast<kernel::u32>(id);
+    } else if (arg == "--poison") {
+      std::string list;
+      if (!take(list)) return fail("--poison needs PADDR[,PADDR...]");
+      size_t from = 0;
+      while (true) {
+        const size_t comma = list.find(',', from);
+        const std::string item =
+            list.substr(from, comma == std::string::npos ? comma : comma - from);
+        const auto addr = parse_address(item);
+        if (!addr) return fail("bad --poison address '" + item + "' (0x-prefixed hex or decimal)");
+        if (o.poison.size() >= 4096) return fail("--poison takes at most 4096 addresses");
+        o.poison.push_back(*addr);
+        if (comma == std::string::npos) break;
+        from = comma + 1;
+      }
+    } else if (arg == "--poison-after") {
+      std::string spec;
+      if (!take(spec)) return fail("--poison-after needs N[:syscalls|:faults]");
+      const auto colon = spec.find(':');
+      const std::string count = spec.substr(0, colon);
+      const std::string kind = colon == std::string::npos ? "" : spec.substr(colon + 1);
+      char* end = nullptr;
+      const unsigned long long n = std::strtoull(count.c_str(), &end, 10);
+      if (count.empty() || !std::isdigit(static_cast<unsigned char>(count[0])) || *end ||
+          n > (kernel::u64{1} << 62) ||
+          (colon != std::string::npos && kind != "syscalls" && kind != "faults"))
+        return fail("bad --poison-after '" + spec + "' (N, N:syscalls or N:faults)");
+      o.poison_after = n;
+      o.poison_after_syscalls = kind != "faults";
+      o.poison_after_faults = kind != "syscalls";
     } else if (arg == "--stats") {
       o.stats = true;
     } else if (arg == "--strace") {
@@ -155,6 +214,16 @@ int parse_options(int argc, char** argv, Options& o) {
         return fail("unknown trace format '" + format + "'");
     } else {
       return fail("unknown option '" + arg + "'");
+    }
+  }
+  if (o.poison_after && o.poison.empty()) return fail("--poison-after needs --poison addresses");
+  for (const kernel::u64 addr : o.poison) {
+    if (addr >= o.ram) {
+      char text[96];
+      std::snprintf(text, sizeof text, "--poison address %#llx is beyond the %llu MiB of RAM",
+                    static_cast<unsigned long long>(addr),
+                    static_cast<unsigned long long>(o.ram >> 20));
+      return fail(text);
     }
   }
   if (i >= argc) return fail("no program given");
@@ -244,6 +313,13 @@ int main(int argc, char** argv) {
   }
   kernel::Kernel kernel(machine.ram().memory(), machine, kopts, &tracer);
   kernel.set_tracing(options.trace.kernel_events);
+  std::vector<kernel::PhysAddr> poison;
+  for (const kernel::u64 addr : options.poison) poison.emplace_back(addr);
+  if (options.poison_after)
+    machine.poison_after(std::move(poison), *options.poison_after, options.poison_after_syscalls,
+                         options.poison_after_faults);
+  else
+    for (const kernel::PhysAddr addr : poison) kernel.inject_poison(addr, "cmdline");
 
   std::vector<std::string> envp;
   for (char** e = environ; *e; ++e) envp.emplace_back(*e);

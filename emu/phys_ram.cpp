@@ -32,6 +32,7 @@ PhysRam::PhysRam(u64 size) {
   }
   m_memory.base = static_cast<u8*>(p);
   m_memory.size = size;
+  m_memory.poison = m_poison;
 }
 
 PhysRam::~PhysRam() {
@@ -40,11 +41,7 @@ PhysRam::~PhysRam() {
 }
 
 void PhysRam::set_poison(Pfn pfn, bool on) {
-  if (pfn.value >= m_memory.frame_count()) return;
-  if (on)
-    m_poison[pfn.value >> 3] |= static_cast<u8>(1u << (pfn.value & 7));
-  else
-    m_poison[pfn.value >> 3] &= static_cast<u8>(~(1u << (pfn.value & 7)));
+  m_memory.set_poisoned(pfn, on);
 }
 
 u64 parse_ram_size(const std::string& text) {

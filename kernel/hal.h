@@ -11,12 +11,27 @@ namespace kernel::hal {
 struct PhysMemory {
   u8* base = nullptr;
   u64 size = 0;  // bytes, a multiple of the page size
+  // The RAM's hardware-poison bits, one per frame (bit N % 8 of byte N / 8): a set bit
+  // makes every access to the frame a machine check. Null when the RAM has none.
+  u8* poison = nullptr;
 
   u64 frame_count() const { return size >> kPageShift; }
   u8* frame(Pfn pfn) const { return base + (pfn.value << kPageShift); }
   u8* at(PhysAddr pa) const { return base + pa.value; }
   bool contains(PhysAddr pa, u64 len = 1) const {
     return pa.value < size && len <= size - pa.value;
+  }
+  bool poisoned(Pfn pfn) const {
+    return poison && pfn.value < frame_count() &&
+           (poison[pfn.value >> 3] & (1u << (pfn.value & 7)));
+  }
+  void set_poisoned(Pfn pfn, bool on) const {
+    if (!poison || pfn.value >= frame_count()) return;
+    const u8 bit = static_cast<u8>(1u << (pfn.value & 7));
+    if (on)
+      poison[pfn.value >> 3] |= bit;
+    else
+      poison[pfn.value >> 3] &= static_cast<u8>(~bit);
   }
 };
 

@@ -48,6 +48,7 @@ Kernel::Kernel(const hal::PhysMemory& ram, hal::Cpu& cpu, KernelOptions options,
   // procfs and sysfs show this kernel's state: mounted over the Vfs's default /proc, /sys.
   (void)m_vfs->mount("/proc", fs::procfs::make_procfs(*this));
   (void)m_vfs->mount("/sys", fs::procfs::make_sysfs(*this));
+  m_memory.set_poison_client(this);
 }
 
 Kernel::~Kernel() {
@@ -243,6 +244,14 @@ void Kernel::fault_signal(const mm::FaultResult& fault, u64 addr, u32 error_code
   u32 code = error_code | mm::kFaultUser;
   if (addr >= mm::kTaskSize) code |= mm::kFaultPresent;
   m_current->trap_state() = {abi::kX86_TRAP_PF, code, addr};
+  if (fault.resolution == mm::FaultResolution::BusMceErr) {
+    // do_sigbus for VM_FAULT_HWPOISON: force_sig_mceerr at the faulting address.
+    trace_poison_signal(*m_current, abi::kBUS_MCEERR_AR, addr);
+    force_signal_info(proc::siginfo_mceerr(abi::kBUS_MCEERR_AR, addr, kPageShift),
+                      ResetHandler::IfBlockedOrIgnored);
+    return_to_user({});
+    return;
+  }
   force_signal_info(proc::siginfo_fault(fault.signal(), fault.si_code(), addr),
                     ResetHandler::IfBlockedOrIgnored);
   return_to_user({});

@@ -16,6 +16,7 @@
 #include "kernel/hal.h"
 #include "kernel/mm/fault.h"
 #include "kernel/mm/frame_allocator.h"
+#include "kernel/mm/hwpoison.h"
 #include "kernel/mm/memory_manager.h"
 #include "kernel/proc/futex.h"
 #include "kernel/proc/scheduler.h"
@@ -79,7 +80,7 @@ struct ExitState {
   bool out_of_memory = false;  // killed by the OOM killer: no frame could be had
 };
 
-class Kernel {
+class Kernel final : private mm::PoisonClient {
  public:
   Kernel(const hal::PhysMemory& ram, hal::Cpu& cpu, KernelOptions options, TraceSink* sink);
   ~Kernel();
@@ -226,6 +227,26 @@ class Kernel {
   // Logs once per syscall number that emu does not implement.
   void warn_unimplemented(u64 nr);
 
+  // --- Hardware poison (kernel_poison.cpp) ---
+  // The machine reports a machine check: the current thread's access (x86 error-code bits:
+  // write, fetch) at `vaddr` reached poisoned physical address `paddr`. memory_failure()
+  // runs as the MCE handler's kill_me_maybe would have it (MF_ACTION_REQUIRED): the thread
+  // gets SIGBUS BUS_MCEERR_AR, or runs the instruction again when nothing was lost (a
+  // clean file page is read again). `insn` (may be null) names the instruction for the
+  // poison trace. The CPU must be at the faulting instruction.
+  void machine_check(PhysAddr paddr, u64 vaddr, u32 error_code, const char* insn);
+  // memory_failure(pfn, flags) (mm/hwpoison.h's flags): the page is handled, its mappers
+  // are signalled as 6.1's kill_procs does. 0, or the errno (EBUSY, EHWPOISON).
+  int memory_failure(Pfn pfn, u32 flags);
+  // soft_offline_page(pfn): EBUSY for a page that cannot move, ENOMEM without a frame.
+  Result<void> soft_offline_page(Pfn pfn);
+  // Poison from outside the guest (--poison, --poison-after): the RAM's poison bit is set
+  // and the kernel knows nothing until something touches the frame. `source` names who.
+  void inject_poison(PhysAddr paddr, const char* source);
+  // MADV_HWPOISON and MADV_SOFT_OFFLINE (madvise_inject_error) on the page-aligned
+  // [start, end) of `process`, which must be the current one: EPERM without CAP_SYS_ADMIN.
+  Result<void> inject_memory_error(Process& process, int advice, u64 start, u64 end);
+
   // --- Structured events (kernel_trace.cpp) ---
   // Switches event classes (kTrace* bits) on, here and in the memory manager.
   void set_tracing(u32 classes);
@@ -305,6 +326,16 @@ class Kernel {
   enum class ResetHandler : u8 { IfBlockedOrIgnored, Yes };
   void force_signal_info(const abi::Siginfo& info, ResetHandler reset);
   void trace_signal(const abi::Siginfo& info);
+  // mm::PoisonClient: a syscall's copy of a user buffer ran into poison (kill_me_never).
+  void poison_consumed(Pfn pfn) override;
+  // kill_procs for a memory_failure() report, and find_early_kill_thread.
+  // Returns whether the current thread was sent BUS_MCEERR_AR.
+  bool kill_poisoned_mappers(const mm::MemoryFailure& report, u32 flags);
+  // memory_failure() for an access to `accessed_page` (MF_ACTION_REQUIRED); told_current
+  // says whether the accessor got its SIGBUS.
+  int memory_failure_at(Pfn pfn, u32 flags, u64 accessed_page, bool& told_current);
+  Thread* early_kill_thread(Process& process);
+  void trace_poison_signal(const Thread& thread, int code, u64 addr);
 
   hal::PhysMemory m_ram;
   hal::Cpu& m_cpu;

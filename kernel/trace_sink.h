@@ -20,6 +20,7 @@ enum TraceEventClass : u32 {
   kTraceSched = 1u << 4,   // context switches, blocks and wake-ups
   kTraceSignal = 1u << 5,  // signals generated, delivered, and fatal
   kTraceFork = 1u << 6,    // clone/fork/vfork, execve, exit and reaping
+  kTracePoison = 1u << 7,  // hardware poison: injection, machine checks, memory_failure
   kTraceKsm = 1u << 9,     // ksmd scan steps, merges, unmerges, full scans
 };
 

@@ -30,6 +30,11 @@ struct Tunables {
     u64 mmap_min_addr = 0;  // set from mm's kMmapMinAddr
     int vfs_cache_pressure = 100;
     int drop_caches = 0;
+    // Hardware poison: whether processes mapping a poisoned page hear of it at once
+    // (BUS_MCEERR_AO) rather than when they touch it, unless their thread chose with
+    // PR_MCE_KILL; and whether memory_failure() recovers at all (always, here).
+    int memory_failure_early_kill = 0;
+    int memory_failure_recovery = 1;
   } vm;
 
   struct Sys {

@@ -180,6 +180,8 @@ bool parse_trace_events(std::string_view list, TraceOptions& options, std::strin
       options.kernel_events |= kernel::kTraceFork;
     else if (name == "ksm")
       options.kernel_events |= kernel::kTraceKsm;
+    else if (name == "poison")
+      options.kernel_events |= kernel::kTracePoison;
     else {
       bad = std::string(name);
       return false;

@@ -111,6 +111,9 @@ class File {
 
   // O_ACCMODE bits and status flags (O_APPEND, O_NONBLOCK ...) as fcntl(F_GETFL) reports.
   u64 status_flags = abi::kO_RDONLY;
+  // The write errors of the file's page cache this description has reported (f_wb_err):
+  // fsync says EIO once for each new one (errseq_check_and_advance).
+  u64 wb_errors_seen = 0;
   // F_SETOWN / F_SETOWN_EX / F_SETSIG: who gets SIGIO (the type is F_OWNER_TID, _PID or
   // _PGRP) and which signal. Kept and reported; the guest has no asynchronous I/O to raise
   // SIGIO for.

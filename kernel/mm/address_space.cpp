@@ -179,6 +179,29 @@ void AddressSpace::unmap_page(u64 va, Pfn pfn) {
   if (drop_leaf(leaf, va)) m_mm.flush_tlb("rmap-unmap", va, va + kPageSize);
 }
 
+void AddressSpace::poison_entry(u64 va, Pfn pfn) {
+  Pte* leaf = m_page_table.leaf_entry(va, x86_64::Allocate::No);
+  if (!leaf || !maps_frame(*leaf) || mapped_frame(*leaf) != pfn) return;
+  const bool present = drop_leaf(leaf, va);
+  *leaf = Pte::soft(Pte::SoftType::HwPoison, pfn.value);
+  if (present) m_mm.flush_tlb("hwpoison", va, va + kPageSize);
+}
+
+void AddressSpace::replace_frame(u64 va, Pfn from, Pfn to) {
+  Pte* leaf = m_page_table.leaf_entry(va, x86_64::Allocate::No);
+  if (!leaf || !maps_frame(*leaf) || mapped_frame(*leaf) != from) return;
+  const Pte old = *leaf;
+  if (old.present())
+    *leaf = Pte((old.raw() & ~Pte::kAddressMask) | (PhysAddr(to).value & Pte::kAddressMask));
+  else
+    *leaf = Pte::soft(Pte::SoftType::ProtNone, to.value);
+  m_mm.rmap().remove(from, this, va);
+  m_mm.rmap().add(to, this, va);
+  m_frames.get(to);
+  m_frames.put(from);
+  if (old.present()) m_mm.flush_tlb("soft-offline", va, va + kPageSize);
+}
+
 void AddressSpace::zap_object_range(const MemoryObject* object, u64 first, u64 last) {
   for (const auto& [start, vma] : m_vmas) {
     if (vma.object.get() != object) continue;
@@ -201,6 +224,8 @@ bool AddressSpace::clean_entry(u64 va) {
 bool AddressSpace::page_resident(u64 va) {
   const Vma* vma = find_vma(va);
   if (!vma) return false;
+  // mincore_pte_range: migration and hwpoison entries are "always uptodate".
+  if (m_page_table.lookup(va).pte.soft_type() == Pte::SoftType::HwPoison) return true;
   if (!vma->anonymous()) return vma->object->find_page(vma->page_index(va)).has_value();
   const Pte pte = m_page_table.lookup(va).pte;
   // A swapped page counts while the swap cache holds it in RAM (as Linux's mincore).

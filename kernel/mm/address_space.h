@@ -152,6 +152,12 @@ class AddressSpace {
   // Removes the entry at va if it maps `pfn` (the reverse map's unmap of one mapper):
   // the reference it held is dropped and stale translations are flushed.
   void unmap_page(u64 va, Pfn pfn);
+  // Hardware poison (hwpoison.cpp), reached through the reverse map. poison_entry: the
+  // entry at va, which maps pfn, becomes a hwpoison entry (its reference dropped, stale
+  // translations flushed). replace_frame: the entry at va takes `to` in place of `from`,
+  // keeping its permissions and A/D bits (soft offline's migration).
+  void poison_entry(u64 va, Pfn pfn);
+  void replace_frame(u64 va, Pfn from, Pfn to);
   // Clears every entry of VMAs mapping `object` that covers object pages [first, last].
   void zap_object_range(const MemoryObject* object, u64 first, u64 last);
   // Clears the dirty bit of the present entry at va; returns whether it was set.

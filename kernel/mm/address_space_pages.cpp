@@ -64,6 +64,11 @@ FaultResult AddressSpace::fault_swap(const Vma& vma, u64 page, u32 error_code) {
   SwapDevice& swap = m_mm.swap();
   std::optional<Pfn> cached = swap.cached(swap_slot);
   Pfn frame;
+  if (cached && m_mm.frame(*cached).test(PG_hwpoison)) {
+    // A dirty swap-cache page memory_failure() kept poisoned (me_swapcache_dirty).
+    result.resolution = FaultResolution::BusMceErr;
+    return result;
+  }
   if (cached) {
     frame = *cached;
   } else {

@@ -48,6 +48,8 @@ const char* fault_resolution_name(FaultResolution r) {
       return "SIGSEGV/SEGV_ACCERR";
     case FaultResolution::BusAdrErr:
       return "SIGBUS/BUS_ADRERR";
+    case FaultResolution::BusMceErr:
+      return "SIGBUS/BUS_MCEERR_AR";
     case FaultResolution::OutOfMemory:
       return "out-of-memory";
   }
@@ -60,6 +62,7 @@ int FaultResult::signal() const {
     case FaultResolution::SegvAccErr:
       return abi::kSIGSEGV;
     case FaultResolution::BusAdrErr:
+    case FaultResolution::BusMceErr:
       return abi::kSIGBUS;
     case FaultResolution::OutOfMemory:
       return abi::kSIGKILL;
@@ -76,6 +79,8 @@ int FaultResult::si_code() const {
       return abi::kSEGV_ACCERR;
     case FaultResolution::BusAdrErr:
       return abi::kBUS_ADRERR;
+    case FaultResolution::BusMceErr:
+      return abi::kBUS_MCEERR_AR;
     default:
       return 0;
   }
@@ -149,6 +154,10 @@ FaultResult AddressSpace::handle_fault(u64 addr, u32 error_code) {
     if (error_code & kFaultWrite) outcome = fault_write_protected(*vma, page, slot);
   } else if (pte.soft_type() == Pte::SoftType::Swap) {
     outcome = fault_swap(*vma, page, error_code);
+  } else if (pte.soft_type() == Pte::SoftType::HwPoison) {
+    // memory_failure() left this entry where a poisoned page was mapped (do_swap_page's
+    // is_hwpoison_entry): VM_FAULT_HWPOISON.
+    outcome.resolution = FaultResolution::BusMceErr;
   } else if (vma->anonymous()) {
     outcome = fault_anonymous(*vma, page, error_code);
   } else {
@@ -213,6 +222,12 @@ FaultResult AddressSpace::fault_object(const Vma& vma, u64 page, u32 error_code)
     return result;
   }
   const Pfn frame = got.value();
+  // A poisoned page memory_failure() left in its object (shmem keeps them, so that the
+  // loss stays visible): VM_FAULT_HWPOISON.
+  if (m_mm.frame(frame).test(PG_hwpoison)) {
+    result.resolution = FaultResolution::BusMceErr;
+    return result;
+  }
   if (!had_page && !swapped && object.kind() == ObjectKind::PageCache) read_around(vma, index);
   result.major = swapped;
   if (swapped) ++m_mm.stats().pgmajfault;

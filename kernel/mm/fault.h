@@ -28,6 +28,7 @@ enum class FaultResolution : u8 {
   SegvMapErr,   // no mapping there: SIGSEGV SEGV_MAPERR
   SegvAccErr,   // mapping forbids the access: SIGSEGV SEGV_ACCERR
   BusAdrErr,    // file page beyond end of file: SIGBUS BUS_ADRERR
+  BusMceErr,    // a hardware-poisoned page (hwpoison entry or frame): SIGBUS BUS_MCEERR_AR
   OutOfMemory,  // no frame could be had
 };
 

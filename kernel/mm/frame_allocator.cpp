@@ -141,6 +141,43 @@ bool FrameAllocator::put(Pfn pfn) {
   return true;
 }
 
+bool FrameAllocator::take_off_free(Pfn pfn) {
+  if (!manages(pfn) || !is_free(pfn)) return false;
+  const u64 idx = index(pfn);
+  constexpr u64 kBlock = u64{1} << kMaxOrder;
+  if (idx >= m_reserve_begin && idx < m_reserve_end) {
+    // Inside the untouched reserve: the reserve's blocks up to this one join the free lists.
+    const u64 block_end = m_reserve_begin + ((idx - m_reserve_begin) / kBlock + 1) * kBlock;
+    for (u64 b = m_reserve_begin; b < block_end; b += kBlock) push_free(b, kMaxOrder);
+    m_reserve_begin = block_end;
+  }
+  for (unsigned order = 0; order <= kMaxOrder; ++order) {
+    const u64 abs_head = (m_first.value + idx) & ~((u64{1} << order) - 1);
+    if (abs_head < m_first.value) break;
+    u64 head = abs_head - m_first.value;
+    const Frame& f = m_frames[head];
+    if (!(f.flags & PG_free) || f.index != order) continue;
+    remove_free(head, order);
+    // Halve the block, freeing the half without the frame, down to the frame itself.
+    while (order > 0) {
+      --order;
+      const u64 upper = head + (u64{1} << order);
+      if (idx >= upper) {
+        push_free(head, order);
+        head = upper;
+      } else {
+        push_free(upper, order);
+      }
+    }
+    --m_free_frames;
+    m_frames[idx] = Frame{};
+    m_frames[idx].rmap = kNone;
+    m_frames[idx].refcount = 1;
+    return true;
+  }
+  return false;
+}
+
 u32 FrameAllocator::refcount(Pfn pfn) const {
   return m_frames[index(pfn)].refcount;
 }

@@ -51,6 +51,12 @@ class FrameAllocator {
   bool put(Pfn pfn);
   u32 refcount(Pfn pfn) const;
 
+  // Takes one free frame out of whatever free block holds it, for good (Linux's
+  // take_page_off_buddy, for a frame found poisoned while free): the rest of the block goes
+  // back to the free lists. The frame comes back owned (reference count 1); false when it
+  // is not free.
+  bool take_off_free(Pfn pfn);
+
   u64 free_frames() const { return m_free_frames; }
   u64 total_frames() const { return m_count; }
   u64 free_blocks(unsigned order) const;

@@ -159,6 +159,11 @@ struct AdviceOps {
     return {};
   }
 
+  // MADV_HWPOISON and MADV_SOFT_OFFLINE never walk VMAs: madvise() hands them to the
+  // kernel's memory-failure code first (madvise_inject_error), which needs the caller's
+  // credentials and processes. A walk that reaches here came another way.
+  static Result<void> inject_error(AddressSpace&, u64, u64, int) { return abi::Errno::kEINVAL; }
+
   static Result<void> populate(AddressSpace& as, u64 start, u64 end, int advice) {
     const bool write = advice == abi::kMADV_POPULATE_WRITE;
     const Vma& vma = *as.find_vma(start);
@@ -173,7 +178,9 @@ struct AdviceOps {
       if (r.replaced_present) as.m_mm.flush_tlb("cow", page, page + kPageSize);
       if (r.handled()) ++as.m_advised_pages;
       if (!r.handled()) {
-        // SIGBUS or SIGSEGV from the fault is EFAULT; no memory is ENOMEM.
+        // SIGBUS or SIGSEGV from the fault is EFAULT; no memory is ENOMEM; a hwpoison page
+        // (VM_FAULT_HWPOISON under FOLL_HWPOISON) is EHWPOISON.
+        if (r.resolution == FaultResolution::BusMceErr) return abi::Errno::kEHWPOISON;
         return r.resolution == FaultResolution::OutOfMemory ? abi::Errno::kENOMEM
                                                             : abi::Errno::kEFAULT;
       }
@@ -235,10 +242,11 @@ constexpr std::array kAdvice = {
                AdviceOps::dontneed, "as MADV_DONTNEED, locked pages too"},
     AdviceInfo{abi::kMADV_COLLAPSE, "MADV_COLLAPSE", 0, true, false, nullptr,
                "EINVAL: no transparent huge pages yet"},
-    AdviceInfo{abi::kMADV_HWPOISON, "MADV_HWPOISON", 0, false, false, nullptr,
-               "EINVAL: no memory-failure handling yet"},
-    AdviceInfo{abi::kMADV_SOFT_OFFLINE, "MADV_SOFT_OFFLINE", 0, false, false, nullptr,
-               "EINVAL: no memory-failure handling yet"},
+    // Both go to madvise_inject_error (Kernel::inject_memory_error) before any VMA walk.
+    AdviceInfo{abi::kMADV_HWPOISON, "MADV_HWPOISON", 0, false, true, AdviceOps::inject_error,
+               "memory_failure() on each page: unmapped, hwpoison entries, SIGBUS"},
+    AdviceInfo{abi::kMADV_SOFT_OFFLINE, "MADV_SOFT_OFFLINE", 0, false, true,
+               AdviceOps::inject_error, "contents moved to a new frame, the old one retired"},
 };
 
 }  // namespace

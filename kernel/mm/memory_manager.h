@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <utility>
 #include <vector>
 
@@ -22,6 +23,16 @@
 namespace kernel::mm {
 
 class MemoryObject;
+
+// Who handles hardware poison the kernel's own accesses to guest memory run into (a
+// syscall copying a user buffer): the kernel's memory_failure() with its signals.
+class PoisonClient {
+ public:
+  virtual void poison_consumed(Pfn pfn) = 0;
+
+ protected:
+  ~PoisonClient() = default;
+};
 
 struct MemoryOptions {
   std::optional<u64> swap_bytes;  // the swap device's size; nullopt: the size of RAM
@@ -86,6 +97,21 @@ class MemoryManager final : private FrameClient {
     m_cpu.flush_tlb();
   }
   u64 tlb_flushes() const { return m_tlb_flushes; }
+
+  // Hardware poison: frames marked HWPoison (num_poisoned_pages, /proc/meminfo's
+  // HardwareCorrupted), and who handles poison a kernel access consumes.
+  u64 poisoned_pages() const { return m_poisoned_pages; }
+  void count_poisoned(Pfn pfn) {
+    ++m_poisoned_pages;
+    if (!m_frames.manages(pfn)) m_unmanaged_poisoned.insert(pfn.value);
+  }
+  // Frames outside the allocator (frame 0, the kernel's records) have no record for the flag.
+  bool unmanaged_poisoned(Pfn pfn) const { return m_unmanaged_poisoned.contains(pfn.value); }
+  void set_poison_client(PoisonClient* client) { m_poison_client = client; }
+  // A kernel access found pfn's poison bit set: memory_failure() runs (kill_me_never).
+  void poison_consumed(Pfn pfn) {
+    if (m_poison_client) m_poison_client->poison_consumed(pfn);
+  }
 
   // Removes every page-table entry that maps pfn (Linux's try_to_unmap), dropping the
   // mappers' references and flushing stale translations. Returns how many there were.
@@ -153,6 +179,9 @@ class MemoryManager final : private FrameClient {
   TraceSink* m_trace_sink = nullptr;
   u32 m_trace_classes = 0;
   u64 m_tlb_flushes = 0;
+  u64 m_poisoned_pages = 0;
+  std::set<u64> m_unmanaged_poisoned;
+  PoisonClient* m_poison_client = nullptr;
 };
 
 }  // namespace kernel::mm

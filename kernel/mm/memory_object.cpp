@@ -202,6 +202,27 @@ bool MemoryObject::evict_clean(u64 index) {
   return true;
 }
 
+void MemoryObject::remove_error_page(u64 index, Pfn pfn) {
+  Pte* slot = m_pages ? m_pages->leaf_entry(va_of(index), x86_64::Allocate::No) : nullptr;
+  if (!slot || !slot->present() || slot->pfn() != pfn) return;
+  *slot = Pte();
+  PageFrame& record = m_mm.frame(pfn);
+  VERIFY(record.mapcount == 0);
+  record.owner = nullptr;
+  record.clear(PG_dirty);
+  m_mm.frames().put(pfn);
+  --m_resident;
+  if (m_budget) --m_budget->used;
+}
+
+void MemoryObject::replace_page(u64 index, Pfn from, Pfn to) {
+  Pte* slot = m_pages ? m_pages->leaf_entry(va_of(index), x86_64::Allocate::No) : nullptr;
+  VERIFY(slot && slot->present() && slot->pfn() == from);
+  *slot = Pte::leaf(PhysAddr(to), 0);
+  m_mm.frames().get(to);
+  m_mm.frames().put(from);
+}
+
 void MemoryObject::mark_dirty(u64 index) {
   if (!m_pages) return;
   Pte* slot = m_pages->leaf_entry(va_of(index), x86_64::Allocate::No);
@@ -217,6 +238,8 @@ Result<u64> MemoryObject::read(std::span<u8> out, u64 offset) {
     const u64 chunk = std::min(total - done, kPageSize - in_page);
     // A swapped page comes back into RAM to be read, as shmem_file_read_iter does.
     auto page = page_with_data(pos >> kPageShift);
+    if (page.ok() && page.value() && m_mm.frame(*page.value()).test(PG_hwpoison))
+      page = abi::Errno::kEIO;  // a shmem page memory_failure() kept (shmem_file_read_iter)
     if (!page.ok()) {
       if (done == 0) return page.error();
       return done;
@@ -240,6 +263,7 @@ Result<u64> MemoryObject::write(std::span<const u8> in, u64 offset) {
     const u64 in_page = pos & kPageMask;
     const u64 chunk = std::min(total - done, kPageSize - in_page);
     auto pfn = get_page(pos >> kPageShift);
+    if (pfn.ok() && m_mm.frame(pfn.value()).test(PG_hwpoison)) pfn = abi::Errno::kEIO;
     if (!pfn.ok()) {
       if (done == 0) return pfn.error();
       break;

@@ -92,6 +92,16 @@ class MemoryObject : public std::enable_shared_from_this<MemoryObject> {
   // hole for a page that can be read again from its backing file. The frame is let go.
   void evict_page(u64 index, std::optional<u64> swap_slot);
 
+  // Hardware poison (hwpoison.cpp). remove_error_page: truncate_error_page for page `index`
+  // (frame pfn, already unmapped everywhere): it leaves the list, so the file is read
+  // again. replace_page: soft offline moved the page's contents from `from` to `to`.
+  void remove_error_page(u64 index, Pfn pfn);
+  void replace_page(u64 index, Pfn from, Pfn to);
+  // mapping_set_error(-EIO): written data was lost. Each file description sees it once, at
+  // its next fsync (write_errors() has moved on since it last looked: errseq_check_and_advance).
+  void set_write_error() { ++m_write_errors; }
+  u64 write_errors() const { return m_write_errors; }
+
   // The first page index >= `from` that holds data (in RAM or swap), or nullopt: for
   // SEEK_DATA / SEEK_HOLE and walks that must cost what is there, not the range named.
   std::optional<u64> next_page(u64 from) const;
@@ -124,6 +134,7 @@ class MemoryObject : public std::enable_shared_from_this<MemoryObject> {
   u64 m_size = 0;
   u64 m_resident = 0;
   u64 m_swapped = 0;
+  u64 m_write_errors = 0;
 };
 
 }  // namespace kernel::mm

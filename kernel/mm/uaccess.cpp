@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "kernel/mm/address_space.h"
+#include "kernel/mm/memory_manager.h"
 
 namespace kernel::mm {
 
@@ -19,6 +20,12 @@ u8* user_page(AddressSpace& as, u64 addr, UserAccess access) {
   for (int attempt = 0; attempt < 3; ++attempt) {
     Pte* slot = as.page_table().leaf_entry(page_round_down(addr), x86_64::Allocate::No);
     if (slot && slot->present() && slot->user() && (!write || slot->writable())) {
+      if (as.ram().poisoned(slot->pfn())) [[unlikely]] {
+        // The copy consumes poison: a machine check in kernel mode that the copy routine
+        // recovers from (EFAULT), with memory_failure() run for the frame.
+        as.memory().poison_consumed(slot->pfn());
+        return nullptr;
+      }
       // Set A/D as the hardware would for this access.
       *slot = slot->with(Pte::kAccessed | (write ? Pte::kDirty : 0));
       return as.ram().frame(slot->pfn()) + (addr & kPageMask);

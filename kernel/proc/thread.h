@@ -107,6 +107,14 @@ class Thread {
   };
   AltStack& alt_stack() { return m_alt_stack; }
   const AltStack& alt_stack() const { return m_alt_stack; }
+  // prctl(PR_MCE_KILL): the thread's own early-kill choice for hardware poison (Linux's
+  // PF_MCE_PROCESS and PF_MCE_EARLY task flags), inherited by clone; unset: the sysctl
+  // vm.memory_failure_early_kill decides.
+  struct MceKillPolicy {
+    bool process = false;  // PF_MCE_PROCESS: the thread chose
+    bool early = false;    // PF_MCE_EARLY
+  };
+  MceKillPolicy& mce_kill() { return m_mce_kill; }
   // Guest instructions' CPU time is not measured per thread; these count scheduling.
   u64& voluntary_switches() { return m_voluntary_switches; }
   class Scheduler*& scheduler() {
@@ -165,6 +173,7 @@ class Thread {
   u64 m_robust_list = 0;
   u64 m_robust_list_len = 0;
   AltStack m_alt_stack;
+  MceKillPolicy m_mce_kill;
   class Scheduler* m_scheduler = nullptr;
   u64 m_voluntary_switches = 0;
   u64 m_involuntary_switches = 0;

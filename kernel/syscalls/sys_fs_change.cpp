@@ -6,6 +6,8 @@
 
 #include "kernel/fs/tmpfs.h"
 #include "kernel/fs/vfs.h"
+#include "kernel/kernel.h"
+#include "kernel/mm/memory_object.h"
 #include "kernel/syscalls/fs_args.h"
 #include "kernel/syscalls/sys_fs.h"
 
@@ -416,9 +418,22 @@ Result<i64> sys_fallocate(SyscallContext& ctx, const SyscallArgs& args) {
 
 // tmpfs has nothing to write back; a host file on a :rw bind is written through at once.
 // Files with no inode (pipes, terminals) have no fsync: EINVAL, as on Linux.
+// Written data the page cache lost since this description last asked (a dirty page that
+// memory_failure took) is EIO, once (file_check_and_advance_wb_err); tmpfs's noop_fsync
+// never reports it.
 Result<i64> sys_fsync(SyscallContext& ctx, const SyscallArgs& args) {
   auto file = TRY(file_of(ctx, args.a[0]));
   if (!file->inode()) return Errno::kEINVAL;
+  if (file->mappable()) {
+    auto object = file->memory_object(ctx.kernel.memory());
+    if (object.ok() && object.value()->kind() == mm::ObjectKind::PageCache) {
+      const u64 errors = object.value()->write_errors();
+      if (errors != file->wb_errors_seen) {
+        file->wb_errors_seen = errors;
+        return Errno::kEIO;
+      }
+    }
+  }
   return 0;
 }
 

@@ -219,7 +219,8 @@ Result<i64> sys_mincore(SyscallContext& ctx, const SyscallArgs& args) {
     const u64 count = std::min<u64>({sizeof(chunk), pages - done, (vma->end - va) >> kPageShift});
     // A page is resident when its frame is mapped, PROT_NONE included (pte_present());
     // an unmapped page of an object-backed VMA when the object holds it (page cache); a
-    // swapped-out page while the swap cache still holds it in RAM (mincore_page()).
+    // swapped-out page while the swap cache still holds it in RAM (mincore_page()); a
+    // hwpoison entry always (mincore_pte_range's non_swap_entry case).
     for (u64 i = 0; i < count; ++i)
       chunk[i] = vma->anonymous()
                      ? 0
@@ -229,6 +230,8 @@ Result<i64> sys_mincore(SyscallContext& ctx, const SyscallArgs& args) {
         chunk[(page - va) >> kPageShift] = 1;
       else if (e.soft_type() == x86_64::Pte::SoftType::Swap)
         chunk[(page - va) >> kPageShift] = swap.cached(e.soft_value()).has_value();
+      else if (e.soft_type() == x86_64::Pte::SoftType::HwPoison)
+        chunk[(page - va) >> kPageShift] = 1;  // non_swap_entry: "always uptodate"
     });
     TRY(mm::copy_to_user(as, vec + done, chunk, count));
     done += count;
@@ -287,9 +290,21 @@ Result<void> do_madvise(mm::AddressSpace& as, u64 start, u64 len_in, int advice)
 }
 
 Result<i64> sys_madvise(SyscallContext& ctx, const SyscallArgs& args) {
-  TRY(do_madvise(ctx.process.address_space(), args.a[0], args.a[1], static_cast<int>(args.a[2])));
+  const int advice = static_cast<int>(args.a[2]);
+  if (advice == abi::kMADV_HWPOISON || advice == abi::kMADV_SOFT_OFFLINE) {
+    // do_madvise's checks, then madvise_inject_error before any VMA is looked at.
+    const u64 start = args.a[0], len_in = args.a[1];
+    if (!page_aligned(start)) return Errno::kEINVAL;
+    const u64 len = page_round_up(len_in);
+    if (len_in != 0 && len == 0) return Errno::kEINVAL;
+    if (start + len < start) return Errno::kEINVAL;
+    if (len == 0) return 0;
+    TRY(ctx.kernel.inject_memory_error(ctx.process, advice, start, start + len));
+    return 0;
+  }
+  TRY(do_madvise(ctx.process.address_space(), args.a[0], args.a[1], advice));
   // A process that joined KSM's scan list may give a running ksmd its first work.
-  if (args.a[2] == static_cast<u64>(abi::kMADV_MERGEABLE)) ctx.kernel.update_wakeup();
+  if (advice == abi::kMADV_MERGEABLE) ctx.kernel.update_wakeup();
   return 0;
 }
 

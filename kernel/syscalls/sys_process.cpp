@@ -66,7 +66,8 @@ Result<i64> sys_arch_prctl(SyscallContext& ctx, const SyscallArgs& args) {
 Result<i64> sys_prctl(SyscallContext& ctx, const SyscallArgs& args) {
   constexpr int kPrSetPdeathsig = 1, kPrGetPdeathsig = 2, kPrGetDumpable = 3, kPrSetDumpable = 4,
                 kPrSetName = 15, kPrGetName = 16, kPrSetNoNewPrivs = 38, kPrGetNoNewPrivs = 39,
-                kPrSetChildSubreaper = 36, kPrGetChildSubreaper = 37;
+                kPrSetChildSubreaper = 36, kPrGetChildSubreaper = 37, kPrMceKill = 33,
+                kPrMceKillGet = 34;
   const int option = static_cast<int>(args.a[0]);
   if (is_capability_prctl(option))
     return capability_prctl(ctx.process.creds(), option, args.a[1], args.a[2], args.a[3],
@@ -118,6 +119,33 @@ Result<i64> sys_prctl(SyscallContext& ctx, const SyscallArgs& args) {
     case kPrGetNoNewPrivs:
       if (args.a[1] || args.a[2] || args.a[3] || args.a[4]) return Errno::kEINVAL;
       return state.no_new_privs ? 1 : 0;
+    case kPrMceKill: {
+      // Per thread, as Linux's PF_MCE_PROCESS / PF_MCE_EARLY task flags.
+      constexpr u64 kClear = 0, kSet = 1, kLate = 0, kEarly = 1, kDefault = 2;
+      if (args.a[3] | args.a[4]) return Errno::kEINVAL;
+      auto& mce = ctx.thread.mce_kill();
+      if (args.a[1] == kClear) {
+        if (args.a[2] != 0) return Errno::kEINVAL;
+        mce.process = false;
+        return 0;
+      }
+      if (args.a[1] != kSet) return Errno::kEINVAL;
+      if (args.a[2] == kEarly)
+        mce = {true, true};
+      else if (args.a[2] == kLate)
+        mce = {true, false};
+      else if (args.a[2] == kDefault)
+        mce = {false, false};
+      else
+        return Errno::kEINVAL;
+      return 0;
+    }
+    case kPrMceKillGet: {
+      if (args.a[1] | args.a[2] | args.a[3] | args.a[4]) return Errno::kEINVAL;
+      const auto& mce = ctx.thread.mce_kill();
+      constexpr int kLate = 0, kEarly = 1, kDefault = 2;
+      return mce.process ? (mce.early ? kEarly : kLate) : kDefault;
+    }
     default:
       return Errno::kEINVAL;
   }

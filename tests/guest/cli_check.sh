@@ -50,6 +50,16 @@ cp "$hello" "$tmp/arm" && printf '\050\000' | dd of="$tmp/arm" bs=1 seek=18 conv
 head -c 100000 /dev/urandom >"$tmp/random"
 chmod +x "$tmp"/*
 
+expect_error poison-bad-address 2 "emu: bad --poison address '0x12g'" -- "$emu" --poison 0x12g "$hello"
+expect_error poison-empty-item 2 "emu: bad --poison address ''" -- "$emu" --poison 0x1000,,0x2000 "$hello"
+expect_error poison-beyond-ram 2 'emu: --poison address 0x20000000 is beyond the 16 MiB of RAM' -- \
+  "$emu" -m 16M --poison 0x1000,0x20000000 "$hello"
+expect_error poison-after-alone 2 'emu: --poison-after needs --poison addresses' -- \
+  "$emu" --poison-after 10 "$hello"
+expect_error poison-after-bad 2 "emu: bad --poison-after '10:ticks'" -- \
+  "$emu" --poison 0x1000 --poison-after 10:ticks "$hello"
+expect_error poison-after-negative 2 "emu: bad --poison-after '-1'" -- \
+  "$emu" --poison 0x1000 --poison-after -1 "$hello"
 expect_error missing-program 127 'emu: .*No such file' -- "$emu" --bind "$tmp:$tmp" "$tmp/nope"
 expect_error directory 126 'emu: .*' -- "$emu" --bind "$tmp:$tmp" "$tmp"
 expect_error text-file 126 'emu: .*' -- "$emu" --bind "$tmp:$tmp" "$tmp/text"

@@ -17,8 +17,12 @@ class FakeRam {
     m_memory.base = static_cast<u8*>(std::aligned_alloc(kPageSize, size));
     std::memset(m_memory.base, 0xcc, size);  // garbage: the kernel must clear what it uses
     m_memory.size = size;
+    m_memory.poison = static_cast<u8*>(std::calloc(size / kPageSize / 8 + 1, 1));
   }
-  ~FakeRam() { std::free(m_memory.base); }
+  ~FakeRam() {
+    std::free(m_memory.base);
+    std::free(m_memory.poison);
+  }
   FakeRam(const FakeRam&) = delete;
   FakeRam& operator=(const FakeRam&) = delete;
   const hal::PhysMemory& memory() const { return m_memory; }

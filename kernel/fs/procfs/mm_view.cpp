@@ -139,6 +139,10 @@ void MmView::for_each_page(const VmaView& view, u64 start, u64 end,
         // entries (type and offset).
         page.state = PageView::State::Swapped;
         page.swap_type = static_cast<u64>(pte.soft_type());
+        // Linux 6.1's SWP_HWPOISON is MAX_SWAPFILES: 32 minus the device (4), migration (3),
+        // hwpoison, PTE-marker and swapin-error types (Debian's configuration), 22; the
+        // offset is the frame.
+        if (pte.soft_type() == x86_64::Pte::SoftType::HwPoison) page.swap_type = 22;
         page.swap_offset = pte.soft_value();
       }
       fn(va, page);
@@ -221,7 +225,9 @@ MemoryTotals memory_totals(Kernel& kernel) {
   // the low watermark keeps back.
   const u64 pagecache = t.active_file + t.inactive_file;
   t.available = t.free + pagecache - std::min(pagecache / 2, memory.low_watermark());
-  // No writeback and no poison yet: Linux shows zeros for those in the same situation.
+  // num_poisoned_pages: frames memory_failure or soft offline retired.
+  t.hardware_corrupted = memory.poisoned_pages();
+  // No writeback yet: Linux shows zero for it in the same situation.
   return t;
 }
 

@@ -101,6 +101,10 @@ std::vector<SettingFile> build() {
     };
     out.push_back(std::move(f));
   }
+  out.push_back(
+      int_setting("vm/memory_failure_early_kill", &Tunables::Vm::memory_failure_early_kill, 0, 1));
+  out.push_back(
+      int_setting("vm/memory_failure_recovery", &Tunables::Vm::memory_failure_recovery, 0, 1));
   out.push_back(int_setting("vm/min_free_kbytes", &Tunables::Vm::min_free_kbytes, 0, INT_MAX));
   // mm places nothing below its fixed floor; the value is shown, not changed.
   out.push_back(read_only("vm/mmap_min_addr", [](Kernel& k) {

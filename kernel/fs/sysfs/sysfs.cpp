@@ -7,6 +7,8 @@
 
 #include "kernel/fs/procfs/setting_file.h"
 #include "kernel/kernel.h"
+#include "kernel/proc/credentials.h"
+#include "kernel/proc/process.h"
 
 namespace kernel::fs::procfs {
 
@@ -149,6 +151,55 @@ SettingFile constant(std::string path, std::string value) {
   return f;
 }
 
+// drivers/base/memory.c's {hard,soft}_offline_page: a physical address (kstrtoull base 0:
+// decimal, 0x hex or 0 octal, one trailing newline) whose page goes through memory_failure
+// or soft offline. Write-only; CAP_SYS_ADMIN, else EPERM.
+SettingFile offline_page(std::string name, bool hard) {
+  SettingFile f;
+  f.path = "devices/system/memory/" + std::move(name);
+  f.mode = 0200;
+  f.read = [](Kernel&) { return std::string(); };
+  f.write = [hard](Kernel& k, std::string_view text) -> Result<void> {
+    if (!capable(k.current().creds(), cap::kSysAdmin)) return abi::Errno::kEPERM;
+    if (!text.empty() && text.back() == '\n') text.remove_suffix(1);
+    unsigned base = 10;
+    if (text.size() > 1 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
+      base = 16;
+      text.remove_prefix(2);
+    } else if (text.size() > 1 && text[0] == '0') {
+      base = 8;
+      text.remove_prefix(1);
+    }
+    if (text.empty()) return abi::Errno::kEINVAL;
+    u64 paddr = 0;
+    for (char c : text) {
+      unsigned digit;
+      if (c >= '0' && c <= '9')
+        digit = static_cast<unsigned>(c - '0');
+      else if (c >= 'a' && c <= 'f')
+        digit = static_cast<unsigned>(c - 'a' + 10);
+      else if (c >= 'A' && c <= 'F')
+        digit = static_cast<unsigned>(c - 'A' + 10);
+      else
+        return abi::Errno::kEINVAL;
+      if (digit >= base || paddr > (~u64{0} - digit) / base) return abi::Errno::kEINVAL;
+      paddr = paddr * base + digit;
+    }
+    const Pfn pfn = PhysAddr(paddr).pfn();
+    // A frame beyond RAM has no page (pfn_to_online_page fails): ENXIO, as memory_failure.
+    if (pfn.value >= k.ram().frame_count()) return abi::Errno::kENXIO;
+    if (k.tracing(kTracePoison))
+      k.emit("poison-inject",
+             {TraceField::str("source", hard ? "hard_offline_page" : "soft_offline_page"),
+              TraceField::hex("paddr", paddr), TraceField::dec("pfn", pfn.value)});
+    if (!hard) return k.soft_offline_page(pfn);
+    const int error = k.memory_failure(pfn, mm::kMfSwSimulated);
+    if (error != 0) return static_cast<abi::Errno>(error);
+    return {};
+  };
+  return f;
+}
+
 std::vector<SettingFile> build() {
   std::vector<SettingFile> out;
   // One CPU, always online: the masks of drivers/base/cpu.c.
@@ -156,6 +207,8 @@ std::vector<SettingFile> build() {
   out.push_back(constant("devices/system/cpu/online", "0\n"));
   out.push_back(constant("devices/system/cpu/possible", "0\n"));
   out.push_back(constant("devices/system/cpu/present", "0\n"));
+  out.push_back(offline_page("hard_offline_page", true));
+  out.push_back(offline_page("soft_offline_page", false));
   add_ksm_files(out);
   out.push_back(choice("kernel/mm/transparent_hugepage/defrag",
                        {"always", "defer", "defer+madvise", "madvise", "never"},
