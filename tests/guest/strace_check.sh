@@ -78,7 +78,9 @@ run_traced() {
   local bin="$guest_dir/$libc/$prog"
   [ -x "$bin" ] || die "$bin is missing (guest/build.sh $guest_dir)"
   native_rc=0
-  timeout -k 5 "$timeout_s" "$bin" "$@" < /dev/null > "$work/native.out" 2> /dev/null || native_rc=$?
+  # The braces keep bash's report of a death by signal (crash killself) off our stderr.
+  { timeout -k 5 "$timeout_s" "$bin" "$@" < /dev/null > "$work/native.out" 2> /dev/null ||
+      native_rc=$?; } 2> /dev/null
   emu_rc=0
   { timeout -k 5 "$timeout_s" "$emu" --strace "$bin" "$@" \
       < /dev/null > "$work/emu.out" 2> "$work/emu.err" || emu_rc=$?; } 2> /dev/null
