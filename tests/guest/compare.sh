@@ -216,17 +216,19 @@ for libc in musl glibc; do
     check_piped "$libc/stdin_threads-pipe" "$guest_dir/$libc/stdin_threads"
 done
 if [ -x "$busybox" ]; then
-  # A background job computes (no system call in its loop) while the shell's `read` waits
-  # for each line; what it found is shown once both are done, so the order is fixed.
+  # A background job spins until the reader is done (it looks for a file the shell creates
+  # after the last line), while the shell's `read` waits for each line; what the job says
+  # is shown once both are done, so the order is fixed.
   # shellcheck disable=SC2016 # expanded by the guest's shell
   check_piped busybox/sh-read-pipe "$busybox" sh -c '
-    out=/tmp/emu-bg-$$
-    (i=0; while [ $i -lt 3000 ]; do i=$((i + 1)); done; echo "background counted to $i" > $out) &
+    out=/tmp/emu-bg-$$ flag=/tmp/emu-flag-$$
+    (while [ ! -e $flag ]; do :; done; echo "the background job saw the reader finish" > $out) &
     n=0
     while read -r l; do n=$((n + 1)); echo "read: $l"; done
+    : > $flag
     wait
     cat $out
-    rm -f $out
+    rm -f $out $flag
     echo "lines: $n"'
 fi
 
