@@ -192,3 +192,34 @@ TEST_CASE("a fatal signal to the sender's own group still ends it within the cal
   CHECK(child.state() == ProcessState::Zombie);
   CHECK(!child.group_exit_pending());
 }
+
+TEST_CASE("a stopped process, or one waiting in a call, wakes to die", "[mrelease]") {
+  Booted b;
+  if (!b.start()) SKIP("no " << test::BootedKernel::kProgram);
+  constexpr u64 kSysPause = 34;
+  const i64 pid = b.call(kSysFork);
+  REQUIRE(pid > 0);
+  Process& parent = b.kernel.current();
+  Process& child = b.child(pid);
+  Thread& thread = *child.threads().front();
+  // The child waits in pause(); the parent stops it.
+  b.kernel.schedule();
+  REQUIRE(&b.kernel.current() == &child);
+  b.call(kSysPause);
+  REQUIRE(thread.blocked());
+  b.kernel.schedule();
+  REQUIRE(&b.kernel.current() == &parent);
+  CHECK(b.call(kSysKill, static_cast<u64>(pid), abi::kSIGSTOP) == 0);
+  REQUIRE(child.stopped());
+  // SIGKILL: stopped no more, its waiting thread runnable, and nothing else yet.
+  CHECK(b.call(kSysKill, static_cast<u64>(pid), abi::kSIGKILL) == 0);
+  CHECK(!child.stopped());
+  CHECK(child.dying());
+  CHECK(thread.state() == ThreadState::Runnable);
+  CHECK(child.state() == ProcessState::Alive);
+  // Its pause() never returns: the thread ends the group when it runs.
+  b.kernel.schedule();
+  CHECK(child.state() == ProcessState::Zombie);
+  CHECK(child.exit_status() == abi::kSIGKILL);
+  CHECK(&b.kernel.current() == &parent);
+}
