@@ -95,7 +95,9 @@ Result<i64> sys_pidfd_getfd(SyscallContext& ctx, const SyscallArgs& args) {
   // __pidfd_fget(): the ptrace check, then PF_EXITING, then the descriptor.
   if (!proc::may_access_process(ctx.process, *target, kPtraceModeAttachRealcreds))
     return Errno::kEPERM;
-  if (!target->alive() || target->exiting()) return Errno::kESRCH;
+  // A process only marked dying still has its threads (none is PF_EXITING yet).
+  if (!target->alive() || (target->exiting() && !target->group_exit_pending()))
+    return Errno::kESRCH;
   std::shared_ptr<fs::File> file = TRY(target->fds().get(targetfd));
   return TRY(ctx.process.fds().allocate(std::move(file), fs::CloseOnExec::Yes));
 }

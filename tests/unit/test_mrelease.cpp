@@ -18,7 +18,7 @@ using namespace kernel;
 namespace {
 
 constexpr u64 kSysMmap = 9, kSysClone = 56, kSysFork = 57, kSysWait4 = 61, kSysKill = 62,
-              kSysMlock = 149, kSysPidfdSendSignal = 424, kSysPidfdOpen = 434,
+              kSysMlock = 149, kSysPidfdSendSignal = 424, kSysPidfdOpen = 434, kSysPidfdGetfd = 438,
               kSysProcessMrelease = 448;
 
 constexpr i64 err(abi::Errno e) {
@@ -64,6 +64,8 @@ TEST_CASE("SIGKILL to another process: dying until it runs, then a zombie", "[mr
   CHECK(&child.address_space() != nullptr);
   CHECK(child.address_space().map_count() > 0);
   CHECK(b.kernel.will_free_memory(child));
+  // Its threads have not begun to exit (no PF_EXITING): its files can still be taken.
+  CHECK(b.call(kSysPidfdGetfd, static_cast<u64>(pidfd), 0, 0) >= 0);
   // A second signal changes nothing (prepare_signal drops signals to a dying group).
   CHECK(b.call(kSysKill, static_cast<u64>(pid), abi::kSIGTERM) == 0);
   CHECK(child.exit_status() == abi::kSIGKILL);
