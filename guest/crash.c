@@ -1,10 +1,12 @@
 /* crash MODE: dies the way MODE says, to compare how emu reports a fatal signal with how
  * the host kernel delivers it. Modes: div ud2 int3 abort ro exec stack kernel noncanon
- * jmp0 hlt cli in cr3. */
+ * jmp0 hlt cli in cr3 killself (SIGKILL to its own pid). */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 int main(int argc, char** argv) {
   if (argc < 2) return 2;
   volatile int zero = 0;
@@ -22,5 +24,6 @@ int main(int argc, char** argv) {
   if (!strcmp(argv[1], "cli")) __asm__ volatile("cli");
   if (!strcmp(argv[1], "in")) __asm__ volatile("inb $0x60, %%al" ::: "al");
   if (!strcmp(argv[1], "cr3")) { unsigned long x = 0; __asm__ volatile("mov %0, %%cr3" :: "r"(x)); }
+  if (!strcmp(argv[1], "killself")) kill(getpid(), SIGKILL);
   return 0;
 }

@@ -222,7 +222,11 @@ void Kernel::after_syscall(const syscalls::SyscallInfo* info, const u64 (&a)[6],
     syscalls::SyscallArgs args;
     args.nr = nr;
     std::copy(std::begin(a), std::end(a), args.a);
-    strace_exit(*m_current, info, args, ret);
+    // A pending SIGKILL ends the thread before the call's exit is reported: strace never
+    // sees it return (ptrace_stop skips the syscall-exit stop of a fatally signalled task).
+    const u64 pending = m_current->pending().set() | m_current_process->shared_pending().set();
+    const bool killed = pending & sigbit(abi::kSIGKILL);
+    strace_exit(*m_current, info, args, killed ? std::nullopt : std::optional<i64>(ret));
     if (!m_strace_ignored.empty()) strace_ignored_signals(*m_current);
   }
   if (signal_pending(*m_current)) [[unlikely]]

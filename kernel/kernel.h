@@ -183,9 +183,17 @@ class Kernel final : private mm::PoisonClient {
   // Ends the current process with an exit code (exit_group) / a fatal signal.
   void exit_process(int status);
   void kill_process(int signal, int si_code, u64 fault_addr);
-  // Ends every thread of `process` with the wait status `status` (do_group_exit from
-  // another process: SIGKILL, a fatal signal's default action).
+  // Ends every thread of `process` now with the wait status `status` (exit_group, a fatal
+  // signal's default action, the OOM killer). A process already dying keeps the status it
+  // was marked with.
   void zap_process(Process& process, int status);
+  // complete_signal's group exit for a fatal signal from outside the process: it is marked
+  // dying (SIGNAL_GROUP_EXIT) with `status` and its threads are woken; the first of them
+  // the scheduler runs ends the group. Until then its memory is still there.
+  void begin_group_exit(Process& process, int status);
+  // task_will_free_mem: `process` is dying, and every other process sharing its memory
+  // is dying too, so the memory goes once they end.
+  bool will_free_memory(Process& process);
   // A zombie child's record goes (wait4 took its status).
   void reap(Process& child);
   // exit_robust_list: the futexes on the thread's robust list that it still owns are
@@ -280,8 +288,9 @@ class Kernel final : private mm::PoisonClient {
   // does not wait prints as one line; another line in between makes it "<unfinished ...>".
   void strace_enter(Thread& thread, const syscalls::SyscallInfo* info,
                     const syscalls::SyscallArgs& args);
+  // `ret` null: the call does not return to the guest (a pending SIGKILL), "= ?".
   void strace_exit(Thread& thread, const syscalls::SyscallInfo* info,
-                   const syscalls::SyscallArgs& args, i64 ret);
+                   const syscalls::SyscallArgs& args, std::optional<i64> ret);
   // A whole line for `thread` (its prefix is added), after any held entry.
   void strace_line(const Thread& thread, const std::string& text);
   void strace_flush_open();
@@ -301,6 +310,8 @@ class Kernel final : private mm::PoisonClient {
   // A process has no thread left: it becomes a zombie (or is reaped at once), its
   // children go to the first process, its parent is told.
   void process_ended(Process& process);
+  // Sets the group's exit status and SIGNAL_GROUP_EXIT; false if it was already set.
+  bool mark_group_exit(Process& process, int status);
   // Every thread of the process is taken off the CPU for good.
   void end_threads(Process& process, Thread* except);
   void release_thread(Thread& thread);

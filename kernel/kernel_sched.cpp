@@ -171,6 +171,14 @@ void Kernel::schedule() {
                               TraceField::str("reason", why)});
     }
     prev_tid = next->tid();
+    if (Process& dying = next->process(); dying.group_exit_pending()) {
+      // do_group_exit from get_signal: the first thread of a dying group to run ends it,
+      // its waiting call (if any) never finished.
+      zap_process(dying, dying.exit_status());
+      if (m_exit.exited) return;
+      m_need_resched = false;
+      continue;
+    }
     if (next->call().resuming || next->call().reason != WakeReason::None) {
       resume_call(*next);
       if (next->state() != ThreadState::Runnable || m_current != next) continue;

@@ -166,7 +166,12 @@ void Kernel::complete_signal(Process& p, Thread* chosen, int sig) {
   const bool fatal = sig == abi::kSIGKILL || (action.handler == abi::kSIG_DFL &&
                                               !proc::default_ignored(sig) && !stops(sig));
   if (fatal && !waited_for && chosen != m_current) {
-    zap_process(p, fatal_status(p, sig));
+    // The sender's own group ends within the sending call; another dies when its threads
+    // next run, as they would on their way back to user mode.
+    if (&p == m_current_process)
+      zap_process(p, fatal_status(p, sig));
+    else
+      begin_group_exit(p, fatal_status(p, sig));
     return;
   }
   if (stops(sig) && !waited_for && action.handler == abi::kSIG_DFL && chosen != m_current) {

@@ -269,8 +269,8 @@ void Kernel::kill_process(int signal, int si_code, u64 fault_addr) {
   zap_process(process, fatal_status(process, signal));
 }
 
-void Kernel::zap_process(Process& process, int status) {
-  if (!process.alive() || process.exiting()) return;
+bool Kernel::mark_group_exit(Process& process, int status) {
+  if (!process.alive() || process.exiting()) return false;
   process.exiting() = true;
   process.exit_status() = status;
   if (tracing(kTraceSignal) && (status & 0x7f)) [[unlikely]] {
@@ -280,11 +280,41 @@ void Kernel::zap_process(Process& process, int status) {
           name ? TraceField::str("sig", name) : TraceField::dec("sig", status & 0x7f),
           TraceField::dec("core", (status & 0x80) ? 1 : 0)});
   }
+  return true;
+}
+
+void Kernel::zap_process(Process& process, int status) {
+  if (!process.alive()) return;
+  // A group already being ended (its threads are going now) is left to finish; one that
+  // was only marked dying ends now, with the status it was marked with.
+  if (!mark_group_exit(process, status) && !process.group_exit_pending()) return;
+  process.group_exit_pending() = false;
   end_threads(process, nullptr);
   process_ended(process);
   if (m_exit.exited) return;  // the run is over, and the CPU already told
   m_need_resched = true;
   m_cpu.request_stop();
+}
+
+void Kernel::begin_group_exit(Process& process, int status) {
+  if (!mark_group_exit(process, status)) return;
+  process.group_exit_pending() = true;
+  // signal_wake_up(t, 1) for each thread: a stopped group runs again to die, and a thread
+  // waiting in a call wakes, whether the wait is interruptible or not.
+  process.stopped() = false;
+  for (Thread* t : process.threads())
+    if (t->blocked()) m_scheduler.make_runnable(*t, WakeReason::Signal);
+  // They run in turn with the others: the sender is not preempted for them, but once more
+  // than one thread can run the quantum is armed.
+  m_cpu.set_preemption(m_scheduler.runnable_count() > 1);
+}
+
+bool Kernel::will_free_memory(Process& process) {
+  if (!process.dying()) return false;
+  const mm::AddressSpace* mm = &process.address_space();
+  for (Process* other : processes())
+    if (other != &process && &other->address_space() == mm && !other->dying()) return false;
+  return true;
 }
 
 void Kernel::end_threads(Process& process, Thread* except) {

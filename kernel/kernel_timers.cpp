@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "kernel/abi/linux.h"
+#include "kernel/fs/host_waits.h"
 #include "kernel/kernel.h"
 #include "kernel/proc/process.h"
 #include "kernel/proc/process_timers.h"
@@ -172,6 +173,11 @@ void Kernel::tick() {
   account_cpu(now);
   if (m_timers.nearest() && m_timers.nearest() <= now) m_timers.expire(now);
   m_memory.ksm().tick(now);  // a ksmd step when one is due
+  // A thread waiting for the host's stdio wakes here while another computes: no
+  // schedule() comes until the running one makes a call that waits.
+  if (fs::HostWaits& host = fs::HostWaits::instance();
+      host.any_waiting() && host.recheck(now) && m_scheduler.runnable_count() > 1)
+    m_need_resched = true;
   // A signal for the running thread is acted on before it runs on.
   if (m_current && m_current->state() == ThreadState::Runnable && signal_pending(*m_current))
     m_need_resched = true;
@@ -194,6 +200,11 @@ void Kernel::update_wakeup() {
     if (t.has_cpu_timers)
       for (const auto& [id, timer] : t.posix)
         if (timer->cpu_armed) consider(timer->expires_ns);
+  }
+  // The host's stdio is looked at again after a while, for its waiters.
+  if (const fs::HostWaits& host = fs::HostWaits::instance(); host.any_waiting()) {
+    const u64 at = host.next_check_ns();
+    if (!next || at < next) next = at;
   }
   if (next == m_wakeup_ns) return;
   m_wakeup_ns = next;

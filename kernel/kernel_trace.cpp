@@ -131,7 +131,7 @@ void Kernel::strace_enter(Thread& thread, const syscalls::SyscallInfo* info,
 }
 
 void Kernel::strace_exit(Thread& thread, const syscalls::SyscallInfo* info,
-                         const syscalls::SyscallArgs& args, i64 ret) {
+                         const syscalls::SyscallArgs& args, std::optional<i64> ret) {
   const syscalls::StraceReader reader{&peek_guest, &thread.process().address_space()};
   Thread::StraceCall& call = thread.strace_call();
   if (m_strace_open == &thread) {

@@ -17,7 +17,10 @@ void Kernel::out_of_memory(u64 fault_addr) {
   i64 worst = 0;
   const i64 total = static_cast<i64>(m_memory.frames().total_frames());
   for (Process* candidate : processes()) {
-    if (!candidate->alive() || candidate->exiting() || candidate->oom_score_adj() == -1000)
+    // A process marked dying whose threads have not run yet still holds its memory: it
+    // may be chosen, and then ends now.
+    if (!candidate->alive() || (candidate->exiting() && !candidate->group_exit_pending()) ||
+        candidate->oom_score_adj() == -1000)
       continue;
     const auto usage = candidate->address_space().usage();
     i64 badness = static_cast<i64>(usage.anon_rss + usage.file_rss + usage.shmem_rss +

@@ -34,10 +34,10 @@ bool HostWaits::poll(u64 timeout_ns) {
   return true;
 }
 
-void HostWaits::recheck(u64 now_ns) {
-  if (now_ns - m_last_check_ns < kRecheckNs || !any_waiting()) return;
+bool HostWaits::recheck(u64 now_ns) {
+  if (now_ns - m_last_check_ns < kRecheckNs || !any_waiting()) return false;
   m_last_check_ns = now_ns;
-  poll(0);
+  return poll(0);
 }
 
 }  // namespace kernel::fs

@@ -23,8 +23,12 @@ class HostWaits {
   // Polls the host fds someone waits on, for at most timeout_ns (0: just look; ~0: no
   // limit), and wakes the waiters of each fd that is ready. Returns whether any woke.
   bool poll(u64 timeout_ns);
-  // While guest threads run: polls without waiting, at most once per kRecheckNs.
-  void recheck(u64 now_ns);
+  // While guest threads run: polls without waiting, at most once per kRecheckNs. Returns
+  // whether any waiter woke.
+  bool recheck(u64 now_ns);
+  // When the next recheck is due (CLOCK_MONOTONIC ns): the kernel has the CPU stop then, so
+  // that a waiter wakes even while another thread computes without a system call.
+  u64 next_check_ns() const { return m_last_check_ns + kRecheckNs; }
 
   // The emulator's one set (the host's stdio is one per emulator process).
   static HostWaits& instance();

@@ -195,6 +195,12 @@ class AddressSpace {
   // counts them), swapped or absent shmem pages read into their object.
   Result<void> willneed_range(u64 start, u64 end);
 
+  // The OOM reaper's work on a dying process's memory (__oom_reap_task_mm), for
+  // process_mrelease: every page of a mapping that is not shared is unmapped now (private
+  // anonymous memory, and the private view of files), locked ones included; shared
+  // mappings, hugetlb and PFN maps are left for exit. The VMAs stay.
+  void oom_reap();
+
   // What the address space holds, for the OOM killer and /proc (pages).
   struct Usage {
     u64 total_vm = 0;

@@ -83,8 +83,14 @@ class Process {
   bool alive() const { return m_state == ProcessState::Alive; }
   // The wait status a parent's wait4 sees: exit code << 8, or the signal (| 0x80 on core).
   int& exit_status() { return m_exit_status; }
-  // exit_group or a fatal signal has begun to end every thread.
+  // exit_group or a fatal signal has begun to end every thread (SIGNAL_GROUP_EXIT).
   bool& exiting() { return m_exiting; }
+  // A fatal signal from outside the process has marked it dying: its threads end when the
+  // scheduler next runs one of them. Until then its memory is still there (the window in
+  // which process_mrelease can take it).
+  bool& group_exit_pending() { return m_group_exit_pending; }
+  // Dying, with its memory not yet released: Linux's __task_will_free_mem.
+  bool dying() const { return m_state == ProcessState::Alive && m_exiting; }
 
   // Group stop (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU) and continue (SIGCONT), with the
   // reports wait4(WUNTRACED / WCONTINUED) and waitid take once each.
@@ -156,6 +162,7 @@ class Process {
   ProcessState m_state = ProcessState::Alive;
   int m_exit_status = 0;
   bool m_exiting = false;
+  bool m_group_exit_pending = false;
   bool m_stopped = false;
   int m_stop_report = 0;
   bool m_continue_report = false;

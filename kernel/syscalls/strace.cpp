@@ -683,7 +683,7 @@ std::string format_entry(const SyscallInfo* info, const SyscallArgs& args,
   return LineFormatter(info, args, std::nullopt, mem).entry();
 }
 
-std::string format_exit(const SyscallInfo* info, const SyscallArgs& args, i64 result,
+std::string format_exit(const SyscallInfo* info, const SyscallArgs& args, std::optional<i64> result,
                         const StraceReader& mem) {
   return LineFormatter(info, args, result, mem).exit();
 }

@@ -2,6 +2,7 @@
 // diffed against `strace -f` of the same program on Linux.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "kernel/base/types.h"
@@ -39,7 +40,8 @@ std::string format_noreturn(const SyscallInfo* info, const SyscallArgs& args,
 // format_syscall is their concatenation. A call that waits while another thread's lines are
 // printed shows as "ENTRY <unfinished ...>" and later "<... NAME resumed>EXIT".
 std::string format_entry(const SyscallInfo* info, const SyscallArgs& args, const StraceReader& mem);
-std::string format_exit(const SyscallInfo* info, const SyscallArgs& args, i64 result,
+// A null result: the call never returned (a SIGKILL took the thread on its way out), "= ?".
+std::string format_exit(const SyscallInfo* info, const SyscallArgs& args, std::optional<i64> result,
                         const StraceReader& mem);
 
 // A wait status as strace's printstatus shows it: "[{WIFEXITED(s) && WEXITSTATUS(s) == 3}]".

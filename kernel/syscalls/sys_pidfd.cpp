@@ -95,7 +95,9 @@ Result<i64> sys_pidfd_getfd(SyscallContext& ctx, const SyscallArgs& args) {
   // __pidfd_fget(): the ptrace check, then PF_EXITING, then the descriptor.
   if (!proc::may_access_process(ctx.process, *target, kPtraceModeAttachRealcreds))
     return Errno::kEPERM;
-  if (!target->alive() || target->exiting()) return Errno::kESRCH;
+  // A process only marked dying still has its threads (none is PF_EXITING yet).
+  if (!target->alive() || (target->exiting() && !target->group_exit_pending()))
+    return Errno::kESRCH;
   std::shared_ptr<fs::File> file = TRY(target->fds().get(targetfd));
   return TRY(ctx.process.fds().allocate(std::move(file), fs::CloseOnExec::Yes));
 }
@@ -138,14 +140,18 @@ Result<i64> sys_process_mrelease(SyscallContext& ctx, const SyscallArgs& args) {
   std::shared_ptr<fs::File> hold;
   Process* target = TRY(pidfd_task(ctx, args.a[0], hold));
   // find_lock_task_mm(): no thread of a process that has ended holds its memory.
-  if (!target->alive()) return Errno::kESRCH;
-  // task_will_free_mem(): only a process on its way out may have its memory taken. emu
-  // carries out a fatal signal to another process in the same step that sends it: the
-  // threads end and the address space is released (exit_mm, with the OOM reaper's work
-  // done at once). So a target still alive here is not dying, and nothing has been
-  // reaped from it (MMF_OOM_SKIP is clear): EINVAL. One that is dying gives its memory
-  // back as that step completes.
-  return target->exiting() ? Result<i64>(0) : Result<i64>(Errno::kEINVAL);
+  if (!target->alive() || target->threads().empty()) return Errno::kESRCH;
+  // task_will_free_mem(): only memory on its way out may be taken: the process is dying
+  // (a fatal signal marked it, its threads have not run to end it yet) and so is every
+  // process it shares that memory with. Nothing else in emu sets MMF_OOM_SKIP on a live
+  // process's memory (exit_mmap does, after find_lock_task_mm has stopped finding it), so
+  // a refusal is always EINVAL.
+  if (!ctx.kernel.will_free_memory(*target)) return Errno::kEINVAL;
+  // __oom_reap_task_mm(), with the memory held for the call as mmgrab() holds it. Asked
+  // twice, the second finds nothing left to unmap and succeeds too.
+  const std::shared_ptr<mm::AddressSpace> mm = target->address_space_ptr();
+  mm->oom_reap();
+  return 0;
 }
 
 }  // namespace kernel::syscalls

@@ -196,7 +196,7 @@ done
 for libc in musl glibc; do
   crash=$guests/$libc/crash
   [ -x "$crash" ] || continue
-  for mode in div ud2 int3 abort ro exec stack kernel jmp0 hlt cli in cr3; do
+  for mode in div ud2 int3 abort ro exec stack kernel jmp0 hlt cli in cr3 killself; do
     # The outer redirection silences the shell's own "Segmentation fault" report.
     { (ulimit -c 0; "$crash" "$mode") >/dev/null 2>&1; } 2>/dev/null
     want=$?

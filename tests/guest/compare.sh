@@ -173,6 +173,68 @@ for libc in musl glibc glibc-pie; do
   done
 done
 
+# Host stdin from a pipe that a host process writes slowly, while other guest threads or
+# processes keep running: each read waits in the guest (the scheduler looks at the host fd
+# now and then), so neither the reader nor the others stop. Natively and under EMU, the
+# same lines at the same pace.
+slow_lines() {
+  sleep 0.3
+  for i in 1 2 3 4; do
+    printf 'line %d of the pipe\n' "$i"
+    sleep 0.3
+  done
+}
+
+# check_piped NAME CMD...: as `check NAME exact CMD...`, with stdin from slow_lines.
+check_piped() {
+  local name=$1
+  shift
+  selected "$name" || return 0
+  native_rc=0
+  slow_lines | bash -c '"$@"; exit $?' native timeout -k 5 "$timeout_s" "$@" \
+    > "$work/native.out" 2> "$work/native.err" || native_rc=$?
+  emu_rc=0
+  { slow_lines | timeout -k 5 "$timeout_s" "$emu" "$@" \
+      > "$work/emu.out" 2> "$work/emu.err" || emu_rc=$?; } 2> /dev/null
+  local problems=()
+  if [ "$emu_rc" -eq 124 ] || [ "$emu_rc" -eq 137 ]; then
+    problems+=("emu timed out after ${timeout_s}s (status $emu_rc)")
+  else
+    [ "$native_rc" -eq "$emu_rc" ] || problems+=("exit status native $native_rc, emu $emu_rc")
+    cmp -s "$work/native.out" "$work/emu.out" || problems+=("stdout differs")
+    grep -q 'line 4 of the pipe' "$work/native.out" || problems+=("the native run missed lines")
+  fi
+  if [ ${#problems[@]} -eq 0 ]; then
+    pass "$name"
+  else
+    local why
+    why=$(printf '%s; ' "${problems[@]}")
+    fail "$name" "${why%; }"
+    show_details
+  fi
+}
+
+for libc in musl glibc; do
+  [ -x "$guest_dir/$libc/stdin_threads" ] &&
+    check_piped "$libc/stdin_threads-pipe" "$guest_dir/$libc/stdin_threads"
+done
+if [ -x "$busybox" ]; then
+  # A background job spins until the reader is done (it looks for a file the shell creates
+  # after the last line), while the shell's `read` waits for each line; what the job says
+  # is shown once both are done, so the order is fixed.
+  # shellcheck disable=SC2016 # expanded by the guest's shell
+  check_piped busybox/sh-read-pipe "$busybox" sh -c '
+    out=/tmp/emu-bg-$$ flag=/tmp/emu-flag-$$
+    (while [ ! -e $flag ]; do :; done; echo "the background job saw the reader finish" > $out) &
+    n=0
+    while read -r l; do n=$((n + 1)); echo "read: $l"; done
+    : > $flag
+    wait
+    cat $out
+    rm -f $out $flag
+    echo "lines: $n"'
+fi
+
 if [ -x "$busybox" ]; then
   bb=$busybox
   check busybox/echo exact "$bb" echo a b c

@@ -17,6 +17,10 @@
 #         (musl passes O_LARGEFILE too: "O_RDONLY|O_LARGEFILE" is accepted)
 #       read(999, <anything>) = -1 EBADF (Bad file descriptor)
 #       exit_group(0) = ?
+#   EMU --strace GUEST_DIR/LIBC/crash killself     (kill(getpid(), SIGKILL)) and expects the
+#     exit status as natively and
+#       kill(PID, SIGKILL) = ?
+#       +++ killed by SIGKILL +++
 #   EMU --strace-file FILE GUEST_DIR/LIBC/trace_tasks     (fork + wait, fork + exec + wait,
 #     a thread with a futex handoff) and expects stdout as natively, nothing on stderr, and
 #     FILE in `strace -f -o FILE`'s form ("PID   line"). With each "<unfinished ...>" joined to
@@ -74,7 +78,9 @@ run_traced() {
   local bin="$guest_dir/$libc/$prog"
   [ -x "$bin" ] || die "$bin is missing (guest/build.sh $guest_dir)"
   native_rc=0
-  timeout -k 5 "$timeout_s" "$bin" "$@" < /dev/null > "$work/native.out" 2> /dev/null || native_rc=$?
+  # The braces keep bash's report of a death by signal (crash killself) off our stderr.
+  { timeout -k 5 "$timeout_s" "$bin" "$@" < /dev/null > "$work/native.out" 2> /dev/null ||
+      native_rc=$?; } 2> /dev/null
   emu_rc=0
   { timeout -k 5 "$timeout_s" "$emu" --strace "$bin" "$@" \
       < /dev/null > "$work/emu.out" 2> "$work/emu.err" || emu_rc=$?; } 2> /dev/null
@@ -217,6 +223,18 @@ for libc in musl glibc; do
   expect_line "strace/$libc/files-read-ebadf" "$work/emu.err" \
     "${pre}read\\(999, .*\\) += -1 EBADF \\(Bad file descriptor\\)\$"
   expect_line "strace/$libc/files-exit_group" "$work/emu.err" "${pre}exit_group\\(0\\) += \\?\$"
+
+  # A SIGKILL the process sends itself ends it before kill() returns to it: strace sees no
+  # result, and the death follows at once.
+  run_traced "$libc" crash killself
+  expect_same_run "strace/$libc/killself-status"
+  expect_line "strace/$libc/killself-kill" "$work/emu.err" "${pre}kill\\([0-9]+, SIGKILL\\) += \\?\$"
+  after_kill=$(grep -A1 -E "${pre}kill\\(" "$work/emu.err" | tail -n 1)
+  if [ "$after_kill" = "+++ killed by SIGKILL +++" ]; then
+    pass "strace/$libc/killself-death"
+  else
+    fail "strace/$libc/killself-death" "the line after kill(): '$after_kill'"
+  fi
 
   check_trace_tasks "$libc"
 done
