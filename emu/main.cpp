@@ -37,6 +37,8 @@ constexpr const char* kUsage =
     "                         reclaim, swap, tlb, sched, signal, fork\n"
     "  --trace-file FILE      where events go (default stderr)\n"
     "  --trace-format FORMAT  text (default) or json\n"
+    "  --thp MODE             /sys/kernel/mm/transparent_hugepage/enabled at start:\n"
+    "                         always, madvise (default) or never\n"
     "  --stats                a summary on stderr at exit: faults by resolution, TLB\n"
     "                         fills and flushes, syscalls, frames in use, reclaim and swap\n"
     "  -h, --help             this text\n";
@@ -50,6 +52,7 @@ struct Options {
   std::vector<kernel::KernelOptions::Bind> binds;
   emu::trace::TraceOptions trace;
   bool stats = false;
+  std::optional<kernel::mm::ThpEnabled> thp;
   kernel::u32 uid = 0;
   kernel::u32 gid = 0;
   std::vector<std::string> argv;  // the program and its arguments
@@ -102,6 +105,17 @@ int parse_options(int argc, char** argv, Options& o) {
       if (size != "0" && bytes < kernel::kPageSize) return fail("bad swap size '" + size + "'");
       if (bytes > kMaxSwap) return fail("swap size '" + size + "' above the 64G limit");
       o.swap = bytes;
+    } else if (arg == "--thp") {
+      std::string mode;
+      if (!take(mode)) return fail("--thp needs always, madvise or never");
+      if (mode == "always")
+        o.thp = kernel::mm::ThpEnabled::Always;
+      else if (mode == "madvise")
+        o.thp = kernel::mm::ThpEnabled::Madvise;
+      else if (mode == "never")
+        o.thp = kernel::mm::ThpEnabled::Never;
+      else
+        return fail("bad --thp mode '" + mode + "' (always, madvise or never)");
     } else if (arg == "--root") {
       if (!take(o.root)) return fail("--root needs a directory");
     } else if (arg == "--bind") {
@@ -244,6 +258,7 @@ int main(int argc, char** argv) {
   }
   kernel::Kernel kernel(machine.ram().memory(), machine, kopts, &tracer);
   kernel.set_tracing(options.trace.kernel_events);
+  if (options.thp) kernel.tunables().thp.enabled = *options.thp;
 
   std::vector<std::string> envp;
   for (char** e = environ; *e; ++e) envp.emplace_back(*e);

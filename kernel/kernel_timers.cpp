@@ -6,6 +6,7 @@
 
 #include "kernel/abi/linux.h"
 #include "kernel/kernel.h"
+#include "kernel/mm/khugepaged.h"
 #include "kernel/proc/process.h"
 #include "kernel/proc/process_timers.h"
 #include "kernel/proc/thread.h"
@@ -171,6 +172,7 @@ void Kernel::tick() {
   const u64 now = monotonic_ns();
   account_cpu(now);
   if (m_timers.nearest() && m_timers.nearest() <= now) m_timers.expire(now);
+  mm::khugepaged_step(m_memory, now);
   // A signal for the running thread is acted on before it runs on.
   if (m_current && m_current->state() == ThreadState::Runnable && signal_pending(*m_current))
     m_need_resched = true;
