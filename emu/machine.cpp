@@ -311,6 +311,11 @@ void Machine::on_interrupt(uc_struct* uc, kernel::u32 intno, void* self) {
   uc_emu_stop(uc);
 }
 
+// One 4 KiB translation per call, huge pages included: Unicorn 2.1's unicorn_fill_tlb
+// (qemu/softmmu/unicorn_vtlb.c) installs what this returns with tlb_set_page(...,
+// TARGET_PAGE_SIZE), and uc_tlb_entry has no size field. A 2 MiB leaf therefore still
+// costs one fill per 4 KiB page touched; what it saves is the page-table level the walk
+// skips and the 511 faults it never takes.
 bool Machine::fill(u64 vaddr, Access access, void* out) {
   auto* entry = static_cast<uc_tlb_entry*>(out);
   ++m_counters.tlb_fills;

@@ -47,6 +47,8 @@ constexpr const char* kUsage =
     "                         inject the --poison addresses only once the guest has made N\n"
     "                         syscalls and page faults (both counted, or the one named):\n"
     "                         the next one after them injects first\n"
+    "  --thp MODE             /sys/kernel/mm/transparent_hugepage/enabled at start:\n"
+    "                         always, madvise (default) or never\n"
     "  --stats                a summary on stderr at exit: faults by resolution, TLB\n"
     "                         fills and flushes, syscalls, frames in use, reclaim and swap\n"
     "  -h, --help             this text\n";
@@ -60,6 +62,7 @@ struct Options {
   std::vector<kernel::KernelOptions::Bind> binds;
   emu::trace::TraceOptions trace;
   bool stats = false;
+  std::optional<kernel::mm::ThpEnabled> thp;
   kernel::u32 uid = 0;
   kernel::u32 gid = 0;
   std::vector<kernel::u64> poison;  // --poison: physical addresses
@@ -131,6 +134,17 @@ int parse_options(int argc, char** argv, Options& o) {
       if (size != "0" && bytes < kernel::kPageSize) return fail("bad swap size '" + size + "'");
       if (bytes > kMaxSwap) return fail("swap size '" + size + "' above the 64G limit");
       o.swap = bytes;
+    } else if (arg == "--thp") {
+      std::string mode;
+      if (!take(mode)) return fail("--thp needs always, madvise or never");
+      if (mode == "always")
+        o.thp = kernel::mm::ThpEnabled::Always;
+      else if (mode == "madvise")
+        o.thp = kernel::mm::ThpEnabled::Madvise;
+      else if (mode == "never")
+        o.thp = kernel::mm::ThpEnabled::Never;
+      else
+        return fail("bad --thp mode '" + mode + "' (always, madvise or never)");
     } else if (arg == "--root") {
       if (!take(o.root)) return fail("--root needs a directory");
     } else if (arg == "--bind") {
@@ -320,6 +334,7 @@ int main(int argc, char** argv) {
                          options.poison_after_faults);
   else
     for (const kernel::PhysAddr addr : poison) kernel.inject_poison(addr, "cmdline");
+  if (options.thp) kernel.tunables().thp.enabled = *options.thp;
 
   std::vector<std::string> envp;
   for (char** e = environ; *e; ++e) envp.emplace_back(*e);

@@ -40,6 +40,7 @@ Kernel::Kernel(const hal::PhysMemory& ram, hal::Cpu& cpu, KernelOptions options,
       m_sink(sink),
       m_tunables(Tunables::for_ram(ram.size)),
       m_memory(ram, cpu, mm::MemoryOptions{m_options.swap_bytes}) {
+  m_memory.set_thp_settings(&m_tunables.thp);
   std::vector<fs::BindMount> binds;
   for (const KernelOptions::Bind& b : m_options.binds)
     binds.push_back({b.host_path, b.guest_path,

@@ -7,6 +7,7 @@
 #include "kernel/abi/linux.h"
 #include "kernel/fs/host_waits.h"
 #include "kernel/kernel.h"
+#include "kernel/mm/khugepaged.h"
 #include "kernel/proc/process.h"
 #include "kernel/proc/process_timers.h"
 #include "kernel/proc/thread.h"
@@ -178,6 +179,7 @@ void Kernel::tick() {
   if (fs::HostWaits& host = fs::HostWaits::instance();
       host.any_waiting() && host.recheck(now) && m_scheduler.runnable_count() > 1)
     m_need_resched = true;
+  mm::khugepaged_step(m_memory, now);
   // A signal for the running thread is acted on before it runs on.
   if (m_current && m_current->state() == ThreadState::Runnable && signal_pending(*m_current))
     m_need_resched = true;

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "kernel/base/types.h"
+#include "kernel/mm/thp_settings.h"
 
 namespace kernel {
 
@@ -48,15 +49,11 @@ struct Tunables {
     int overflowgid = 65534;
   } sys;
 
-  // /sys/kernel/mm/transparent_hugepage. Values only for now: the THP machinery reads them
-  // when it exists.
-  enum class ThpEnabled : u8 { Always, Madvise, Never };
-  enum class ThpDefrag : u8 { Always, Defer, DeferMadvise, Madvise, Never };
-  struct Thp {
-    ThpEnabled enabled = ThpEnabled::Always;  // Debian's CONFIG_TRANSPARENT_HUGEPAGE_ALWAYS
-    ThpDefrag defrag = ThpDefrag::Madvise;
-    bool use_zero_page = true;
-  } thp;
+  // /sys/kernel/mm/transparent_hugepage: the memory manager reads these (thp_settings.h).
+  using ThpEnabled = mm::ThpEnabled;
+  using ThpDefrag = mm::ThpDefrag;
+  using Thp = mm::ThpSettings;
+  Thp thp;
 };
 
 }  // namespace kernel

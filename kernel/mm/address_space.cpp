@@ -4,6 +4,7 @@
 
 #include "kernel/fs/file.h"
 #include "kernel/mm/frame_allocator.h"
+#include "kernel/mm/huge_memory.h"
 #include "kernel/mm/memory_manager.h"
 #include "kernel/mm/memory_object.h"
 
@@ -31,6 +32,8 @@ AddressSpace::AddressSpace(MemoryManager& mm)
 
 AddressSpace::~AddressSpace() {
   for (const auto& [start, vma] : m_vmas) zap_range(vma.start, vma.end);
+  // A partial fork child may hold a deposit its huge entry never got.
+  while (m_deposited > 0) m_frames.free(withdraw_table());
   m_mm.remove_address_space(this);
 }
 
@@ -92,6 +95,8 @@ void AddressSpace::split_at(u64 addr) {
   --it;
   Vma& vma = it->second;
   if (addr <= vma.start || addr >= vma.end) return;
+  // vma_adjust_trans_huge(): a boundary inside a huge entry splits it.
+  if (addr & kHugeMask) split_huge_pmd(addr);
   Vma upper = vma;
   upper.start = addr;
   upper.file_offset = vma.offset_of(addr);
@@ -235,7 +240,7 @@ bool AddressSpace::page_resident(u64 va) {
 }
 
 void AddressSpace::zap_range(u64 start, u64 end) {
-  bool flush = false;
+  bool flush = zap_huge_in(start, end);
   m_page_table.for_each_leaf(start, end, [&](u64 va, Pte& leaf) {
     if (drop_leaf(&leaf, va)) flush = true;
   });
@@ -342,7 +347,7 @@ Pte AddressSpace::leaf_for(const Vma& vma, Pfn frame, bool writable) const {
 
 void AddressSpace::change_protection(u64 start, u64 end, u64 flags) {
   const bool accessible = flags & kVmAccessFlags;
-  bool flush = false;
+  bool flush = protect_huge_in(start, end, flags);
   m_page_table.for_each_leaf(start, end, [&](u64, Pte& leaf) {
     const Pte old = leaf;
     const bool protnone = old.soft_type() == Pte::SoftType::ProtNone;

@@ -5,6 +5,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 
 #include "kernel/arch/x86_64/page_table.h"
 #include "kernel/base/result.h"
@@ -200,6 +201,39 @@ class AddressSpace {
   // anonymous memory, and the private view of files), locked ones included; shared
   // mappings, hugetlb and PFN maps are left for exit. The VMAs stay.
   void oom_reap();
+  // Transparent huge pages (huge_memory.cpp, khugepaged.cpp).
+  // hugepage_vma_check(): may [vma] hold huge pages? `in_fault` for a fault (no size
+  // check), `enforce_sysfs` false for MADV_COLLAPSE (which ignores `enabled`), `smaps` for
+  // THPeligible (a VMA that has not faulted yet counts).
+  bool thp_vma_allowed(const Vma& vma, bool in_fault, bool enforce_sysfs, bool smaps) const;
+  // Splits the huge mapping that covers va, if any, into 512 small entries. A huge page's
+  // split reaches every mapper (split_huge_page); the huge zero page's only this one.
+  void split_huge_pmd(u64 va);
+  // Splits every huge mapping overlapping [start, end) that the range does not cover whole
+  // (all of them when `whole_too`).
+  void split_huge_range(u64 start, u64 end, bool whole_too);
+  // MADV_COLLAPSE on [start, end) of one VMA (6.1's madvise_collapse and its errno rules).
+  Result<void> collapse_range(u64 start, u64 end);
+  // One khugepaged visit of the aligned 2 MiB at haddr: whether it collapsed.
+  enum class ScanResult : u8 {
+    Succeed,
+    PmdNull,
+    PmdMapped,
+    ExceedNonePte,
+    ExceedSwapPte,
+    ExceedSharedPte,
+    PageRo,
+    LackReferencedPage,
+    PageNull,
+    PageCount,
+    PageLru,
+    AllocHugePageFail,
+    VmaCheck,
+  };
+  ScanResult collapse_scan_pmd(u64 haddr, bool khugepaged);
+  // Huge mappings (PS entries of anonymous pages) and the deposited page tables that make
+  // splitting them infallible (pgtable_trans_huge_deposit).
+  u64 deposited_tables() const { return m_deposited; }
 
   // What the address space holds, for the OOM killer and /proc (pages).
   struct Usage {
@@ -221,6 +255,7 @@ class AddressSpace {
  private:
   friend struct AdviceOps;  // the madvise handlers (madvise.cpp)
   friend class Ksm;         // merges and unmerges entries (ksm.cpp)
+  friend bool split_huge_page(MemoryManager& mm, Pfn head);
   using VmaIterator = std::map<u64, Vma>::iterator;
 
   // The first VMA that ends above addr (the one containing it, or the next one).
@@ -262,6 +297,27 @@ class AddressSpace {
   bool drop_leaf(x86_64::Pte* slot, u64 va);
 
   FaultResult fault_anonymous(const Vma& vma, u64 page, u32 error_code);
+  // A fault whose page-directory entry is empty in a VMA that allows huge pages
+  // (do_huge_pmd_anonymous_page); nullopt: fall back to a small page.
+  std::optional<FaultResult> fault_huge_anonymous(const Vma& vma, u64 addr, u32 error_code,
+                                                  x86_64::Pte* pde);
+  // A fault on a present huge entry (do_huge_pmd_wp_page); nullopt: the entry was split and
+  // the fault goes on as a small-page one.
+  std::optional<FaultResult> fault_huge_present(const Vma& vma, u64 addr, u32 error_code,
+                                                x86_64::Pte* pde);
+  // Turns the huge entry at the page-directory slot for haddr into a page table of 512
+  // entries mapping the same frames (the huge page's reverse-map item becomes 512).
+  void split_pmd_mapping(u64 haddr);
+  // Clears a huge entry, dropping its reference and its deposited table.
+  bool drop_huge(x86_64::Pte* pde, u64 haddr);
+  // fork: the child maps the same huge page, both write-protected (copy_huge_pmd).
+  Result<void> copy_huge_pmd(AddressSpace& child, const Vma& vma, u64 haddr, x86_64::Pte& pde);
+  Result<void> deposit_table();
+  Pfn withdraw_table();
+  // Clears the huge entries that [start, end) covers whole and splits those it covers in
+  // part, so that a small-page walk of the range sees every page.
+  bool zap_huge_in(u64 start, u64 end);
+  bool protect_huge_in(u64 start, u64 end, u64 flags);
   FaultResult fault_object(const Vma& vma, u64 page, u32 error_code);
   // Reads file pages around a page-cache miss at `index` into the cache (readahead).
   void read_around(const Vma& vma, u64 index);
@@ -296,6 +352,10 @@ class AddressSpace {
   u64 m_def_flags = 0;
   FaultCounters m_fault_counters;
   u64 m_advised_pages = 0;  // pages the current madvise call acted on (its trace event)
+  // Page-table pages set aside for splitting huge entries, one per huge entry, chained
+  // through their records' `index` (pfn + 1; 0 ends the chain).
+  u64 m_deposit_head = 0;
+  u64 m_deposited = 0;
 };
 
 }  // namespace kernel::mm

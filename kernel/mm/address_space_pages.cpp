@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "kernel/mm/address_space.h"
+#include "kernel/mm/huge_memory.h"
 #include "kernel/mm/memory_manager.h"
 #include "kernel/mm/memory_object.h"
 
@@ -32,15 +33,26 @@ bool maps(const Pte* slot, Pfn pfn) {
 
 }  // namespace
 
+namespace {
+
+// The entry at va: the small leaf, or the huge directory entry that maps va.
+Pte* entry_at(x86_64::PageTable& table, u64 va) {
+  if (Pte* leaf = table.leaf_entry(va, x86_64::Allocate::No)) return leaf;
+  Pte* pde = table.entry(va, 2, x86_64::Allocate::No);
+  return pde && pde->present() && pde->huge() ? pde : nullptr;
+}
+
+}  // namespace
+
 bool AddressSpace::clear_young(u64 va, Pfn pfn) {
-  Pte* slot = m_page_table.leaf_entry(va, x86_64::Allocate::No);
+  Pte* slot = entry_at(m_page_table, va);
   if (!maps(slot, pfn) || !slot->accessed()) return false;
   *slot = slot->without(Pte::kAccessed);
   return true;
 }
 
 bool AddressSpace::pte_dirty(u64 va, Pfn pfn) {
-  const Pte* slot = m_page_table.leaf_entry(va, x86_64::Allocate::No);
+  const Pte* slot = entry_at(m_page_table, va);
   return maps(slot, pfn) && slot->dirty();
 }
 
@@ -123,6 +135,21 @@ FaultResult AddressSpace::fault_swap(const Vma& vma, u64 page, u32 error_code) {
 
 void AddressSpace::deactivate_range(u64 start, u64 end) {
   bool flush = false;
+  // madvise_cold_or_pageout_pte_range(): a huge page the range covers whole is deactivated
+  // as one; one it covers in part is split first.
+  split_huge_range(start, end, false);
+  m_page_table.for_each_huge(start, end, [&](u64, Pte& pde) {
+    const Pfn head = pde.pfn();
+    if (m_mm.is_huge_zero(head)) return;
+    PageFrame& record = m_mm.frame(head);
+    if (record.mapcount != 1 || !record.test(PG_lru)) return;
+    if (pde.accessed()) {
+      pde = pde.without(Pte::kAccessed);
+      flush = true;
+    }
+    m_mm.lru().deactivate(head);
+    ++m_mm.stats().pgdeactivate;
+  });
   for_each_leaf(start, end, [&](u64, Pte* slot) {
     if (!slot->present() || slot->pfn() == m_zero_page) return;
     const Pfn pfn = slot->pfn();
@@ -140,6 +167,8 @@ void AddressSpace::deactivate_range(u64 start, u64 end) {
 
 u64 AddressSpace::pageout_range(u64 start, u64 end) {
   u64 freed = 0;
+  // Huge pages are split before they are reclaimed (emu's swap has no huge slots).
+  split_huge_range(start, end, true);
   for_each_leaf(start, end, [&](u64, Pte* slot) {
     if (!slot->present() || slot->pfn() == m_zero_page) return;
     const Pfn pfn = slot->pfn();
@@ -151,6 +180,9 @@ u64 AddressSpace::pageout_range(u64 start, u64 end) {
 
 void AddressSpace::lazyfree_range(u64 start, u64 end) {
   bool flush = false;
+  // Huge pages are split first: emu frees lazily page by page (Linux 6.1 keeps a huge
+  // page the range covers whole as one lazily freed huge page).
+  split_huge_range(start, end, true);
   for_each_leaf(start, end, [&](u64 va, Pte* slot) {
     if (slot->soft_type() == Pte::SoftType::Swap) {
       // The data in swap is not wanted any more (free_swap_and_cache).
@@ -221,6 +253,9 @@ AddressSpace::Usage AddressSpace::usage() {
   usage.page_tables = m_page_table.table_pages();
   for (const auto& [vma_start, vma] : m_vmas) {
     usage.total_vm += vma.size() >> kPageShift;
+    m_page_table.for_each_huge(vma.start, vma.end, [&](u64, Pte& pde) {
+      if (!m_mm.is_huge_zero(pde.pfn())) usage.anon_rss += kHugePages;
+    });
     for_each_leaf(vma.start, vma.end, [&](u64, Pte* slot) {
       if (slot->soft_type() == Pte::SoftType::Swap) {
         ++usage.swap_entries;

@@ -39,6 +39,17 @@ void AddressSpace::clear_refs(ClearRefs type) {
       slot = slot.without(Pte::kAccessed);
       if (slot.pfn() != m_zero_page) m_mm.frame(slot.pfn()).clear(PG_referenced);
     });
+    // Huge entries alike (clear_soft_dirty_pmd, pmdp_test_and_clear_young).
+    m_page_table.for_each_huge(vma.start, vma.end, [&](u64, Pte& pde) {
+      if (type == ClearRefs::SoftDirty) {
+        if (pde.writable() || pde.soft_dirty()) flush = true;
+        pde = pde.without(Pte::kWritable | Pte::kSoftDirty);
+        return;
+      }
+      if (pde.accessed()) flush = true;
+      pde = pde.without(Pte::kAccessed);
+      if (!m_mm.is_huge_zero(pde.pfn())) m_mm.frame(pde.pfn()).clear(PG_referenced);
+    });
   }
   // Linux flushes after a soft-dirty clear only; emu also flushes after clearing Accessed
   // bits, since its TLB outlives what a hardware TLB would hold and a cached translation

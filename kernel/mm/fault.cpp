@@ -40,6 +40,10 @@ const char* fault_resolution_name(FaultResolution r) {
       return "write-shared";
     case FaultResolution::SwapIn:
       return "swap-in";
+    case FaultResolution::HugeZeroPage:
+      return "huge-zero-page";
+    case FaultResolution::NewHugePage:
+      return "new-huge-page";
     case FaultResolution::Spurious:
       return "spurious";
     case FaultResolution::SegvMapErr:
@@ -136,11 +140,24 @@ FaultResult AddressSpace::handle_fault(u64 addr, u32 error_code) {
   // Free frames below the low watermark: reclaim now, before any entry is held.
   m_mm.balance();
   const u64 page = page_round_down(addr);
-  Pte* slot = m_page_table.leaf_entry(page, x86_64::Allocate::Yes);
-  if (!slot) return unresolved(FaultResolution::OutOfMemory);
-  const Pte pte = *slot;
   FaultResult outcome;
-  if (pte.present()) {
+  // Huge entries live in private anonymous VMAs only: a present one is handled (or split)
+  // at its level, an empty directory entry may take a huge page (huge_memory.cpp).
+  std::optional<FaultResult> huge;
+  Pte* pde = m_page_table.entry(page, 2, x86_64::Allocate::Yes);
+  if (!pde) return unresolved(FaultResolution::OutOfMemory);
+  if (vma->anonymous()) {
+    if (pde->present() && pde->huge())
+      huge = fault_huge_present(*vma, addr, error_code, pde);
+    else if (pde->none() && thp_vma_allowed(*vma, true, true, false))
+      huge = fault_huge_anonymous(*vma, addr, error_code, pde);
+  }
+  Pte* slot = huge ? nullptr : m_page_table.leaf_under(pde, page, x86_64::Allocate::Yes);
+  if (!huge && !slot) return unresolved(FaultResolution::OutOfMemory);
+  const Pte pte = slot ? *slot : Pte();
+  if (huge) {
+    outcome = *huge;
+  } else if (pte.present()) {
     const bool write = error_code & kFaultWrite;
     if (write && !pte.writable())
       outcome = fault_write_protected(*vma, page, slot);

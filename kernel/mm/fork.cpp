@@ -69,6 +69,12 @@ Result<std::unique_ptr<AddressSpace>> AddressSpace::fork() {
 
 Result<void> AddressSpace::copy_page_range(AddressSpace& child, const Vma& vma) {
   const bool cow = is_cow_mapping(vma.flags);
+  // Huge entries first (copy_huge_pmd): the child maps the same huge page.
+  Result<void> huge_copied;
+  m_page_table.for_each_huge(vma.start, vma.end, [&](u64 haddr, Pte& pde) {
+    if (huge_copied.ok()) huge_copied = copy_huge_pmd(child, vma, haddr, pde);
+  });
+  TRY(huge_copied);
   bool out_of_memory = false;
   // Allocating the child's tables may reclaim, which rewrites entries but never frees a
   // table: the walk goes on over the same tables, and each entry is read only after the

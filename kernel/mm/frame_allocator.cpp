@@ -137,6 +137,15 @@ bool FrameAllocator::put(Pfn pfn) {
   VERIFY(f.refcount > 0);
   if (--f.refcount > 0) return false;
   f.refcount = 1;  // free() expects an owned frame
+  if (f.flags & PG_head) {
+    // A compound (huge) page goes back whole; its tail records lose their marks.
+    constexpr unsigned kHugeOrder = 9;
+    const u64 idx = index(pfn);
+    for (u64 i = idx + 1; i < idx + (u64{1} << kHugeOrder); ++i) m_frames[i].flags = 0;
+    f.flags &= ~static_cast<u32>(PG_head);
+    free(pfn, kHugeOrder);
+    return true;
+  }
   free(pfn, 0);
   return true;
 }

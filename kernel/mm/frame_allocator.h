@@ -42,12 +42,16 @@ class FrameAllocator {
   // A block of 2^order frames aligned to its size, with reference count 1; nullopt when
   // no block that large is free, even after the client reclaimed what it could.
   std::optional<Pfn> allocate(unsigned order = 0);
+  // The same without asking the client to reclaim: a huge-page fault whose defrag setting
+  // forbids stalling falls back to small pages at once.
+  std::optional<Pfn> allocate_no_reclaim(unsigned order) { return take_block(order); }
   void set_client(FrameClient* client) { m_client = client; }
   // Returns a block (reference count must have dropped to zero, or be 1 and owned).
   void free(Pfn pfn, unsigned order = 0);
 
   void get(Pfn pfn);
-  // Drops one reference; frees the order-0 frame and returns true when it was the last.
+  // Drops one reference; frees the frame (the whole order-9 block when it heads a
+  // compound page) and returns true when it was the last.
   bool put(Pfn pfn);
   u32 refcount(Pfn pfn) const;
 

@@ -7,6 +7,7 @@
 
 #include "kernel/abi/linux.h"
 #include "kernel/mm/address_space.h"
+#include "kernel/mm/huge_memory.h"
 #include "kernel/mm/memory_manager.h"
 #include "kernel/mm/memory_object.h"
 
@@ -120,8 +121,8 @@ void poison_ksm(MemoryFailure& report) {
 }
 
 void poison_huge(MemoryFailure& report) {
-  // A compound page is split before its one poisoned frame can be handled; without a
-  // split the page stays mapped (6.1's try_to_split_thp_page failure).
+  // A compound page memory_failure could not split (the huge zero page): it stays mapped
+  // (6.1's try_to_split_thp_page failure, "unsplit thp").
   report.outcome = PoisonOutcome::Ignored;
 }
 
@@ -219,6 +220,11 @@ MemoryFailure memory_failure(MemoryManager& mm, Pfn pfn, u32 flags) {
     report.already_poisoned = true;
     return report;
   }
+  // try_to_split_thp_page(): a transparent huge page is split first, so that only the
+  // poisoned 4 KiB page is lost; one that cannot be split (the huge zero page) stays
+  // mapped, as 6.1 leaves an unsplit THP.
+  if (managed && (mm.frame(pfn).test(PG_head) || mm.frame(pfn).test(PG_tail)))
+    (void)split_huge_page(mm, compound_head(mm, pfn));
   bool dirty = false;
   report.kind = classify(mm, pfn, dirty);
   // TestSetPageHWPoison and num_poisoned_pages_inc come first, whatever the page is.

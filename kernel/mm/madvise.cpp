@@ -164,6 +164,11 @@ struct AdviceOps {
   // credentials and processes. A walk that reaches here came another way.
   static Result<void> inject_error(AddressSpace&, u64, u64, int) { return abi::Errno::kEINVAL; }
 
+  static Result<void> collapse(AddressSpace& as, u64 start, u64 end, int) {
+    // madvise_collapse(): synchronous, whatever /sys/.../enabled says (huge_memory.cpp).
+    return as.collapse_range(start, end);
+  }
+
   static Result<void> populate(AddressSpace& as, u64 start, u64 end, int advice) {
     const bool write = advice == abi::kMADV_POPULATE_WRITE;
     const Vma& vma = *as.find_vma(start);
@@ -240,8 +245,8 @@ constexpr std::array kAdvice = {
                AdviceOps::populate, "pages faulted in writable"},
     AdviceInfo{abi::kMADV_DONTNEED_LOCKED, "MADV_DONTNEED_LOCKED", VM_PFNMAP, false, true,
                AdviceOps::dontneed, "as MADV_DONTNEED, locked pages too"},
-    AdviceInfo{abi::kMADV_COLLAPSE, "MADV_COLLAPSE", 0, true, false, nullptr,
-               "EINVAL: no transparent huge pages yet"},
+    AdviceInfo{abi::kMADV_COLLAPSE, "MADV_COLLAPSE", 0, true, true, AdviceOps::collapse,
+               "ranges collapsed into huge pages now"},
     // Both go to madvise_inject_error (Kernel::inject_memory_error) before any VMA walk.
     AdviceInfo{abi::kMADV_HWPOISON, "MADV_HWPOISON", 0, false, true, AdviceOps::inject_error,
                "memory_failure() on each page: unmapped, hwpoison entries, SIGBUS"},

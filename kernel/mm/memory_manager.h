@@ -18,6 +18,7 @@
 #include "kernel/mm/reclaim.h"
 #include "kernel/mm/rmap.h"
 #include "kernel/mm/swap.h"
+#include "kernel/mm/thp_settings.h"
 #include "kernel/trace_sink.h"
 
 namespace kernel::mm {
@@ -50,6 +51,20 @@ struct VmStats {
   u64 pglazyfreed = 0;   // MADV_FREE'd pages discarded
   u64 oom_kill = 0;
   u64 cow_ksm = 0;  // writes that copied a KSM page
+  // Transparent huge pages (/proc/vmstat's thp_* lines, Linux 6.1's names).
+  u64 thp_fault_alloc = 0;
+  u64 thp_fault_fallback = 0;
+  u64 thp_collapse_alloc = 0;
+  u64 thp_collapse_alloc_failed = 0;
+  u64 thp_split_page = 0;
+  u64 thp_split_page_failed = 0;
+  u64 thp_split_pmd = 0;
+  u64 thp_zero_page_alloc = 0;
+  u64 thp_zero_page_alloc_failed = 0;
+  u64 thp_scan_exceed_none_pte = 0;
+  u64 thp_scan_exceed_swap_pte = 0;
+  u64 thp_scan_exceed_share_pte = 0;
+  u64 thp_swpout_fallback = 0;
 };
 
 class MemoryManager final : private FrameClient {
@@ -74,6 +89,23 @@ class MemoryManager final : private FrameClient {
   Reclaimer& reclaimer() { return m_reclaimer; }
   Ksm& ksm() { return m_ksm; }
   VmStats& stats() { return m_stats; }
+  // The transparent-huge-page settings in force (the kernel's tunables once attached).
+  const ThpSettings& thp() const { return *m_thp; }
+  void set_thp_settings(const ThpSettings* settings) { m_thp = settings; }
+  // The huge zero page (an order-9 block of zeros mapped read-only by PMDs), allocated on
+  // first use as Linux's get_huge_zero_page() does; nullopt when no block is free.
+  std::optional<Pfn> huge_zero_page();
+  bool is_huge_zero(Pfn pfn) const { return m_huge_zero && *m_huge_zero == pfn; }
+  // khugepaged's progress (/sys/kernel/mm/transparent_hugepage/khugepaged/*).
+  struct KhugepagedState {
+    u64 pages_collapsed = 0;
+    u64 full_scans = 0;
+    u64 next_scan_ns = 0;    // monotonic time of the next scan step
+    size_t space_index = 0;  // where the scan resumes: address space, then address
+    u64 address = 0;
+  };
+  KhugepagedState& khugepaged() { return m_khugepaged; }
+  const std::vector<AddressSpace*>& address_spaces() const { return m_spaces; }
   const VmStats& stats() const { return m_stats; }
   // Frames set aside at start-up for the kernel's records.
   u64 record_frames() const { return m_record_frames; }
@@ -182,6 +214,10 @@ class MemoryManager final : private FrameClient {
   u64 m_poisoned_pages = 0;
   std::set<u64> m_unmanaged_poisoned;
   PoisonClient* m_poison_client = nullptr;
+  ThpSettings m_default_thp;
+  const ThpSettings* m_thp = &m_default_thp;
+  std::optional<Pfn> m_huge_zero;
+  KhugepagedState m_khugepaged;
 };
 
 }  // namespace kernel::mm

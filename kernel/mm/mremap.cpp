@@ -2,6 +2,7 @@
 // Linux 6.1's mm/mremap.c. The VMA is looked up again after every step that can split or
 // erase VMAs, so no reference to one is held across an unmap.
 #include "kernel/mm/address_space.h"
+#include "kernel/mm/huge_memory.h"
 #include "kernel/mm/memory_manager.h"
 
 namespace kernel::mm {
@@ -89,6 +90,29 @@ Result<u64> AddressSpace::remap_to(u64 addr, u64 old_len, u64 new_addr, u64 new_
 }
 
 Result<void> AddressSpace::move_page_tables(u64 from, u64 to, u64 length) {
+  // move_huge_pmd(): a huge entry moves whole when the range covers it and lands on a
+  // 2 MiB boundary; any other huge entry in the range is split first.
+  const bool aligned = ((to - from) & kHugeMask) == 0;
+  split_huge_range(from, from + length, !aligned);
+  bool huge_moved = false;
+  bool huge_failed = false;
+  m_page_table.for_each_huge(from, from + length, [&](u64 haddr, Pte& pde) {
+    if (huge_failed) return;
+    Pte* target = m_page_table.entry(to + (haddr - from), 2, x86_64::Allocate::Yes);
+    // The destination's directory slot must be empty (a leftover empty table is not).
+    if (!target || !target->none()) {
+      huge_failed = !target;
+      if (target) split_huge_pmd(haddr);
+      return;
+    }
+    *target = pde;
+    pde = Pte();
+    huge_moved = true;
+    if (!m_mm.is_huge_zero(target->pfn()))
+      m_mm.rmap().move(target->pfn(), this, haddr, to + (haddr - from));
+  });
+  if (huge_failed) return abi::Errno::kENOMEM;
+  if (huge_moved) m_mm.flush_tlb("mremap", from, from + length);
   // The destination never overlaps the source, so creating its tables while walking the
   // source adds entries only outside the range being walked.
   bool allocated = true;

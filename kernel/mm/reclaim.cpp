@@ -2,6 +2,7 @@
 
 #include "kernel/base/result.h"
 #include "kernel/mm/address_space.h"
+#include "kernel/mm/huge_memory.h"
 #include "kernel/mm/memory_manager.h"
 #include "kernel/mm/memory_object.h"
 
@@ -56,6 +57,13 @@ u64 Reclaimer::shrink_inactive(LruList list, Pass pass, u64 target) {
     if (pass != Pass::Anon && (pass == Pass::LazyFree) != record.test(PG_lazyfree)) continue;
     ++m_mm.stats().pgscan;
     Verdict verdict = pinned(pfn) ? Verdict::Keep : check_references(pfn);
+    // A huge page is split before it goes (emu's swap has no huge slots: Linux's
+    // thp_swpout_fallback); its other 511 pages join the inactive list to be looked at.
+    if (verdict == Verdict::Freed && record.test(PG_head)) {
+      if (record.test(PG_swapbacked) && !record.test(PG_lazyfree))
+        ++m_mm.stats().thp_swpout_fallback;
+      split_huge_page(m_mm, pfn);
+    }
     if (verdict == Verdict::Freed) verdict = free_page(pfn);
     switch (verdict) {
       case Verdict::Freed:

@@ -19,6 +19,15 @@ u8* user_page(AddressSpace& as, u64 addr, UserAccess access) {
   const bool write = access == UserAccess::Write;
   for (int attempt = 0; attempt < 3; ++attempt) {
     Pte* slot = as.page_table().leaf_entry(page_round_down(addr), x86_64::Allocate::No);
+    u64 huge_offset = 0;
+    if (!slot) {
+      // A 2 MiB entry maps the page: the frame is its page within the huge page.
+      Pte* pde = as.page_table().entry(addr, 2, x86_64::Allocate::No);
+      if (pde && pde->present() && pde->huge()) {
+        slot = pde;
+        huge_offset = (addr & (kHugePageSize - 1)) >> kPageShift;
+      }
+    }
     if (slot && slot->present() && slot->user() && (!write || slot->writable())) {
       if (as.ram().poisoned(slot->pfn())) [[unlikely]] {
         // The copy consumes poison: a machine check in kernel mode that the copy routine
@@ -28,7 +37,7 @@ u8* user_page(AddressSpace& as, u64 addr, UserAccess access) {
       }
       // Set A/D as the hardware would for this access.
       *slot = slot->with(Pte::kAccessed | (write ? Pte::kDirty : 0));
-      return as.ram().frame(slot->pfn()) + (addr & kPageMask);
+      return as.ram().frame(Pfn(slot->pfn().value + huge_offset)) + (addr & kPageMask);
     }
     u32 error_code = kFaultUser | (write ? kFaultWrite : 0);
     if (slot && slot->present()) error_code |= kFaultPresent;

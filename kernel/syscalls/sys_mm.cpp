@@ -225,6 +225,12 @@ Result<i64> sys_mincore(SyscallContext& ctx, const SyscallArgs& args) {
       chunk[i] = vma->anonymous()
                      ? 0
                      : vma->object->find_page(vma->page_index(va + (i << kPageShift))).has_value();
+    // A huge entry makes each of its pages resident (mincore_huge_pmd).
+    as.page_table().for_each_huge(va, va + (count << kPageShift), [&](u64 haddr, x86_64::Pte&) {
+      const u64 from = std::max(haddr, va);
+      const u64 to = std::min(haddr + kHugePageSize, va + (count << kPageShift));
+      for (u64 page = from; page < to; page += kPageSize) chunk[(page - va) >> kPageShift] = 1;
+    });
     as.page_table().for_each_leaf(va, va + (count << kPageShift), [&](u64 page, x86_64::Pte& e) {
       if (e.present() || e.soft_type() == x86_64::Pte::SoftType::ProtNone)
         chunk[(page - va) >> kPageShift] = 1;

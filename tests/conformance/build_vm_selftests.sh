@@ -13,8 +13,7 @@
 #   - hugepage-mmap, hugepage-shm, hugepage-mremap, hugepage-vmemmap, hugetlb-madvise,
 #     thuge-gen, compaction_test, write_to_hugetlbfs: need reserved huge pages or a
 #     mounted hugetlbfs; compaction_test and thuge-gen rewrite /proc/sys/vm/nr_hugepages.
-#   - khugepaged, split_huge_page_test, gup_test, hmm-tests: rewrite THP sysfs settings or
-#     need debugfs test modules. transhuge-stress loops forever by design.
+#   - gup_test, hmm-tests: need debugfs test modules.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -53,6 +52,9 @@ targets=(
   "memfd_secret|glibc|vm/memfd_secret.c|-lcap"
   "ksm_tests|glibc|vm/ksm_tests.c|-lnuma"
   "migration|glibc|vm/migration.c|-lnuma -lpthread"
+  "khugepaged|glibc musl|vm/khugepaged.c vm/vm_util.c|"
+  "split_huge_page_test|glibc musl|vm/split_huge_page_test.c vm/vm_util.c|"
+  "transhuge-stress|glibc musl|vm/transhuge-stress.c|"
 )
 
 # musl has no Linux UAPI headers of its own: give it the host's (linux-libc-dev, 6.1).

@@ -37,9 +37,10 @@ read -r -a emu_flags <<< "${EMU_FLAGS:-}"
 "$here/build_vm_selftests.sh" "${VM_SELFTESTS_SRC:-$top/third_party/linux-selftests}" "$out" ||
   die "building the selftests failed"
 
-# NAME|ARGS|NATIVE[|VARIANT]: NATIVE is "run", or why the test is not run on the host.
-# The arguments are those of Linux's run_vmtests.sh; a program it runs several times has
-# one entry per invocation, told apart by VARIANT (its id is LIBC/NAME:VARIANT).
+# NAME|ARGS|NATIVE[|VARIANT[|TIMEOUT]]: NATIVE is "run", or why the test is not run on the
+# host. The arguments are those of Linux's run_vmtests.sh; a program it runs several times
+# has one entry per invocation, told apart by VARIANT (its id is LIBC/NAME:VARIANT).
+# TIMEOUT (seconds) replaces VM_TIMEOUT for a test that runs until stopped.
 tests=(
   "madv_populate||run"
   "mremap_test||run"
@@ -64,6 +65,9 @@ tests=(
   "ksm_tests|-N -m 1|it rewrites the host's /sys/kernel/mm/ksm settings|N1"
   "ksm_tests|-N -m 0|it rewrites the host's /sys/kernel/mm/ksm settings|N0"
   "migration||run"
+  "khugepaged||it rewrites the host's /sys/kernel/mm/transparent_hugepage settings"
+  "split_huge_page_test||it writes the host's debugfs split_huge_pages"
+  "transhuge-stress|64|run||5"
 )
 
 logs="$out/logs"
@@ -103,7 +107,7 @@ counts() {
 run_one() {
   local log=$1 rc=0 c
   shift
-  (cd "$scratch" && timeout -k 5 "$timeout_s" "$@" < /dev/null > "$log" 2>&1) || rc=$?
+  (cd "$scratch" && timeout -k 5 "$run_timeout" "$@" < /dev/null > "$log" 2>&1) || rc=$?
   echo "exit status: $rc" >> "$log"
   c=$(counts "$log")
   if [ -n "$c" ]; then echo "$(outcome "$rc") [$c]"; else outcome "$rc"; fi
@@ -119,7 +123,8 @@ done < "$expected_file"
 rows=()
 mismatches=()
 for entry in "${tests[@]}"; do
-  IFS='|' read -r name args native_policy variant <<< "$entry"
+  IFS='|' read -r name args native_policy variant test_timeout <<< "$entry"
+  run_timeout=${test_timeout:-$timeout_s}
   read -r -a argv <<< "$args"
   for libc in glibc musl; do
     bin="$out/$libc/$name"

@@ -26,9 +26,30 @@ inline void check_consistent(mm::MemoryManager& memory,
   std::map<u64, u32> per_slot;
   u64 leaves = 0;
   for (mm::AddressSpace* as : spaces) {
+    u64 huge_entries = 0;
     for (const auto& [start, vma] : as->vmas()) {
       for (u64 va = vma.start; va < vma.end; va += kPageSize) {
-        const Pte pte = as->page_table().lookup(va).pte;
+        const auto found = as->page_table().lookup(va);
+        const Pte pte = found.pte;
+        if (found.level == 2 && pte.present()) {
+          // A huge entry: one reverse-map item and reference on the head, at the aligned
+          // address; the tails hold nothing. The huge zero page is never counted.
+          REQUIRE(pte.huge());
+          if (va & (kHugePageSize - 1)) continue;
+          ++huge_entries;
+          if (memory.is_huge_zero(pte.pfn())) continue;
+          REQUIRE(memory.frame(pte.pfn()).test(mm::PG_head));
+          for (u64 i = 1; i < 512; ++i) {
+            const mm::PageFrame& tail = memory.frame(Pfn(pte.pfn().value + i));
+            REQUIRE(tail.test(mm::PG_tail));
+            REQUIRE(tail.refcount == 0);
+            REQUIRE(tail.mapcount == 0);
+          }
+          REQUIRE(memory.rmap().contains(pte.pfn(), as, va));
+          ++per_frame[pte.pfn().value];
+          ++leaves;
+          continue;
+        }
         Pfn frame;
         if (pte.present()) {
           frame = pte.pfn();
@@ -40,17 +61,25 @@ inline void check_consistent(mm::MemoryManager& memory,
         }
         if (frame == memory.zero_page()) continue;
         INFO("va " << std::hex << va);
+        // Small entries never map part of a compound page.
+        REQUIRE_FALSE(memory.frame(frame).test(mm::PG_tail));
+        REQUIRE_FALSE(memory.frame(frame).test(mm::PG_head));
         REQUIRE(memory.rmap().contains(frame, as, va));
         ++per_frame[frame.value];
         ++leaves;
       }
     }
+    // One deposited page table per huge entry (what splitting it will use).
+    REQUIRE(as->deposited_tables() == huge_entries);
   }
   for (const auto& [pfn, count] : per_frame) {
     REQUIRE(memory.rmap().mapcount(Pfn(pfn)) == count);
     const mm::PageFrame& record = memory.frame(Pfn(pfn));
     const u32 swapcache = record.test(mm::PG_swapcache) ? 1 : 0;
-    REQUIRE(memory.frames().refcount(Pfn(pfn)) == count + (record.owner ? 1u : 0u) + swapcache);
+    // memory_failure keeps a reference of its own on a poisoned page it left mapped (KSM).
+    const u32 poison = record.test(mm::PG_hwpoison) ? 1 : 0;
+    REQUIRE(memory.frames().refcount(Pfn(pfn)) ==
+            count + (record.owner ? 1u : 0u) + swapcache + poison);
     REQUIRE(record.test(mm::PG_lru));
   }
   REQUIRE(memory.rmap().items_in_use() == leaves);

@@ -7,7 +7,9 @@
 
 #include "booted_kernel.h"
 #include "kernel/abi/linux.h"
+#include "kernel/mm/huge_memory.h"
 #include "kernel/mm/hwpoison.h"
+#include "kernel/mm/ksm.h"
 #include "kernel/mm/memory_object.h"
 #include "kernel/mm/reclaim.h"
 #include "kernel/proc/credentials.h"
@@ -438,4 +440,65 @@ TEST_CASE("a machine check on a mapped page kills the accessor with BUS_MCEERR_A
   CHECK(k.kernel.exit_state().signal == abi::kSIGBUS);
   CHECK(k.kernel.exit_state().si_code == abi::kBUS_MCEERR_AR);
   CHECK(k.kernel.exit_state().fault_addr == va);
+}
+
+TEST_CASE("memory_failure on a transparent huge page splits it and loses one 4 KiB page",
+          "[hwpoison][thp]") {
+  Machine m(64 << 20);
+  mm::ThpSettings thp;
+  thp.enabled = mm::ThpEnabled::Always;
+  m.memory.set_thp_settings(&thp);
+  auto as = m.new_address_space();
+  mm::MapRequest req;
+  req.addr = 0x4000'0000;  // 2 MiB aligned
+  req.length = kHugePageSize;
+  req.prot = abi::kPROT_READ | abi::kPROT_WRITE;
+  req.placement = mm::MapPlacement::Fixed;
+  const u64 at = as->map(req).value();
+  REQUIRE(as->handle_fault(at, kWrite).resolution == mm::FaultResolution::NewHugePage);
+  REQUIRE(as->page_table().lookup(at).level == 2);
+  const Pfn head = as->page_table().lookup(at).pte.pfn();
+  for (u64 i = 0; i < 4; ++i)
+    std::memset(as->ram().frame(Pfn(head.value + i)), static_cast<int>(0x40 + i), kPageSize);
+  const Pfn victim(head.value + 2);  // a tail frame
+  const mm::MemoryFailure r = mm::memory_failure(m.memory, victim, mm::kMfActionRequired);
+  // Split first (try_to_split_thp_page), then handled as the anonymous page it has become.
+  CHECK(r.kind == mm::PoisonedPage::Anon);
+  CHECK(r.outcome == mm::PoisonOutcome::Recovered);
+  REQUIRE(r.mappers.size() == 1);
+  CHECK(r.mappers[0].va == at + 2 * kPageSize);
+  CHECK(as->page_table().lookup(at).level == 1);
+  CHECK(is_hwpoison_entry(*as, at + 2 * kPageSize, victim));
+  CHECK(m.memory.stats().thp_split_page == 1);
+  CHECK_FALSE(m.memory.frame(head).test(mm::PG_head));
+  CHECK(page_holds(*as, at + kPageSize, 0x41));
+  CHECK(page_holds(*as, at + 3 * kPageSize, 0x43));
+  CHECK(as->handle_fault(at + 2 * kPageSize, kRead).resolution == mm::FaultResolution::BusMceErr);
+  test::check_consistent(m.memory, {as.get()});
+}
+
+TEST_CASE("memory_failure leaves a KSM page mapped, as 6.1 does", "[hwpoison][ksm]") {
+  Machine m;
+  auto as = m.new_address_space();
+  const u64 at = map_anon(*as, 2);
+  write_page(*as, at, 0x55);
+  write_page(*as, at + kPageSize, 0x55);
+  REQUIRE(as->madvise(at, 2 * kPageSize, abi::kMADV_MERGEABLE).ok());
+  REQUIRE(m.memory.ksm().set_run(1).ok());
+  m.memory.ksm().scan(1000);
+  m.memory.ksm().scan(1000);
+  const Pfn kpage = pfn_at(*as, at);
+  REQUIRE(m.memory.frame(kpage).test(mm::PG_ksm));
+  REQUIRE(pfn_at(*as, at + kPageSize) == kpage);
+  const mm::MemoryFailure r = mm::memory_failure(m.memory, kpage, mm::kMfActionRequired);
+  CHECK(r.kind == mm::PoisonedPage::Ksm);
+  CHECK(r.outcome == mm::PoisonOutcome::Ignored);
+  CHECK(r.mappers.empty());
+  // Still mapped by both entries: each access is another machine check.
+  CHECK(pfn_at(*as, at) == kpage);
+  CHECK(pfn_at(*as, at + kPageSize) == kpage);
+  CHECK(m.memory.rmap().mapcount(kpage) == 2);
+  CHECK(m.ram.memory().poisoned(kpage));
+  CHECK(m.memory.poisoned_pages() == 1);
+  test::check_consistent(m.memory, {as.get()});
 }

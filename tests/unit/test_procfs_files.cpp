@@ -183,12 +183,33 @@ TEST_CASE("sysctls are the kernel's own and take writes within Linux's ranges", 
 
 TEST_CASE("sysfs shows THP and KSM settings and one online CPU", "[procfs][sysfs]") {
   BOOT(g);
-  CHECK(g.read_file("/sys/kernel/mm/transparent_hugepage/enabled") == "[always] madvise never\n");
+  CHECK(g.read_file("/sys/kernel/mm/transparent_hugepage/enabled") == "always [madvise] never\n");
   CHECK(g.read_file("/sys/kernel/mm/transparent_hugepage/defrag") ==
         "always defer defer+madvise [madvise] never\n");
   CHECK(g.read_file("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size") == "2097152\n");
+  CHECK(g.write_file("/sys/kernel/mm/transparent_hugepage/enabled", "always\n") == 7);
+  CHECK(g.read_file("/sys/kernel/mm/transparent_hugepage/enabled") == "[always] madvise never\n");
+  CHECK(g.k.kernel.tunables().thp.enabled == Tunables::ThpEnabled::Always);
   CHECK(g.write_file("/sys/kernel/mm/transparent_hugepage/enabled", "madvise\n") == 8);
   CHECK(g.read_file("/sys/kernel/mm/transparent_hugepage/enabled") == "always [madvise] never\n");
+  CHECK(g.read_file("/sys/kernel/mm/transparent_hugepage/shmem_enabled") ==
+        "always within_size advise [never] deny force\n");
+  // khugepaged's knobs (mm/khugepaged.c defaults and limits) and its progress.
+  const std::string kh = "/sys/kernel/mm/transparent_hugepage/khugepaged/";
+  CHECK(g.read_file(kh + "pages_to_scan") == "4096\n");
+  CHECK(g.read_file(kh + "scan_sleep_millisecs") == "10000\n");
+  CHECK(g.read_file(kh + "alloc_sleep_millisecs") == "60000\n");
+  CHECK(g.read_file(kh + "max_ptes_none") == "511\n");
+  CHECK(g.read_file(kh + "max_ptes_swap") == "64\n");
+  CHECK(g.read_file(kh + "max_ptes_shared") == "256\n");
+  CHECK(g.read_file(kh + "defrag") == "1\n");
+  CHECK(g.read_file(kh + "pages_collapsed") == "0\n");
+  CHECK(g.write_file(kh + "max_ptes_none", "512") == err(abi::Errno::kEINVAL));
+  CHECK(g.write_file(kh + "max_ptes_none", "7\n") == 2);
+  CHECK(g.k.kernel.tunables().thp.max_ptes_none == 7);
+  CHECK(g.write_file(kh + "pages_to_scan", "0") == err(abi::Errno::kEINVAL));
+  CHECK(g.write_file(kh + "defrag", "2") == err(abi::Errno::kEINVAL));
+  CHECK(g.write_file(kh + "full_scans", "1") == err(abi::Errno::kEACCES));
   CHECK(g.write_file("/sys/kernel/mm/transparent_hugepage/enabled", "sometimes") ==
         err(abi::Errno::kEINVAL));
   CHECK(g.k.kernel.tunables().thp.enabled == Tunables::ThpEnabled::Madvise);

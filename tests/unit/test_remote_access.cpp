@@ -112,8 +112,20 @@ TEST_CASE("pidfd syscalls on a booted kernel: errnos and advice on oneself", "[p
   // The second range is unmapped: the bytes of the first.
   CHECK(b.call(kProcessMadvise, fd, vec, 2, cold, 0) == 4 * 4096);
   CHECK(b.call(kProcessMadvise, fd, vec + 16, 1, cold, 0) == E(Errno::kENOMEM));
-  // The COLLAPSE row is accepted, and fails as a kernel without THP does.
+  // MADV_COLLAPSE of a range inside one huge page is EINVAL (6.1's madvise_collapse)...
   CHECK(b.call(kProcessMadvise, fd, vec, 1, kernel::abi::kMADV_COLLAPSE, 0) == E(Errno::kEINVAL));
+  // ...and collapses written small pages remotely into a huge page.
+  const u64 huge = 0x4000'0000;
+  REQUIRE(b.call(kMmap, huge, 2 << 20, rw, flags | kernel::abi::kMAP_FIXED, ~u64{0}, 0) ==
+          static_cast<kernel::i64>(huge));
+  for (u64 off = 0; off < (2 << 20); off += 64 * 4096)
+    REQUIRE(kernel::mm::write_user(b.as(), huge + off, kernel::u8{7}).ok());
+  const kernel::abi::Iovec whole{huge, 2 << 20};
+  REQUIRE(kernel::mm::copy_to_user(b.as(), static_cast<u64>(vec), &whole, sizeof whole).ok());
+  CHECK(b.call(kProcessMadvise, fd, vec, 1, kernel::abi::kMADV_COLLAPSE, 0) == (2 << 20));
+  CHECK(b.as().page_table().lookup(huge).level == 2);
+  CHECK(kernel::mm::read_user<kernel::u8>(b.as(), huge + 64 * 4096).value() == 7);
+  CHECK(b.call(11 /* munmap */, huge, 2 << 20) == 0);
 
   // Oneself is alive and not dying.
   CHECK(b.call(kProcessMrelease, fd, 1) == E(Errno::kEINVAL));

@@ -49,6 +49,20 @@ Pte* PageTable::entry(u64 va, int level, Allocate allocate) {
   return &table_at(table)[table_index(va, level)];
 }
 
+Pte* PageTable::leaf_under(Pte* pde, u64 va, Allocate allocate) {
+  if (!pde->present()) {
+    if (allocate == Allocate::No || !pde->none()) return nullptr;
+    auto pfn = m_frames.allocate();
+    if (!pfn) return nullptr;
+    std::memset(m_ram.frame(*pfn), 0, kPageSize);
+    ++m_table_pages;
+    *pde = Pte::table(PhysAddr(*pfn));
+  } else if (pde->huge()) {
+    return nullptr;
+  }
+  return &table_at(pde->address())[table_index(va, 1)];
+}
+
 PageTable::Lookup PageTable::lookup(u64 va) const {
   PhysAddr table = m_root;
   for (int l = kLevels; l >= 1; --l) {

@@ -63,6 +63,11 @@ u64 MmView::major_faults() const {
   return m_as.fault_counters().major;
 }
 
+bool MmView::thp_eligible(const VmaView& view) const {
+  const mm::Vma* vma = m_as.find_vma(view.start);
+  return vma && m_as.thp_vma_allowed(*vma, false, true, true);
+}
+
 std::vector<VmaView> MmView::vmas() const {
   std::vector<VmaView> out;
   out.reserve(m_as.vmas().size());
@@ -122,6 +127,11 @@ void MmView::for_each_page(const VmaView& view, u64 start, u64 end,
         page.dirty = pte.present() && pte.dirty();
         page.accessed = pte.present() && pte.accessed();
         page.zero_page = Pfn(page.pfn) == m_as.zero_page();
+        // The huge zero page: no normal page for smaps (follow_trans_huge_pmd refuses
+        // it), but pagemap shows it present and not anonymous, mapped by nobody.
+        const bool huge_zero = m_as.memory().is_huge_zero(Pfn(page.pfn));
+        page.zero_page |= huge_zero;
+        page.huge_zero = huge_zero;
         if (!page.zero_page) {
           // The object's own frame (not a private copy of it), when the VMA maps one.
           const bool object_page =

@@ -56,6 +56,7 @@ struct PageView {
   bool soft_dirty = false;
   // Linux's vm_normal_page() is NULL for the shared zero page: it counts nowhere.
   bool zero_page = false;
+  bool huge_zero = false;  // the huge zero page (zero_page is set too)
   bool anonymous = false;  // PageAnon: not page cache and not shmem
   bool shmem = false;      // shared anonymous memory (Linux's MM_SHMEMPAGES)
   u32 mapcount = 0;        // how many page-table entries map the frame
@@ -101,6 +102,8 @@ class MmView {
   // Page faults resolved (minor) and those that needed I/O (major).
   u64 minor_faults() const;
   u64 major_faults() const;
+  // smaps THPeligible: whether the VMA may hold transparent huge pages.
+  bool thp_eligible(const VmaView& vma) const;
 
  private:
   mm::AddressSpace& m_as;

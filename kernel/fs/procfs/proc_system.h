@@ -34,6 +34,8 @@ struct MeminfoInputs {
 MeminfoInputs meminfo_inputs(Kernel& kernel);
 
 std::string render_meminfo(const MeminfoInputs& in);
+// /proc/vmstat (vmstat.cpp).
+std::string render_vmstat(Kernel& kernel);
 std::string render_cpuinfo();
 std::string render_proc_stat(const SystemFacts& facts);
 std::string render_uptime(const SystemFacts& facts);

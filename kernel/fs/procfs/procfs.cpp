@@ -57,6 +57,7 @@ const GlobalFile kGlobalFiles[] = {
     {"meminfo", [](Kernel& k) { return render_meminfo(meminfo_inputs(k)); }},
     {"stat", [](Kernel& k) { return render_proc_stat(system_facts(k)); }},
     {"uptime", [](Kernel& k) { return render_uptime(system_facts(k)); }},
+    {"vmstat", [](Kernel& k) { return render_vmstat(k); }},
 };
 
 enum class PidFileKind : u8 { Text, Pagemap };

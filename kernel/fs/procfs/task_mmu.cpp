@@ -131,6 +131,8 @@ void show_smap(SeqBuf& m, const MemSizeStats& mss, bool rollup) {
   kb(" kB\nLazyFree:       ", mss.lazyfree);
   kb(" kB\nAnonHugePages:  ", mss.anonymous_thp);
   kb(" kB\nShmemPmdMapped: ", mss.shmem_thp);
+  // Always 0 in emu: only private anonymous memory gets huge entries (file and shmem
+  // huge pages are not built), so no file or shmem page is ever mapped by a PMD.
   kb(" kB\nFilePmdMapped:  ", mss.file_thp);
   kb(" kB\nShared_Hugetlb: ", mss.shared_hugetlb);
   m.dec(" kB\nPrivate_Hugetlb: ", mss.private_hugetlb >> 10, 7);
@@ -175,10 +177,8 @@ std::string render_smaps(const MmView& mm) {
     m.dec(" kB\nMMUPageSize:    ", kPageSize >> 10, 8);
     m.puts(" kB\n");
     show_smap(m, mss, false);
-    // hugepage_vma_check(): THP eligibility of the VMA for its next fault. Anonymous
-    // private memory is eligible when THP is on and the VMA is not NOHUGEPAGE; the THP
-    // machinery does not exist yet, so no VMA is.
-    m.puts("THPeligible:    0\n");
+    // hugepage_vma_check(vma, smaps = true, in_pf = false, enforce_sysfs = true).
+    m.puts(mm.thp_eligible(vma) ? "THPeligible:    1\n" : "THPeligible:    0\n");
     vma_flags_line(m, vma.flags);
   }
   return m.take();
@@ -271,6 +271,7 @@ u64 render_pagemap(const MmView& mm, u64 first, std::span<u64> out, bool show_pf
           const u64 index = (a - (va & ~(page.size - 1))) >> kPageShift;
           if (show_pfn) entry = (page.pfn + index) & kPmPfnMask;
           entry |= kPmPresent;
+          if (page.huge_zero) entry |= kPmFile;
           if (!page.zero_page) {
             if (!page.anonymous) entry |= kPmFile;
             if (page.mapcount == 1) entry |= kPmMmapExclusive;

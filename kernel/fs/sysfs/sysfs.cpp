@@ -7,6 +7,7 @@
 
 #include "kernel/fs/procfs/setting_file.h"
 #include "kernel/kernel.h"
+#include "kernel/mm/memory_manager.h"
 #include "kernel/proc/credentials.h"
 #include "kernel/proc/process.h"
 
@@ -144,6 +145,22 @@ void add_ksm_files(std::vector<SettingFile>& out) {
       }));
 }
 
+// A khugepaged number (mm/khugepaged.c's *_store: kstrtoul/kstrtouint, EINVAL outside
+// [min, max]).
+SettingFile khugepaged_setting(std::string name, u32 Tunables::Thp::*field, i64 min, i64 max) {
+  SettingFile f;
+  f.path = "kernel/mm/transparent_hugepage/khugepaged/" + std::move(name);
+  f.mode = 0644;
+  f.read = [field](Kernel& k) { return std::to_string(k.tunables().thp.*field) + "\n"; };
+  f.write = [field, min, max](Kernel& k, std::string_view text) -> Result<void> {
+    if (!text.empty() && text.back() == '\n') text.remove_suffix(1);
+    if (text.empty() || text[0] == '-' || text[0] == ' ') return abi::Errno::kEINVAL;
+    k.tunables().thp.*field = static_cast<u32>(TRY(parse_int_setting(text, min, max)));
+    return {};
+  };
+  return f;
+}
+
 SettingFile constant(std::string path, std::string value) {
   SettingFile f;
   f.path = std::move(path);
@@ -215,6 +232,49 @@ std::vector<SettingFile> build() {
                        &Tunables::Thp::defrag));
   out.push_back(choice("kernel/mm/transparent_hugepage/enabled", {"always", "madvise", "never"},
                        &Tunables::Thp::enabled));
+  // khugepaged's knobs and progress.
+  {
+    SettingFile f;
+    f.path = "kernel/mm/transparent_hugepage/khugepaged/defrag";
+    f.mode = 0644;
+    f.read = [](Kernel& k) {
+      return std::string(k.tunables().thp.khugepaged_defrag ? "1\n" : "0\n");
+    };
+    f.write = [](Kernel& k, std::string_view text) -> Result<void> {
+      if (!text.empty() && text.back() == '\n') text.remove_suffix(1);
+      if (text != "0" && text != "1") return abi::Errno::kEINVAL;
+      k.tunables().thp.khugepaged_defrag = text == "1";
+      return {};
+    };
+    out.push_back(std::move(f));
+  }
+  out.push_back(khugepaged_setting("alloc_sleep_millisecs", &Tunables::Thp::alloc_sleep_millisecs,
+                                   0, UINT_MAX));
+  {
+    SettingFile f;
+    f.path = "kernel/mm/transparent_hugepage/khugepaged/full_scans";
+    f.read = [](Kernel& k) { return std::to_string(k.memory().khugepaged().full_scans) + "\n"; };
+    out.push_back(std::move(f));
+  }
+  out.push_back(khugepaged_setting("max_ptes_none", &Tunables::Thp::max_ptes_none, 0, 511));
+  out.push_back(khugepaged_setting("max_ptes_shared", &Tunables::Thp::max_ptes_shared, 0, 511));
+  out.push_back(khugepaged_setting("max_ptes_swap", &Tunables::Thp::max_ptes_swap, 0, 511));
+  {
+    SettingFile f;
+    f.path = "kernel/mm/transparent_hugepage/khugepaged/pages_collapsed";
+    f.read = [](Kernel& k) {
+      return std::to_string(k.memory().khugepaged().pages_collapsed) + "\n";
+    };
+    out.push_back(std::move(f));
+  }
+  out.push_back(khugepaged_setting("pages_to_scan", &Tunables::Thp::pages_to_scan, 1, UINT_MAX));
+  out.push_back(khugepaged_setting("scan_sleep_millisecs", &Tunables::Thp::scan_sleep_millisecs, 0,
+                                   UINT_MAX));
+  // Kept for readers and writers such as the khugepaged selftest; shmem and tmpfs get no
+  // huge pages whatever it says (see ThpSettings::shmem_enabled).
+  out.push_back(choice("kernel/mm/transparent_hugepage/shmem_enabled",
+                       {"always", "within_size", "advise", "never", "deny", "force"},
+                       &Tunables::Thp::shmem_enabled));
   // HPAGE_PMD_SIZE: a 2 MiB page-directory entry, fixed by x86-64 paging.
   out.push_back(constant("kernel/mm/transparent_hugepage/hpage_pmd_size",
                          std::to_string(kHugePageSize) + "\n"));
