@@ -125,6 +125,16 @@ static long size_pages(void) {
   return size;
 }
 
+/* Reads /proc/self/smaps into text, from the header of the VMA at p on. */
+static void smaps_at(void* p) {
+  CHECK(slurp("/proc/self/smaps") > 0);
+  char head[32];
+  snprintf(head, sizeof head, "%08lx-", (unsigned long)p);
+  const char* l = line_with(head);
+  CHECK(l != NULL);
+  memmove(text, l, strlen(l) + 1);
+}
+
 static void statm_smaps_test(void) {
   const size_t pages = 64;
   long size0 = size_pages();
@@ -139,12 +149,7 @@ static void statm_smaps_test(void) {
   printf("statm: size +%ld pages, written +%ld resident\n", size1 - size0, written - before);
 
   /* smaps of the written mapping, for the first VMA at p. */
-  CHECK(slurp("/proc/self/smaps") > 0);
-  char head[32];
-  snprintf(head, sizeof head, "%08lx-", (unsigned long)p);
-  const char* l = line_with(head);
-  CHECK(l != NULL);
-  memmove(text, l, strlen(l) + 1);
+  smaps_at(p);
   /* Cut at the next VMA header (a line that starts with a hex digit after VmFlags). */
   char* flags = strstr(text, "\nVmFlags:");
   CHECK(flags != NULL);
@@ -200,12 +205,7 @@ static void pagemap_test(void) {
 
 /* Referenced of the VMA at p, from smaps. */
 static long referenced_kb(void* p) {
-  CHECK(slurp("/proc/self/smaps") > 0);
-  char head[32];
-  snprintf(head, sizeof head, "%08lx-", (unsigned long)p);
-  const char* l = line_with(head);
-  CHECK(l != NULL);
-  memmove(text, l, strlen(l) + 1);
+  smaps_at(p);
   return field_kb("Referenced:");
 }
 

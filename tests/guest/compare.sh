@@ -128,14 +128,7 @@ check() {
     lines=$(grep -ciE 'SIGSEGV|segmentation fault' "$work/emu.err" || true)
     [ "$lines" -eq 1 ] || problems+=("emu printed $lines SIGSEGV lines on stderr, expected 1")
   fi
-  if [ ${#problems[@]} -eq 0 ]; then
-    pass "$name"
-  else
-    local why
-    why=$(printf '%s; ' "${problems[@]}")
-    fail "$name" "${why%; }"
-    show_details
-  fi
+  report "$name" ${problems[@]+"${problems[@]}"}
 }
 
 # Arguments for each guest program; programs not listed run without arguments. emu_args:
@@ -204,14 +197,7 @@ check_piped() {
     cmp -s "$work/native.out" "$work/emu.out" || problems+=("stdout differs")
     grep -q 'line 4 of the pipe' "$work/native.out" || problems+=("the native run missed lines")
   fi
-  if [ ${#problems[@]} -eq 0 ]; then
-    pass "$name"
-  else
-    local why
-    why=$(printf '%s; ' "${problems[@]}")
-    fail "$name" "${why%; }"
-    show_details
-  fi
+  report "$name" ${problems[@]+"${problems[@]}"}
 }
 
 for libc in musl glibc; do

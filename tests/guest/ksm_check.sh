@@ -9,15 +9,10 @@ set -uo pipefail
 # shellcheck source=tests/guest/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-[ $# -eq 2 ] || { echo "usage: $0 EMU GUEST_DIR" >&2; exit 2; }
-emu=$(resolve_emu "$1")
-guest_dir=$2
-require_guest_dir "$guest_dir"
+emu_guest_args "$@"
 work=$(mktemp -d "${TMPDIR:-/tmp}/emu-ksm.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-passed=0
-failed=0
 ok() { echo "PASS $1"; passed=$((passed + 1)); }
 bad() { echo "FAIL $1${2:+ ($2)}"; failed=$((failed + 1)); }
 

@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # Shared helpers for tests/guest/*.sh (sourced, not run).
-# Provides: die, resolve_emu, require_guest_dir, pass, fail, summary.
+# Provides: die, resolve_emu, require_guest_dir, emu_guest_args, pass, fail, report, summary.
 # Counters: passed, failed.
 
 passed=0
@@ -30,10 +30,34 @@ require_guest_dir() {
   done
 }
 
+# emu_guest_args "$@": a script's usual two arguments, EMU and GUEST_DIR, checked and set
+# as $emu (absolute) and $guest_dir.
+emu_guest_args() {
+  [ $# -eq 2 ] || { echo "usage: $0 EMU GUEST_DIR" >&2; exit 2; }
+  emu=$(resolve_emu "$1")
+  guest_dir=$2
+  require_guest_dir "$guest_dir"
+}
+
 pass() { echo "PASS $1"; passed=$((passed + 1)); }
 
 # fail NAME WHY
 fail() { echo "FAIL $1: $2"; failed=$((failed + 1)); }
+
+# report NAME [PROBLEM...]: PASS when nothing was found wrong, else FAIL with every problem
+# and the script's own show_details.
+report() {
+  local name=$1
+  shift
+  if [ $# -eq 0 ]; then
+    pass "$name"
+    return
+  fi
+  local why
+  why=$(printf '%s; ' "$@")
+  fail "$name" "${why%; }"
+  show_details
+}
 
 # summary: the last line of every script; returns non-zero if anything failed.
 summary() {

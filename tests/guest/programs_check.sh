@@ -88,14 +88,7 @@ check() {
     cmp -s "$work/native.out" "$work/emu.out" || problems+=("stdout differs")
     [ -s "$work/native.out" ] || problems+=("the native run printed nothing")
   fi
-  if [ ${#problems[@]} -eq 0 ]; then
-    pass "$name"
-  else
-    local why
-    why=$(printf '%s; ' "${problems[@]}")
-    fail "$name" "${why%; }"
-    show_details
-  fi
+  report "$name" ${problems[@]+"${problems[@]}"}
 }
 
 # build NAME BINARY SOURCE CMD...: runs CMD (which writes BINARY) unless BINARY is newer than

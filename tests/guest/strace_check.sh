@@ -49,10 +49,7 @@ set -euo pipefail
 # shellcheck source=tests/guest/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-[ $# -eq 2 ] || { echo "usage: $0 EMU GUEST_DIR" >&2; exit 2; }
-emu=$(resolve_emu "$1")
-guest_dir=$2
-require_guest_dir "$guest_dir"
+emu_guest_args "$@"
 timeout_s=${COMPARE_TIMEOUT:-60}
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/emu-strace.XXXXXX")
