@@ -38,6 +38,24 @@ static unsigned long read_ul(const char *path)
     return strtoul(buf, NULL, 10);
 }
 
+/* The value of one /proc/vmstat line. */
+static unsigned long vmstat(const char *name)
+{
+    static char text[16384];
+    int fd = open("/proc/vmstat", O_RDONLY);
+    CHECK(fd >= 0);
+    ssize_t n = read(fd, text, sizeof text - 1);
+    close(fd);
+    CHECK(n > 0);
+    text[n] = 0;
+    size_t len = strlen(name);
+    for (char *line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+        if (strncmp(line, name, len) == 0 && line[len] == ' ')
+            return strtoul(line + len + 1, NULL, 10);
+    printf("no %s in /proc/vmstat\n", name);
+    exit(1);
+}
+
 /* Writes `value` to a KSM file; returns 0 or the errno. */
 static int write_str(const char *path, const char *value)
 {
@@ -107,7 +125,9 @@ int main(void)
            errname(write_str(KSM "merge_across_nodes", "0")));
 
     /* A write gives the writer a private copy; the other pages keep the shared data. */
+    unsigned long cow_before = vmstat("cow_ksm");
     area[3 * page_size + 10] = 'W';
+    printf("cow_ksm after a write: +%lu\n", vmstat("cow_ksm") - cow_before);
     int others = 1;
     for (int i = 0; i < SAME; ++i)
         if (i != 3 && !page_is(area + i * page_size, 'K')) others = 0;

@@ -27,6 +27,7 @@ mergeable, run 0: pages_shared 0, pages_sharing 0, merging 0
 one 200 ms sleep: at least 2 full scans yes
 after two scans: pages_shared 1, pages_sharing 11, merging 12
 merge_across_nodes=0 while shared: EBUSY
+cow_ksm after a write: +1
 after a write: page 3 byte 10 'W', byte 11 'K', other pages intact yes
 after a write: pages_shared 1, pages_sharing 10, merging 11
 child: page 0 'C', page 1 'K'

@@ -74,6 +74,11 @@ std::string render_vmstat(Kernel& kernel) {
   line("thp_zero_page_alloc_failed", s.thp_zero_page_alloc_failed);
   line("thp_swpout", 0);  // the swap device has no huge slots: every huge page splits
   line("thp_swpout_fallback", s.thp_swpout_fallback);
+  // A KSM page read back from swap is never copied here: reclaim swaps it out of every
+  // mapper and it returns as an ordinary page, so 6.1's copy for a foreign anon_vma never
+  // happens.
+  line("ksm_swpin_copy", 0);
+  line("cow_ksm", s.cow_ksm);
   return out;
 }
 
