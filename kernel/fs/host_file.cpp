@@ -21,6 +21,9 @@
 #include <string>
 #include <vector>
 
+#include "kernel/fs/page_cache.h"
+#include "kernel/mm/memory_manager.h"
+
 namespace kernel::fs {
 
 namespace {
@@ -544,31 +547,57 @@ Result<StatfsFields> statfs(int fd) {
 
 }  // namespace host
 
-HostFile::HostFile(HostFd fd, std::string guest_path, std::shared_ptr<Inode> inode)
-    : m_fd(std::move(fd)), m_path(std::move(guest_path)), m_inode(std::move(inode)) {
+HostFile::HostFile(HostFd fd, std::string guest_path, std::shared_ptr<Inode> inode,
+                   mm::MemoryManager* memory)
+    : m_memory(memory),
+      m_fd(std::move(fd)),
+      m_path(std::move(guest_path)),
+      m_inode(std::move(inode)) {
   status_flags = abi::kO_RDONLY | abi::kO_LARGEFILE;
 }
 
+std::shared_ptr<HostPageCache> HostFile::page_cache() {
+  if (!m_memory) return nullptr;
+  if (!m_key) {
+    auto st = host::stat(m_fd.get());
+    if (!st.ok()) return nullptr;
+    m_key.emplace(st.value().st_dev, st.value().st_ino);
+  }
+  return std::static_pointer_cast<HostPageCache>(m_memory->cached_object(*m_key));
+}
+
+Result<u64> HostFile::read_at(std::span<u8> buf, u64 offset) {
+  const u64 n = TRY(host::pread(m_fd.get(), buf, offset));
+  if (auto cache = page_cache()) cache->copy_out(buf.first(n), offset);
+  return n;
+}
+
+Result<u64> HostFile::write_at(std::span<const u8> buf, u64 offset) {
+  const u64 n = TRY(host::pwrite(m_fd.get(), buf, offset));
+  if (auto cache = page_cache()) cache->copy_in(buf.first(n), offset);
+  return n;
+}
+
 Result<u64> HostFile::read(std::span<u8> buf) {
-  const u64 n = TRY(host::pread(m_fd.get(), buf, m_offset));
+  const u64 n = TRY(read_at(buf, m_offset));
   m_offset += n;
   return n;
 }
 
 Result<u64> HostFile::pread(std::span<u8> buf, u64 offset) {
-  return host::pread(m_fd.get(), buf, offset);
+  return read_at(buf, offset);
 }
 
 Result<u64> HostFile::write(std::span<const u8> buf) {
   if (status_flags & abi::kO_APPEND)
     m_offset = static_cast<u64>(TRY(host::stat(m_fd.get())).st_size);
-  const u64 n = TRY(host::pwrite(m_fd.get(), buf, m_offset));
+  const u64 n = TRY(write_at(buf, m_offset));
   m_offset += n;
   return n;
 }
 
 Result<u64> HostFile::pwrite(std::span<const u8> buf, u64 offset) {
-  return host::pwrite(m_fd.get(), buf, offset);
+  return write_at(buf, offset);
 }
 
 Result<u64> HostFile::seek(i64 offset, int whence) {

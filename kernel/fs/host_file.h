@@ -5,6 +5,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -160,11 +161,17 @@ Result<StatfsFields> statfs(int fd);
 
 }  // namespace host
 
+class HostPageCache;
+
 // A host regular file (opened for writing only on a writable host view). Reads and writes
 // go through pread()/pwrite() at our own offset, so the host fd's offset is never shared.
+// Once the file is mapped it has a page cache (`memory`'s): its resident pages are the
+// file's newest contents, so reads take them over the host's bytes and writes update them,
+// as Linux's one page cache serves read(), write() and mappings alike.
 class HostFile final : public File {
  public:
-  HostFile(HostFd fd, std::string guest_path, std::shared_ptr<Inode> inode = nullptr);
+  HostFile(HostFd fd, std::string guest_path, std::shared_ptr<Inode> inode = nullptr,
+           mm::MemoryManager* memory = nullptr);
 
   Result<u64> read(std::span<u8> buf) override;
   Result<u64> pread(std::span<u8> buf, u64 offset) override;
@@ -179,6 +186,13 @@ class HostFile final : public File {
   int host_fd() const { return m_fd.get(); }
 
  private:
+  // The file's page cache, when something has mapped it and it is still alive.
+  std::shared_ptr<HostPageCache> page_cache();
+  Result<u64> read_at(std::span<u8> buf, u64 offset);
+  Result<u64> write_at(std::span<const u8> buf, u64 offset);
+
+  mm::MemoryManager* m_memory;
+  std::optional<std::pair<u64, u64>> m_key;  // (st_dev, st_ino), the page cache's key
   HostFd m_fd;
   std::string m_path;
   std::shared_ptr<Inode> m_inode;

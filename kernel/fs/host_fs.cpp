@@ -15,9 +15,10 @@ bool wants_write(u64 flags) {
 }  // namespace
 
 Result<std::shared_ptr<HostFilesystem>> HostFilesystem::open(const std::string& host_root,
-                                                             HostAccess access) {
+                                                             HostAccess access,
+                                                             mm::MemoryManager& memory) {
   HostFd handle = TRY(host::open_directory_handle(host_root));
-  std::shared_ptr<HostFilesystem> fs(new HostFilesystem(access));
+  std::shared_ptr<HostFilesystem> fs(new HostFilesystem(access, memory));
   fs->m_root = std::make_shared<HostInode>(*fs, std::move(handle), true);
   return fs;
 }
@@ -135,7 +136,7 @@ Result<std::shared_ptr<File>> HostInode::open(const Caller& caller, const std::s
       // The entry's own handle, reopened: no second lookup by name that could be raced.
       HostFd fd = TRY(host::reopen(m_handle.get(), wants_write(flags)));
       return std::shared_ptr<File>(
-          std::make_shared<HostFile>(std::move(fd), path, shared_from_this()));
+          std::make_shared<HostFile>(std::move(fd), path, shared_from_this(), &host_fs().memory()));
     }
     case abi::kS_IFSOCK:
       return Errno::kENXIO;  // as Linux's open() of a socket

@@ -23,18 +23,23 @@ enum class HostAccess : u8 { ReadOnly, ReadWrite };
 class HostFilesystem final : public Filesystem {
  public:
   // Serves the host directory `host_root` (trusted: it comes from the command line).
+  // `memory` holds the page caches of the files it serves, which read() and write() keep
+  // coherent with.
   static Result<std::shared_ptr<HostFilesystem>> open(const std::string& host_root,
-                                                      HostAccess access);
+                                                      HostAccess access, mm::MemoryManager& memory);
 
   const char* type_name() const override { return "hostfs"; }
   std::shared_ptr<Inode> root() override { return m_root; }
   Result<Statfs> statfs() override;
   bool read_only() const override { return m_access == HostAccess::ReadOnly; }
+  mm::MemoryManager& memory() const { return m_memory; }
 
  private:
-  explicit HostFilesystem(HostAccess access) : m_access(access) {}
+  HostFilesystem(HostAccess access, mm::MemoryManager& memory)
+      : m_access(access), m_memory(memory) {}
 
   HostAccess m_access;
+  mm::MemoryManager& m_memory;
   std::shared_ptr<Inode> m_root;
 };
 

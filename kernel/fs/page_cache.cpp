@@ -37,6 +37,27 @@ Result<void> HostPageCache::write_back(u64 index, const u8* page) {
   return {};
 }
 
+void HostPageCache::copy_out(std::span<u8> buf, u64 offset) {
+  for (u64 done = 0; done < buf.size();) {
+    const u64 at = offset + done;
+    const u64 chunk = std::min<u64>(buf.size() - done, kPageSize - (at & (kPageSize - 1)));
+    if (const auto frame = find_page(at >> kPageShift))
+      std::memcpy(buf.data() + done, memory().frame_bytes(*frame) + (at & (kPageSize - 1)), chunk);
+    done += chunk;
+  }
+}
+
+void HostPageCache::copy_in(std::span<const u8> buf, u64 offset) {
+  if (offset + buf.size() > size()) set_size(offset + buf.size());
+  for (u64 done = 0; done < buf.size();) {
+    const u64 at = offset + done;
+    const u64 chunk = std::min<u64>(buf.size() - done, kPageSize - (at & (kPageSize - 1)));
+    if (const auto frame = find_page(at >> kPageShift))
+      std::memcpy(memory().frame_bytes(*frame) + (at & (kPageSize - 1)), buf.data() + done, chunk);
+    done += chunk;
+  }
+}
+
 Result<std::shared_ptr<mm::MemoryObject>> HostFile::memory_object(mm::MemoryManager& mm) {
   const abi::Stat st = TRY(host::stat(m_fd.get()));
   const mm::MemoryManager::FileKey key{st.st_dev, st.st_ino};

@@ -19,6 +19,13 @@ class HostPageCache final : public mm::MemoryObject {
     if (!m_writer.valid()) m_writer = std::move(fd);
   }
 
+  // read() of the file: `buf` holds the host's bytes at `offset`; the resident pages, which
+  // mappings may have written since, replace them.
+  void copy_out(std::span<u8> buf, u64 offset);
+  // write() of the file: the host has the bytes; resident pages take them too, and the
+  // object grows with the file (a mapping may then reach the new pages).
+  void copy_in(std::span<const u8> buf, u64 offset);
+
  protected:
   Result<void> fill(u64 index, u8* page) override;
   Result<void> write_back(u64 index, const u8* page) override;

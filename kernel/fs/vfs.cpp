@@ -75,7 +75,7 @@ std::shared_ptr<Tmpfs> make_devfs(mm::MemoryManager& memory) {
 
 Vfs::Vfs(mm::MemoryManager& memory, std::string host_root, const std::vector<BindMount>& binds)
     : m_memory(memory), m_host_root(host_root.empty() ? "/" : std::move(host_root)) {
-  auto root = HostFilesystem::open(m_host_root, HostAccess::ReadOnly);
+  auto root = HostFilesystem::open(m_host_root, HostAccess::ReadOnly, memory);
   if (!root.ok()) {
     m_root_error = root.error();
     return;
@@ -90,7 +90,7 @@ Vfs::Vfs(mm::MemoryManager& memory, std::string host_root, const std::vector<Bin
   (void)m_mounts.mount("/tmp", std::make_shared<Tmpfs>(memory));
   (void)m_mounts.mount("/run", std::make_shared<Tmpfs>(memory, TmpfsOptions{0, 0, 0755}));
   for (const BindMount& bind : binds) {
-    auto fs = HostFilesystem::open(bind.host_path, bind.access);
+    auto fs = HostFilesystem::open(bind.host_path, bind.access, memory);
     if (!fs.ok()) {
       m_root_error = fs.error();
       return;

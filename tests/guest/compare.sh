@@ -54,6 +54,9 @@ printf 'nested\n' > "$fixtures/dir/subdir/inner.txt"
 ln -s a.txt "$fixtures/dir/link"
 data="$fixtures/data.txt"
 dir="$fixtures/dir"
+# A host directory the guests may write (host_file_shared), bound :rw under emu.
+rw_dir="$work/rw"
+mkdir -p "$rw_dir"
 
 # Environment that args_env prints.
 export EMU_TEST_A=alpha
@@ -142,6 +145,7 @@ guest_args() {
     args_env) args=(one "two three" "--flag=4") ;;
     files) args=("$data" "$dir") ;;
     procfs) args=(a "b c") ;;
+    host_file_shared) args=("$rw_dir"); emu_args=(--bind "$rw_dir:$rw_dir:rw") ;;
     *) args=() ;;
   esac
 }
