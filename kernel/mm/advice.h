@@ -20,8 +20,8 @@ struct AdviceInfo {
   const char* name;      // "MADV_DONTNEED"
   u64 refused_vm_flags;  // a VMA with any of these VM_* flags gives EINVAL
   bool process_madvise;  // accepted by process_madvise (another process's memory)
-  // False for advice whose subsystem emu does not have yet (MADV_COLLAPSE, MADV_HWPOISON,
-  // MADV_SOFT_OFFLINE): EINVAL, as from a kernel built without it.
+  // False for advice whose subsystem the kernel lacks: EINVAL, as from a Linux built
+  // without it. Every advice in the table has its subsystem now.
   bool supported;
   AdviceHandler handler;
   const char* effect;  // what the advice does here, in a few words (docs, --trace)
