@@ -29,15 +29,16 @@ u8* user_page(AddressSpace& as, u64 addr, UserAccess access) {
       }
     }
     if (slot && slot->present() && slot->user() && (!write || slot->writable())) {
-      if (as.ram().poisoned(slot->pfn())) [[unlikely]] {
+      const Pfn frame(slot->pfn().value + huge_offset);
+      if (as.ram().poisoned(frame)) [[unlikely]] {
         // The copy consumes poison: a machine check in kernel mode that the copy routine
         // recovers from (EFAULT), with memory_failure() run for the frame.
-        as.memory().poison_consumed(slot->pfn());
+        as.memory().poison_consumed(frame);
         return nullptr;
       }
       // Set A/D as the hardware would for this access.
       *slot = slot->with(Pte::kAccessed | (write ? Pte::kDirty : 0));
-      return as.ram().frame(Pfn(slot->pfn().value + huge_offset)) + (addr & kPageMask);
+      return as.ram().frame(frame) + (addr & kPageMask);
     }
     u32 error_code = kFaultUser | (write ? kFaultWrite : 0);
     if (slot && slot->present()) error_code |= kFaultPresent;
