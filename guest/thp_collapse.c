@@ -12,12 +12,26 @@ static void report(const char *what, int ret)
     printf("%-48s %s\n", what, ret == 0 ? "0" : errname(errno));
 }
 
+/* MADV_COLLAPSE where it is expected to succeed. EAGAIN is its transient failure (a page
+ * still in a per-CPU LRU batch on the host): madvise(2) says to try again, and so does
+ * this, a few times. */
+static int collapse(void *addr, size_t length)
+{
+    int ret = -1;
+    for (int tries = 0; tries < 5; ++tries) {
+        ret = madvise(addr, length, MADV_COLLAPSE);
+        if (ret == 0 || errno != EAGAIN) break;
+        usleep(10000);
+    }
+    return ret;
+}
+
 int main(void)
 {
     char *p = thp_map_aligned(2 * HUGE);
     thp_fill(p, 2 * HUGE, 11);
     thp_show("written without advice", p, p + 2 * HUGE);
-    report("MADV_COLLAPSE of both", madvise(p, 2 * HUGE, MADV_COLLAPSE));
+    report("MADV_COLLAPSE of both", collapse(p, 2 * HUGE));
     thp_show("after MADV_COLLAPSE", p, p + 2 * HUGE);
     printf("data: %s\n", thp_check(p, 2 * HUGE, 11) ? "intact" : "CHANGED");
     report("MADV_COLLAPSE again (already huge)", madvise(p, 2 * HUGE, MADV_COLLAPSE));
@@ -25,7 +39,7 @@ int main(void)
     /* Some pages missing: MADV_COLLAPSE takes any number of empty entries. */
     char *q = thp_map_aligned(HUGE);
     for (size_t i = 0; i < HUGE; i += 4 * PAGE) q[i] = 5;
-    report("MADV_COLLAPSE with 3 of 4 pages empty", madvise(q, HUGE, MADV_COLLAPSE));
+    report("MADV_COLLAPSE with 3 of 4 pages empty", collapse(q, HUGE));
     thp_show("after it", q, q + HUGE);
     printf("written %d, empty %d\n", q[4 * PAGE], q[PAGE]);
 

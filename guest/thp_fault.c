@@ -2,7 +2,8 @@
  * under emu with /sys/kernel/mm/transparent_hugepage/enabled at "madvise": a write fault
  * under MADV_HUGEPAGE maps 2 MiB at once (AnonHugePages), none without the advice or
  * under MADV_NOHUGEPAGE; reads and writes after a read fault see zeros; a partial munmap, mprotect and MADV_DONTNEED split the huge page
- * and keep its data; fork shares it and the child's write copies one page. */
+ * and keep its data; fork shares it and the child's write copies one page, splitting only
+ * the child's entry: the parent keeps its huge mapping until it writes itself. */
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -99,5 +100,38 @@ int main(void)
     int status;
     waitpid(pid, &status, 0);
     printf("parent: page %s\n", thp_check(f, HUGE, 3) ? "intact" : "CHANGED");
+    thp_show("parent after the child's write and exit", f, f + HUGE);
+
+    /* The child's write splits only the child's entry: the parent, looking while the child
+     * still maps the page's other frames, keeps its huge mapping. Its own write then splits
+     * its entry too (the page is shared), and copies one page. */
+    char *g = thp_map_aligned(HUGE);
+    madvise(g, HUGE, MADV_HUGEPAGE);
+    thp_fill(g, HUGE, 5);
+    int to_parent[2], to_child[2];
+    if (pipe(to_parent) != 0 || pipe(to_child) != 0) return 1;
+    fflush(stdout);
+    pid = fork();
+    if (pid == 0) {
+        g[3 * PAGE] = 100;
+        thp_show("child after its write", g, g + HUGE);
+        fflush(stdout);
+        char c = 1;
+        if (write(to_parent[1], &c, 1) != 1 || read(to_child[0], &c, 1) != 1) _exit(1);
+        printf("child: page %s\n",
+               g[3 * PAGE] == 100 && thp_check(g + 4 * PAGE, HUGE - 4 * PAGE, 5 + 4) ? "as written" : "CHANGED");
+        fflush(stdout);
+        _exit(0);
+    }
+    char c;
+    if (read(to_parent[0], &c, 1) != 1) return 1;
+    thp_show("parent while the child maps it small", g, g + HUGE);
+    g[7 * PAGE] = 7;
+    thp_show("parent after its own write", g, g + HUGE);
+    fflush(stdout);
+    if (write(to_child[1], &c, 1) != 1) return 1;
+    waitpid(pid, &status, 0);
+    printf("parent: page %s\n", thp_check(g, 7 * PAGE, 5) && g[7 * PAGE] == 7 &&
+                                    thp_check(g + 8 * PAGE, HUGE - 8 * PAGE, 5 + 8) ? "as written" : "CHANGED");
     return 0;
 }

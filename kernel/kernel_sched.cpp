@@ -8,6 +8,7 @@
 #include "kernel/fs/host_waits.h"
 #include "kernel/kernel.h"
 #include "kernel/mm/address_space.h"
+#include "kernel/mm/khugepaged.h"
 #include "kernel/mm/uaccess.h"
 #include "kernel/proc/process.h"
 #include "kernel/proc/thread.h"
@@ -108,12 +109,16 @@ void Kernel::schedule() {
     u64 nearest = m_scheduler.expire(now_ns);
     if (const u64 timer = m_timers.nearest(); timer && (!nearest || timer < nearest))
       nearest = timer;
-    // ksmd goes on while the guest sleeps towards a deadline (a guest waiting for merges).
-    // It never keeps an otherwise deadlocked run alive: with nothing else to wait for, the
-    // run ends as before.
+    // ksmd and khugepaged go on while the guest sleeps towards a deadline (a guest waiting
+    // for merges or collapses). They never keep an otherwise deadlocked run alive: with
+    // nothing else to wait for, the run ends as before.
     if (nearest) {
       m_memory.ksm().tick(now_ns);
       if (const u64 ksmd = m_memory.ksm().next_scan_ns(); ksmd && ksmd < nearest) nearest = ksmd;
+      mm::khugepaged_step(m_memory, now_ns);
+      if (const u64 khugepaged = mm::khugepaged_next_scan_ns(m_memory);
+          khugepaged && khugepaged < nearest)
+        nearest = khugepaged;
     }
     Thread* next = m_scheduler.pick_next(m_current);
     fs::HostWaits& host = fs::HostWaits::instance();

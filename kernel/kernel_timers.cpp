@@ -189,6 +189,9 @@ void Kernel::tick() {
 void Kernel::update_wakeup() {
   u64 next = m_timers.nearest();
   if (const u64 ksmd = m_memory.ksm().next_scan_ns(); ksmd && (!next || ksmd < next)) next = ksmd;
+  if (const u64 khugepaged = mm::khugepaged_next_scan_ns(m_memory);
+      khugepaged && (!next || khugepaged < next))
+    next = khugepaged;
   // The running process's CPU-time timers fall due after as much more time on the CPU.
   if (m_current_process && m_current_process->timers() && m_running_since_ns) {
     const ProcessTimers& t = *m_current_process->timers();

@@ -206,8 +206,9 @@ class AddressSpace {
   // check), `enforce_sysfs` false for MADV_COLLAPSE (which ignores `enabled`), `smaps` for
   // THPeligible (a VMA that has not faulted yet counts).
   bool thp_vma_allowed(const Vma& vma, bool in_fault, bool enforce_sysfs, bool smaps) const;
-  // Splits the huge mapping that covers va, if any, into 512 small entries. A huge page's
-  // split reaches every mapper (split_huge_page); the huge zero page's only this one.
+  // Splits the huge mapping that covers va, if any, into 512 small entries. Only this
+  // address space's entry is split (__split_huge_pmd): other processes mapping the same
+  // huge page keep their huge entries.
   void split_huge_pmd(u64 va);
   // Splits every huge mapping overlapping [start, end) that the range does not cover whole
   // (all of them when `whole_too`).
@@ -306,8 +307,13 @@ class AddressSpace {
   std::optional<FaultResult> fault_huge_present(const Vma& vma, u64 addr, u32 error_code,
                                                 x86_64::Pte* pde);
   // Turns the huge entry at the page-directory slot for haddr into a page table of 512
-  // entries mapping the same frames (the huge page's reverse-map item becomes 512).
+  // entries mapping the same frames (the huge page's reverse-map item becomes 512); the
+  // page stops being compound when no huge entry maps it any more.
   void split_pmd_mapping(u64 haddr);
+  // Whether the directory entry for va maps the compound page headed by `head` huge.
+  bool maps_huge(u64 va, Pfn head);
+  // Whether one huge entry is the only holder of the compound page headed by `head`.
+  bool exclusive_huge(Pfn head) const;
   // Clears a huge entry, dropping its reference and its deposited table.
   bool drop_huge(x86_64::Pte* pde, u64 haddr);
   // fork: the child maps the same huge page, both write-protected (copy_huge_pmd).

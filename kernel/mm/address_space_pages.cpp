@@ -154,7 +154,7 @@ void AddressSpace::deactivate_range(u64 start, u64 end) {
     if (!slot->present() || slot->pfn() == m_zero_page) return;
     const Pfn pfn = slot->pfn();
     PageFrame& record = m_mm.frame(pfn);
-    if (record.mapcount != 1 || !record.test(PG_lru)) return;
+    if (page_mapcount(m_mm, pfn) != 1 || !record.test(PG_lru)) return;
     if (slot->accessed()) {
       *slot = slot->without(Pte::kAccessed);
       flush = true;
@@ -172,7 +172,8 @@ u64 AddressSpace::pageout_range(u64 start, u64 end) {
   for_each_leaf(start, end, [&](u64, Pte* slot) {
     if (!slot->present() || slot->pfn() == m_zero_page) return;
     const Pfn pfn = slot->pfn();
-    if (m_mm.frame(pfn).mapcount != 1) return;
+    // A subpage of a huge page that another process maps huge is shared: left alone.
+    if (page_mapcount(m_mm, pfn) != 1) return;
     if (m_mm.reclaimer().page_out(pfn)) ++freed;
   });
   return freed;
@@ -194,7 +195,7 @@ void AddressSpace::lazyfree_range(u64 start, u64 end) {
     if (!slot->present() || slot->pfn() == m_zero_page) return;
     const Pfn pfn = slot->pfn();
     PageFrame& record = m_mm.frame(pfn);
-    if (record.owner || record.mapcount != 1) return;
+    if (record.owner || page_mapcount(m_mm, pfn) != 1) return;
     // A page also in the swap cache first lets go of its swap copy.
     if (record.test(PG_swapcache)) {
       const u64 swap_slot = record.index;

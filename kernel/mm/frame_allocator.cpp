@@ -137,15 +137,9 @@ bool FrameAllocator::put(Pfn pfn) {
   VERIFY(f.refcount > 0);
   if (--f.refcount > 0) return false;
   f.refcount = 1;  // free() expects an owned frame
-  if (f.flags & PG_head) {
-    // A compound (huge) page goes back whole; its tail records lose their marks.
-    constexpr unsigned kHugeOrder = 9;
-    const u64 idx = index(pfn);
-    for (u64 i = idx + 1; i < idx + (u64{1} << kHugeOrder); ++i) m_frames[i].flags = 0;
-    f.flags &= ~static_cast<u32>(PG_head);
-    free(pfn, kHugeOrder);
-    return true;
-  }
+  // Every frame of a compound page is held by each huge entry mapping it, and the page
+  // stops being compound when the last one goes: a head is never released as such.
+  VERIFY(!(f.flags & (PG_head | PG_tail)));
   free(pfn, 0);
   return true;
 }

@@ -50,8 +50,8 @@ class FrameAllocator {
   void free(Pfn pfn, unsigned order = 0);
 
   void get(Pfn pfn);
-  // Drops one reference; frees the frame (the whole order-9 block when it heads a
-  // compound page) and returns true when it was the last.
+  // Drops one reference; frees the frame and returns true when it was the last. (A frame
+  // of a compound page is never released while it is compound: see huge_memory.cpp.)
   bool put(Pfn pfn);
   u32 refcount(Pfn pfn) const;
 

@@ -4,13 +4,21 @@
 // PMD splits that VMA splits, partial unmaps and protection changes need), fork's
 // copy_huge_pmd, and the page-table work of unmap and mprotect over huge entries.
 //
-// Accounting of a compound page while huge entries map it:
-//   head record  PG_head | PG_anon, on the LRU; refcount = huge entries + transient pins;
-//                mapcount = huge entries, each with one reverse-map item (va = the 2 MiB
-//                aligned address)
-//   tail records PG_tail, refcount 0, mapcount 0, no reverse-map items
-// A compound page is never mapped by small entries: splitting turns it into 512 ordinary
-// pages at once, for every mapper (see split_huge_page).
+// Accounting of a compound page (Linux keeps one count in the head; emu keeps one per
+// 4 KiB frame, so the small-page paths need no compound case):
+//   head record  PG_head | PG_anon, on the LRU; `index` = huge entries mapping the page
+//                (compound_mapcount), each with one reverse-map item on the head's chain
+//                (va = the 2 MiB aligned address)
+//   every frame  refcount = huge entries + its own small entries + transient pins;
+//                mapcount = the length of its reverse-map chain (the head's holds the
+//                huge entries' items besides its own small ones)
+//   tail records PG_tail, off the LRU
+// One process splitting its huge entry (a COW write after fork, a partial munmap or
+// mprotect) turns only that entry into 512 small ones over the same frames: the page stays
+// compound while any huge entry maps it, and other processes keep their huge mappings, as
+// with 6.1's __split_huge_pmd. When the last huge entry goes the page becomes 512 ordinary
+// pages at once (6.1 queues a partly mapped page for the deferred-split shrinker and keeps
+// a wholly small-mapped one compound; emu splits it then, so no memory waits on pressure).
 #include "kernel/mm/huge_memory.h"
 
 #include <cstring>
@@ -54,6 +62,63 @@ Pfn compound_head(MemoryManager& mm, Pfn pfn) {
   // Order-9 blocks are aligned to their size in physical frame numbers.
   return Pfn(pfn.value & ~(kHugePages - 1));
 }
+
+u64 compound_mapcount(MemoryManager& mm, Pfn head) {
+  const PageFrame& h = mm.frame(head);
+  return h.test(PG_head) && !h.test(PG_reserved) ? h.index : 0;
+}
+
+u32 page_mapcount(MemoryManager& mm, Pfn pfn) {
+  const PageFrame& f = mm.frame(pfn);
+  // The head's own chain already holds the huge entries' items.
+  if (!f.test(PG_tail)) return f.mapcount;
+  return f.mapcount + static_cast<u32>(compound_mapcount(mm, compound_head(mm, pfn)));
+}
+
+void make_compound(MemoryManager& mm, Pfn head) {
+  for (u64 i = 1; i < kHugePages; ++i) {
+    PageFrame& tail = mm.frame(nth(head, i));
+    tail.set(PG_tail);
+    tail.refcount = 1;
+  }
+  PageFrame& h = mm.frame(head);
+  h.set(PG_head);
+  h.set(PG_anon);
+  h.index = 1;
+}
+
+namespace {
+
+// The last huge entry has gone: the compound page becomes 512 ordinary anonymous pages.
+// When `drop_reference`, that entry's reference on every frame goes too, and frames no
+// one else holds are freed; the rest (mapped by small entries, or pinned) join the LRU.
+// A page nobody else holds any part of is simply freed whole, as 6.1 frees a compound
+// page; one that lives on in part counts as split (thp_split_page).
+void dissolve_compound(MemoryManager& mm, Pfn head, bool drop_reference) {
+  PageFrame& h = mm.frame(head);
+  VERIFY(h.test(PG_head) && h.index == 0);
+  FrameAllocator& frames = mm.frames();
+  if (drop_reference) {
+    bool sole = true;
+    for (u64 i = 0; i < kHugePages && sole; ++i) sole = frames.refcount(nth(head, i)) == 1;
+    if (sole) {
+      for (u64 i = 0; i < kHugePages; ++i) mm.frame(nth(head, i)).flags &= ~(PG_head | PG_tail);
+      frames.free(head, kHugeOrder);
+      return;
+    }
+  }
+  const u32 shared_flags = h.flags & (PG_anon | PG_dirty | PG_swapbacked);
+  h.clear(PG_head);
+  for (u64 i = 1; i < kHugePages; ++i) mm.frame(nth(head, i)).flags = shared_flags;
+  for (u64 i = 0; i < kHugePages; ++i) {
+    const Pfn pfn = nth(head, i);
+    if (drop_reference && frames.put(pfn)) continue;
+    if (i) mm.lru().add(pfn);
+  }
+  ++mm.stats().thp_split_page;
+}
+
+}  // namespace
 
 bool AddressSpace::thp_vma_allowed(const Vma& vma, bool in_fault, bool enforce_sysfs,
                                    bool smaps) const {
@@ -152,19 +217,23 @@ std::optional<FaultResult> AddressSpace::fault_huge_anonymous(const Vma& vma, u6
   // Allocating may have reclaimed, which rewrites entries but never fills an empty
   // directory entry: the slot is still ours.
   VERIFY(pde->none());
-  for (u64 i = 0; i < kHugePages; ++i) {
-    std::memset(m_ram.frame(nth(*block, i)), 0, kPageSize);
-    if (i) m_mm.frame(nth(*block, i)).set(PG_tail);
-  }
-  PageFrame& head = m_mm.frame(*block);
-  head.set(PG_head);
-  head.set(PG_anon);
+  for (u64 i = 0; i < kHugePages; ++i) std::memset(m_ram.frame(nth(*block, i)), 0, kPageSize);
+  make_compound(m_mm, *block);
   *pde = huge_leaf(leaf_for(vma, *block, vma.flags & VM_WRITE)).mkdirty();
   m_mm.rmap().add(*block, this, haddr);
   m_mm.lru().add(*block);
   ++stats.thp_fault_alloc;
   result.resolution = FaultResolution::NewHugePage;
   return result;
+}
+
+bool AddressSpace::exclusive_huge(Pfn head) const {
+  // This huge entry is the only holder of every frame: no other huge entry, no small
+  // entry in another process, no pin.
+  if (m_mm.frame(head).mapcount != 1) return false;
+  for (u64 i = 0; i < kHugePages; ++i)
+    if (m_frames.refcount(nth(head, i)) != 1) return false;
+  return true;
 }
 
 std::optional<FaultResult> AddressSpace::fault_huge_present(const Vma& vma, u64 addr,
@@ -178,8 +247,9 @@ std::optional<FaultResult> AddressSpace::fault_huge_present(const Vma& vma, u64 
   const Pfn head = old.pfn();
   // do_huge_pmd_wp_page(): the huge zero page is split (its small entries map the small
   // zero page, and the write copies one page); a huge page only this entry holds is made
-  // writable in place; a shared one (after fork) is split and the write copies one page.
-  if (!m_mm.is_huge_zero(head) && m_frames.refcount(head) == 1 && m_mm.frame(head).mapcount == 1) {
+  // writable in place; a shared one (after fork) has this entry split, and the write
+  // copies one page. The other mappers keep their huge entries.
+  if (!m_mm.is_huge_zero(head) && exclusive_huge(head)) {
     *pde = huge_leaf(leaf_for(vma, head, true)).mkdirty();
     result.resolution = FaultResolution::CowReuse;
     return result;
@@ -203,48 +273,39 @@ void AddressSpace::split_pmd_mapping(u64 haddr) {
     const Pte leaf = Pte::leaf(PhysAddr(m_zero_page), bits & ~(Pte::kWritable | Pte::kDirty));
     for (u64 i = 0; i < kHugePages; ++i) entries[i] = leaf;
   } else {
+    // The huge entry's reference on each frame becomes its small entry's.
     m_mm.rmap().remove(head, this, haddr);
     for (u64 i = 0; i < kHugePages; ++i) {
       entries[i] = Pte::leaf(PhysAddr(nth(head, i)), bits);
-      // The huge entry's reference becomes the first page's; the others gain one each.
-      if (i) m_frames.get(nth(head, i));
       m_mm.rmap().add(nth(head, i), this, haddr + i * kPageSize);
     }
   }
   m_page_table.install_table(pde, PhysAddr(table));
   ++m_mm.stats().thp_split_pmd;
+  if (!zero && --m_mm.frame(head).index == 0) dissolve_compound(m_mm, head, false);
+}
+
+bool AddressSpace::maps_huge(u64 va, Pfn head) {
+  const Pte* pde = m_page_table.entry(va, 2, x86_64::Allocate::No);
+  return pde && pde->present() && pde->huge() && pde->pfn() == head;
 }
 
 bool split_huge_page(MemoryManager& mm, Pfn head) {
   PageFrame& h = mm.frame(head);
   if (!h.test(PG_head) || h.test(PG_reserved)) return false;
-  mm.rmap().for_each(head, [&](ReverseMap::Mapping m) { m.as->split_pmd_mapping(m.va); });
-  // The compound page is now 512 ordinary anonymous pages. A tail nobody maps (only a
-  // pin held the head) is free at once.
-  const u32 shared_flags = h.flags & (PG_anon | PG_dirty | PG_swapbacked);
-  for (u64 i = 1; i < kHugePages; ++i) {
-    const Pfn pfn = nth(head, i);
-    PageFrame& f = mm.frame(pfn);
-    f.flags = shared_flags;
-    if (f.refcount == 0) {
-      f.refcount = 1;
-      mm.frames().put(pfn);
-      continue;
-    }
-    mm.lru().add(pfn);
-  }
-  h.clear(PG_head);
-  ++mm.stats().thp_split_page;
+  // The head's chain also holds the small entries of its first frame: only the huge
+  // entries are split. The last split makes the page ordinary (split_pmd_mapping).
+  mm.rmap().for_each(head, [&](ReverseMap::Mapping m) {
+    if (m.as->maps_huge(m.va, head)) m.as->split_pmd_mapping(m.va);
+  });
+  VERIFY(!h.test(PG_head));
   return true;
 }
 
 void AddressSpace::split_huge_pmd(u64 va) {
   Pte* pde = m_page_table.entry(va, 2, x86_64::Allocate::No);
   if (!pde || !pde->present() || !pde->huge()) return;
-  if (m_mm.is_huge_zero(pde->pfn()))
-    split_pmd_mapping(va & ~kHugeMask);
-  else
-    VERIFY(split_huge_page(m_mm, pde->pfn()));
+  split_pmd_mapping(va & ~kHugeMask);
 }
 
 void AddressSpace::split_huge_range(u64 start, u64 end, bool whole_too) {
@@ -260,7 +321,12 @@ bool AddressSpace::drop_huge(Pte* pde, u64 haddr) {
   const Pfn head = old.pfn();
   if (m_mm.is_huge_zero(head)) return true;
   m_mm.rmap().remove(head, this, haddr);
-  m_frames.put(head);
+  if (--m_mm.frame(head).index == 0) {
+    dissolve_compound(m_mm, head, true);
+    return true;
+  }
+  // Another process still maps the page huge, so no frame's count reaches zero here.
+  for (u64 i = 0; i < kHugePages; ++i) VERIFY(!m_frames.put(nth(head, i)));
   return true;
 }
 
@@ -318,7 +384,8 @@ Result<void> AddressSpace::copy_huge_pmd(AddressSpace& child, const Vma& vma, u6
       pde = pde.without(Pte::kWritable);
       copy = copy.without(Pte::kWritable);
     }
-    m_frames.get(head);
+    for (u64 i = 0; i < kHugePages; ++i) m_frames.get(nth(head, i));
+    ++m_mm.frame(head).index;
     m_mm.rmap().add(head, &child, haddr);
   }
   *slot = copy;

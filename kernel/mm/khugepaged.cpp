@@ -56,13 +56,16 @@ AddressSpace::ScanResult AddressSpace::collapse_scan_pmd(u64 haddr, bool khugepa
       if (pte.writable()) writable = true;
       const PageFrame& record = m_mm.frame(pte.pfn());
       if (record.owner || record.test(PG_ksm)) return Scan::PageNull;
-      if (record.mapcount > 1 && ++shared > max_shared) {
+      // A subpage of a huge page another process maps huge counts that mapping too.
+      const u32 mapcount = page_mapcount(m_mm, pte.pfn());
+      if (mapcount > 1 && ++shared > max_shared) {
         if (!final) ++stats.thp_scan_exceed_share_pte;
         return Scan::ExceedSharedPte;
       }
-      if (!record.test(PG_lru)) return Scan::PageLru;
+      // A compound page is on the LRU by its head.
+      if (!m_mm.frame(compound_head(m_mm, pte.pfn())).test(PG_lru)) return Scan::PageLru;
       // is_refcount_suitable(): no reference beyond the mappers and the swap cache.
-      if (record.refcount != record.mapcount + (record.test(PG_swapcache) ? 1u : 0u))
+      if (record.refcount != mapcount + (record.test(PG_swapcache) ? 1u : 0u))
         return Scan::PageCount;
       if (pte.accessed() || record.test(PG_referenced)) ++referenced;
     }
@@ -114,16 +117,13 @@ AddressSpace::ScanResult AddressSpace::collapse_scan_pmd(u64 haddr, bool khugepa
     else
       std::memset(m_ram.frame(dst), 0, kPageSize);
     if (!pte.none()) drop_leaf(&ptes[i], haddr + i * kPageSize);
-    if (i) m_mm.frame(dst).set(PG_tail);
   }
   // The emptied page table becomes the huge entry's deposit.
   const Pfn table = m_page_table.remove_table(pde).pfn();
   m_mm.frame(table).index = m_deposit_head;
   m_deposit_head = table.value + 1;
   ++m_deposited;
-  PageFrame& head = m_mm.frame(*block);
-  head.set(PG_head);
-  head.set(PG_anon);
+  make_compound(m_mm, *block);
   *pde = leaf_for(vma, *block, vma.flags & VM_WRITE).with(Pte::kPageSize).mkdirty();
   m_mm.rmap().add(*block, this, haddr);
   m_mm.lru().add(*block);
@@ -175,6 +175,12 @@ Result<void> AddressSpace::collapse_range(u64 start, u64 end) {
     default:
       return abi::Errno::kEINVAL;
   }
+}
+
+u64 khugepaged_next_scan_ns(const MemoryManager& mm) {
+  if (mm.thp().enabled == ThpEnabled::Never) return 0;
+  const u64 next = mm.khugepaged_state().next_scan_ns;
+  return next ? next : 1;
 }
 
 void khugepaged_step(MemoryManager& mm, u64 now_ns) {

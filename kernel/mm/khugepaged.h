@@ -11,4 +11,8 @@ class MemoryManager;
 
 void khugepaged_step(MemoryManager& mm, u64 now_ns);
 
+// When the next step is due (monotonic ns), so that a machine whose threads all sleep still
+// wakes for it, as khugepaged's own thread does; 0 while THP is disabled.
+u64 khugepaged_next_scan_ns(const MemoryManager& mm);
+
 }  // namespace kernel::mm

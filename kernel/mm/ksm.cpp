@@ -7,6 +7,7 @@
 
 #include "kernel/abi/linux.h"
 #include "kernel/mm/address_space.h"
+#include "kernel/mm/huge_memory.h"
 #include "kernel/mm/memory_manager.h"
 
 namespace kernel::mm {
@@ -70,8 +71,9 @@ std::optional<Pfn> Ksm::anon_page_at(AddressSpace& as, u64 va) const {
   if (!slot || !slot->present() || slot->huge()) return std::nullopt;
   const Pfn pfn = slot->pfn();
   if (pfn == m_mm.zero_page() || !m_mm.frames().manages(pfn)) return std::nullopt;
-  const PageFrame& record = m_mm.frame(pfn);
-  // PageAnon: private anonymous memory and the private copies of file pages.
+  // PageAnon: private anonymous memory and the private copies of file pages (a small
+  // entry may map a subpage of a huge page that another process maps huge).
+  const PageFrame& record = m_mm.frame(compound_head(m_mm, pfn));
   if (record.owner || !record.test(PG_anon)) return std::nullopt;
   return pfn;
 }
@@ -330,6 +332,10 @@ void Ksm::cmp_and_merge(Slot& slot, u64 va, Pfn page) {
 bool Ksm::write_protect(AddressSpace& as, u64 va, Pfn page) {
   Pte* slot = as.m_page_table.leaf_entry(va, x86_64::Allocate::No);
   if (!slot || !slot->present() || slot->pfn() != page) return false;
+  // try_to_merge_one_page(): a subpage of a huge page is merged once the huge page is
+  // split (for every process that maps it huge).
+  if (m_mm.frame(page).test(PG_head) || m_mm.frame(page).test(PG_tail))
+    (void)split_huge_page(m_mm, compound_head(m_mm, page));
   PageFrame& record = m_mm.frame(page);
   // Anyone holding the page beyond its mappers (and the swap cache) might write it behind
   // KSM's back (write_protect_page's page_count check).

@@ -9,6 +9,7 @@
 #include "kernel/mm/address_space.h"
 #include "kernel/mm/advice.h"
 #include "kernel/mm/frame_allocator.h"
+#include "kernel/mm/huge_memory.h"
 #include "kernel/mm/memory_manager.h"
 #include "kernel/mm/memory_object.h"
 
@@ -89,7 +90,7 @@ struct AdviceOps {
   static PageFrame* exclusive_frame(AddressSpace& as, Pte pte) {
     if (!pte.present() || pte.pfn() == as.m_zero_page) return nullptr;
     PageFrame& record = as.m_mm.frame(pte.pfn());
-    return record.mapcount == 1 ? &record : nullptr;
+    return page_mapcount(as.m_mm, pte.pfn()) == 1 ? &record : nullptr;
   }
 
   // Counts the pages an advice acts on (mapped by this entry alone), for its trace event.

@@ -105,6 +105,7 @@ class MemoryManager final : private FrameClient {
     u64 address = 0;
   };
   KhugepagedState& khugepaged() { return m_khugepaged; }
+  const KhugepagedState& khugepaged_state() const { return m_khugepaged; }
   const std::vector<AddressSpace*>& address_spaces() const { return m_spaces; }
   const VmStats& stats() const { return m_stats; }
   // Frames set aside at start-up for the kernel's records.

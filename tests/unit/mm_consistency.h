@@ -17,12 +17,15 @@ using namespace kernel;
 using x86_64::Pte;
 
 // Every frame-mapping entry has its
-// reverse-map item; references are mappers + object + swap cache; each slot's count is the
+// reverse-map item; references are mappers (a huge entry holds each frame of its page) +
+// object + swap cache; each slot's count is the
 // swap entries naming it plus the swap cache's hold.
 inline void check_consistent(mm::MemoryManager& memory,
                              const std::vector<mm::AddressSpace*>& spaces,
                              const std::vector<mm::MemoryObject*>& objects = {}) {
-  std::map<u64, u32> per_frame;
+  std::map<u64, u32> per_frame;  // reverse-map items expected on each frame's chain
+  std::map<u64, u32> held;       // references the page tables hold on each frame
+  std::map<u64, u32> huge_maps;  // huge entries per compound head
   std::map<u64, u32> per_slot;
   u64 leaves = 0;
   for (mm::AddressSpace* as : spaces) {
@@ -32,8 +35,8 @@ inline void check_consistent(mm::MemoryManager& memory,
         const auto found = as->page_table().lookup(va);
         const Pte pte = found.pte;
         if (found.level == 2 && pte.present()) {
-          // A huge entry: one reverse-map item and reference on the head, at the aligned
-          // address; the tails hold nothing. The huge zero page is never counted.
+          // A huge entry: one reverse-map item on the head, at the aligned address, and
+          // one reference on every frame of the page. The huge zero page is never counted.
           REQUIRE(pte.huge());
           if (va & (kHugePageSize - 1)) continue;
           ++huge_entries;
@@ -42,11 +45,12 @@ inline void check_consistent(mm::MemoryManager& memory,
           for (u64 i = 1; i < 512; ++i) {
             const mm::PageFrame& tail = memory.frame(Pfn(pte.pfn().value + i));
             REQUIRE(tail.test(mm::PG_tail));
-            REQUIRE(tail.refcount == 0);
-            REQUIRE(tail.mapcount == 0);
+            REQUIRE_FALSE(tail.test(mm::PG_lru));
           }
+          for (u64 i = 0; i < 512; ++i) ++held[pte.pfn().value + i];
           REQUIRE(memory.rmap().contains(pte.pfn(), as, va));
           ++per_frame[pte.pfn().value];
+          ++huge_maps[pte.pfn().value];
           ++leaves;
           continue;
         }
@@ -61,26 +65,31 @@ inline void check_consistent(mm::MemoryManager& memory,
         }
         if (frame == memory.zero_page()) continue;
         INFO("va " << std::hex << va);
-        // Small entries never map part of a compound page.
-        REQUIRE_FALSE(memory.frame(frame).test(mm::PG_tail));
-        REQUIRE_FALSE(memory.frame(frame).test(mm::PG_head));
         REQUIRE(memory.rmap().contains(frame, as, va));
         ++per_frame[frame.value];
+        ++held[frame.value];
         ++leaves;
       }
     }
     // One deposited page table per huge entry (what splitting it will use).
     REQUIRE(as->deposited_tables() == huge_entries);
   }
-  for (const auto& [pfn, count] : per_frame) {
-    REQUIRE(memory.rmap().mapcount(Pfn(pfn)) == count);
+  for (const auto& [pfn, count] : per_frame) REQUIRE(memory.rmap().mapcount(Pfn(pfn)) == count);
+  for (const auto& [head, count] : huge_maps) REQUIRE(memory.frame(Pfn(head)).index == count);
+  for (const auto& [pfn, count] : held) {
+    INFO("pfn " << pfn);
     const mm::PageFrame& record = memory.frame(Pfn(pfn));
+    if (record.test(mm::PG_head) || record.test(mm::PG_tail)) {
+      // A page stays compound only while a huge entry maps it (small entries may map
+      // its frames too, after one process split its own entry).
+      REQUIRE(huge_maps.count(pfn & ~u64{511}) == 1);
+    }
+    if (!record.test(mm::PG_tail)) REQUIRE(record.test(mm::PG_lru));
     const u32 swapcache = record.test(mm::PG_swapcache) ? 1 : 0;
     // memory_failure keeps a reference of its own on a poisoned page it left mapped (KSM).
     const u32 poison = record.test(mm::PG_hwpoison) ? 1 : 0;
     REQUIRE(memory.frames().refcount(Pfn(pfn)) ==
             count + (record.owner ? 1u : 0u) + swapcache + poison);
-    REQUIRE(record.test(mm::PG_lru));
   }
   REQUIRE(memory.rmap().items_in_use() == leaves);
   mm::SwapDevice& swap = memory.swap();

@@ -285,7 +285,8 @@ TEST_CASE("mremap moves an aligned huge entry whole and splits an unaligned one"
   m.check({as.get()});
 }
 
-TEST_CASE("fork shares the huge page; a write splits it and copies one page", "[thp]") {
+TEST_CASE("fork shares the huge page; a write splits the writer's entry and copies one page",
+          "[thp]") {
   Machine m;
   auto parent = m.new_address_space();
   map_at(*parent, kBase, kHuge);
@@ -300,19 +301,53 @@ TEST_CASE("fork shares the huge page; a write splits it and copies one page", "[
   m.check({parent.get(), child.get()});
   const auto r = child->handle_fault(kBase + 3 * kPageSize, kWrite);
   CHECK(r.resolution == mm::FaultResolution::CowCopy);
-  CHECK(m.memory.stats().thp_split_page == 1);
-  CHECK(m.memory.stats().thp_split_pmd == 2);  // every mapper's entry
+  // Only the child's entry is split (6.1's __split_huge_pmd): the parent keeps its huge
+  // mapping of the same compound page, whose other frames the child maps small.
+  CHECK(m.memory.stats().thp_split_page == 0);
+  CHECK(m.memory.stats().thp_split_pmd == 1);
+  CHECK(huge_at(*parent, kBase));
+  CHECK(at(*parent, kBase).pte.pfn() == head);
+  CHECK(at(*child, kBase).level == 1);
+  CHECK(at(*child, kBase).pte.pfn() == head);
   CHECK(at(*child, kBase + 3 * kPageSize).pte.pfn() != Pfn(head.value + 3));
-  CHECK(at(*parent, kBase + 3 * kPageSize).pte.pfn() == Pfn(head.value + 3));
+  CHECK(at(*child, kBase + 4 * kPageSize).pte.pfn() == Pfn(head.value + 4));
+  CHECK(m.memory.frame(head).test(mm::PG_head));
   CHECK(m.memory.frames().refcount(Pfn(head.value + 4)) == 2);
+  CHECK(m.memory.frames().refcount(Pfn(head.value + 3)) == 1);
+  CHECK(mm::page_mapcount(m.memory, Pfn(head.value + 4)) == 2);
+  CHECK(mm::compound_mapcount(m.memory, head) == 1);
   poke(*child, kBase + 3 * kPageSize + 7, 99);
   CHECK(intact(*parent, kBase, 512, 4));
   m.check({parent.get(), child.get()});
+  SECTION("the child's next write copies too; the parent's copies its own huge page") {
+    CHECK(child->handle_fault(kBase + 5 * kPageSize, kWrite).resolution ==
+          mm::FaultResolution::CowCopy);
+    CHECK(huge_at(*parent, kBase));
+    m.check({parent.get(), child.get()});
+    // The parent's huge entry is not its alone: its write splits its own entry, and the
+    // page stops being compound with no huge entry left.
+    CHECK(parent->handle_fault(kBase + 10 * kPageSize, kWrite).resolution ==
+          mm::FaultResolution::CowCopy);
+    CHECK_FALSE(m.memory.frame(head).test(mm::PG_head));
+    CHECK(m.memory.stats().thp_split_page == 1);
+    CHECK(intact(*parent, kBase + 11 * kPageSize, 500, 15));
+    m.check({parent.get(), child.get()});
+  }
   SECTION("the last mapper left writes in place") {
     child.reset();
     CHECK(parent->handle_fault(kBase + 10 * kPageSize, kWrite).resolution ==
           mm::FaultResolution::CowReuse);
+    CHECK(huge_at(*parent, kBase));
     m.check({parent.get()});
+  }
+  SECTION("the parent's exit leaves the child ordinary pages") {
+    parent.reset();
+    CHECK_FALSE(m.memory.frame(head).test(mm::PG_head));
+    CHECK(m.memory.frames().refcount(Pfn(head.value + 4)) == 1);
+    CHECK(m.memory.frames().is_free(Pfn(head.value + 3)));
+    CHECK(child->handle_fault(kBase + 4 * kPageSize, kWrite).resolution ==
+          mm::FaultResolution::CowReuse);
+    m.check({child.get()});
   }
 }
 
@@ -347,6 +382,63 @@ TEST_CASE("split_huge_page splits for every mapper and keeps the data", "[thp]")
   CHECK(m.memory.rmap().mapcount(Pfn(head.value + 77)) == 2);
   CHECK(intact(*b, kBase, 512, 8));
   m.check({a.get(), b.get()});
+}
+
+TEST_CASE("a huge page mapped huge by one process and small by another", "[thp]") {
+  Machine m(64 << 20, u64{16} << 20);
+  auto parent = m.new_address_space();
+  map_at(*parent, kBase, kHuge);
+  fill(*parent, kBase, 512, 3);
+  const Pfn head = at(*parent, kBase).pte.pfn();
+  auto child = parent->fork().value();
+  // The child writes one page: its own entry is split and the page copied; the parent's
+  // entry stays huge.
+  poke(*child, kBase + 9 * kPageSize + 7, 200);
+  CHECK(huge_at(*parent, kBase));
+  CHECK(at(*child, kBase + 10 * kPageSize).level == 1);
+  CHECK(m.memory.frame(head).test(mm::PG_head));
+  CHECK(m.memory.frames().refcount(Pfn(head.value + 9)) == 1);
+  CHECK(mm::page_mapcount(m.memory, Pfn(head.value + 10)) == 2);
+  m.check({parent.get(), child.get()});
+  SECTION("PAGEOUT in the child takes its own copy and leaves the shared frames be") {
+    CHECK(child->pageout_range(kBase, kBase + kHuge) == 1);
+    CHECK(at(*child, kBase + 9 * kPageSize).pte.soft_type() == Pte::SoftType::Swap);
+    CHECK(huge_at(*parent, kBase));
+    CHECK(intact(*child, kBase + 10 * kPageSize, 502, 13));
+    m.check({parent.get(), child.get()});
+  }
+  SECTION("khugepaged in the child counts them shared; MADV_COLLAPSE copies them") {
+    m.thp.max_ptes_shared = 256;
+    CHECK(child->collapse_scan_pmd(kBase, true) == mm::AddressSpace::ScanResult::ExceedSharedPte);
+    REQUIRE(child->madvise(kBase, kHuge, abi::kMADV_COLLAPSE).ok());
+    CHECK(huge_at(*child, kBase));
+    CHECK(at(*child, kBase).pte.pfn() != head);
+    CHECK(huge_at(*parent, kBase));
+    CHECK(m.memory.frames().refcount(Pfn(head.value + 10)) == 1);
+    CHECK(intact(*child, kBase + 10 * kPageSize, 502, 13));
+    CHECK(peek(*child, kBase + 9 * kPageSize + 7) == 200);
+    CHECK(intact(*parent, kBase, 512, 3));
+    m.check({parent.get(), child.get()});
+  }
+  SECTION("split_huge_page splits the parent's entry; the child's frames stay") {
+    REQUIRE(mm::split_huge_page(m.memory, head));
+    CHECK_FALSE(huge_at(*parent, kBase));
+    CHECK(at(*parent, kBase + 10 * kPageSize).pte.pfn() == Pfn(head.value + 10));
+    CHECK(at(*child, kBase + 10 * kPageSize).pte.pfn() == Pfn(head.value + 10));
+    CHECK(m.memory.rmap().mapcount(Pfn(head.value + 10)) == 2);
+    CHECK(m.memory.rmap().mapcount(Pfn(head.value + 9)) == 1);
+    CHECK(intact(*parent, kBase, 512, 3));
+    CHECK(peek(*child, kBase + 9 * kPageSize + 7) == 200);
+    m.check({parent.get(), child.get()});
+  }
+  SECTION("the parent's munmap of the whole leaves the child ordinary pages") {
+    REQUIRE(parent->unmap(kBase, kHuge).ok());
+    CHECK_FALSE(m.memory.frame(head).test(mm::PG_head));
+    CHECK(m.memory.frames().is_free(Pfn(head.value + 9)));
+    CHECK(m.memory.frame(Pfn(head.value + 10)).test(mm::PG_lru));
+    CHECK(intact(*child, kBase + 10 * kPageSize, 502, 13));
+    m.check({parent.get(), child.get()});
+  }
 }
 
 TEST_CASE("reclaim splits a huge page before it goes to swap", "[thp][swap]") {

@@ -147,15 +147,19 @@ void add_ksm_files(std::vector<SettingFile>& out) {
 
 // A khugepaged number (mm/khugepaged.c's *_store: kstrtoul/kstrtouint, EINVAL outside
 // [min, max]).
-SettingFile khugepaged_setting(std::string name, u32 Tunables::Thp::*field, i64 min, i64 max) {
+// `wakes`: a write wakes khugepaged at once, as 6.1's scan_sleep_millisecs_store and
+// alloc_sleep_millisecs_store do (a sleep shortened from 10 s applies now, not in 10 s).
+SettingFile khugepaged_setting(std::string name, u32 Tunables::Thp::*field, i64 min, i64 max,
+                               bool wakes = false) {
   SettingFile f;
   f.path = "kernel/mm/transparent_hugepage/khugepaged/" + std::move(name);
   f.mode = 0644;
   f.read = [field](Kernel& k) { return std::to_string(k.tunables().thp.*field) + "\n"; };
-  f.write = [field, min, max](Kernel& k, std::string_view text) -> Result<void> {
+  f.write = [field, min, max, wakes](Kernel& k, std::string_view text) -> Result<void> {
     if (!text.empty() && text.back() == '\n') text.remove_suffix(1);
     if (text.empty() || text[0] == '-' || text[0] == ' ') return abi::Errno::kEINVAL;
     k.tunables().thp.*field = static_cast<u32>(TRY(parse_int_setting(text, min, max)));
+    if (wakes) k.memory().khugepaged().next_scan_ns = 0;
     return {};
   };
   return f;
@@ -249,7 +253,7 @@ std::vector<SettingFile> build() {
     out.push_back(std::move(f));
   }
   out.push_back(khugepaged_setting("alloc_sleep_millisecs", &Tunables::Thp::alloc_sleep_millisecs,
-                                   0, UINT_MAX));
+                                   0, UINT_MAX, true));
   {
     SettingFile f;
     f.path = "kernel/mm/transparent_hugepage/khugepaged/full_scans";
@@ -269,7 +273,7 @@ std::vector<SettingFile> build() {
   }
   out.push_back(khugepaged_setting("pages_to_scan", &Tunables::Thp::pages_to_scan, 1, UINT_MAX));
   out.push_back(khugepaged_setting("scan_sleep_millisecs", &Tunables::Thp::scan_sleep_millisecs, 0,
-                                   UINT_MAX));
+                                   UINT_MAX, true));
   // Kept for readers and writers such as the khugepaged selftest; shmem and tmpfs get no
   // huge pages whatever it says (see ThpSettings::shmem_enabled).
   out.push_back(choice("kernel/mm/transparent_hugepage/shmem_enabled",
