@@ -253,7 +253,8 @@ class Kernel final : private mm::PoisonClient {
   void inject_poison(PhysAddr paddr, const char* source);
   // MADV_HWPOISON and MADV_SOFT_OFFLINE (madvise_inject_error) on the page-aligned
   // [start, end) of `process`, which must be the current one: EPERM without CAP_SYS_ADMIN.
-  Result<void> inject_memory_error(Process& process, int advice, u64 start, u64 end);
+  Result<void> inject_memory_error(Process& process, int advice, u64 start, u64 end,
+                                   u64* pages_done = nullptr);
 
   // --- Structured events (kernel_trace.cpp) ---
   // Switches event classes (kTrace* bits) on, here and in the memory manager.

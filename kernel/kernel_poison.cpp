@@ -182,7 +182,8 @@ Result<void> Kernel::soft_offline_page(Pfn pfn) {
   return {};
 }
 
-Result<void> Kernel::inject_memory_error(Process& process, int advice, u64 start, u64 end) {
+Result<void> Kernel::inject_memory_error(Process& process, int advice, u64 start, u64 end,
+                                         u64* pages_done) {
   if (!capable(process.creds(), cap::kSysAdmin)) return abi::Errno::kEPERM;
   mm::AddressSpace& as = process.address_space();
   for (u64 page = start; page < end; page += kPageSize) {
@@ -205,6 +206,7 @@ Result<void> Kernel::inject_memory_error(Process& process, int advice, u64 start
                                TraceField::dec("pid", static_cast<u64>(process.pid())),
                                TraceField::hex("addr", page), TraceField::dec("pfn", pfn.value)});
       TRY(soft_offline_page(pfn));
+      if (pages_done) ++*pages_done;
       continue;
     }
     if (tracing(kTracePoison))
@@ -213,6 +215,7 @@ Result<void> Kernel::inject_memory_error(Process& process, int advice, u64 start
                              TraceField::hex("addr", page), TraceField::dec("pfn", pfn.value)});
     const int error = memory_failure(pfn, mm::kMfCountIncreased | mm::kMfSwSimulated);
     if (error != 0) return static_cast<abi::Errno>(error);
+    if (pages_done) ++*pages_done;
   }
   return {};
 }

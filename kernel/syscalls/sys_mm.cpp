@@ -305,7 +305,21 @@ Result<i64> sys_madvise(SyscallContext& ctx, const SyscallArgs& args) {
     if (len_in != 0 && len == 0) return Errno::kEINVAL;
     if (start + len < start) return Errno::kEINVAL;
     if (len == 0) return 0;
-    TRY(ctx.kernel.inject_memory_error(ctx.process, advice, start, start + len));
+    u64 pages = 0;
+    const Result<void> result =
+        ctx.kernel.inject_memory_error(ctx.process, advice, start, start + len, &pages);
+    // The same "madvise" event as the advice that walk VMAs: pages = those injected.
+    if (ctx.kernel.tracing(kTraceMadvise)) {
+      const mm::AdviceInfo* info = mm::find_advice(advice);
+      ctx.kernel.emit(
+          "madvise",
+          {TraceField::str("advice", info->name), TraceField::hex("start", start),
+           TraceField::hex("end", start + len),
+           TraceField::str("result",
+                           result.ok() ? "0" : abi::errno_name(static_cast<int>(result.error()))),
+           TraceField::dec("pages", pages), TraceField::str("effect", info->effect)});
+    }
+    TRY(result);
     return 0;
   }
   TRY(do_madvise(ctx.process.address_space(), args.a[0], args.a[1], advice));

@@ -182,6 +182,24 @@ else
   fail "madvise07-sigbus" "status $rc: $out $(cat "$work/err")"
 fi
 
+# --trace=madvise: the two injecting advice give the same "madvise" event as the others,
+# with the pages they injected (one for madvise07's page; two soft-offlined pages).
+rc=0
+timeout 60 env -i "$emu" --trace=madvise --trace-file "$work/mtrace" "$prog" die \
+  > /dev/null 2>&1 || rc=$?
+got=$(sed -E 's/ effect=.*//' "$work/mtrace")
+start=$(grep -oE 'start=0x[0-9a-f]+' "$work/mtrace" | head -n 1 | cut -d= -f2)
+timeout 60 env -i "$emu" --trace=madvise --trace-file "$work/mtrace2" "$prog" soft 2 \
+  > /dev/null 2>&1 || rc=$?
+got2=$(head -n 1 "$work/mtrace2" | sed -E 's/ start=[^ ]+ end=[^ ]+//; s/ effect=.*//')
+if [ "$rc" = 135 ] && [ -n "$start" ] &&
+   [ "$got" = "madvise advice=MADV_HWPOISON start=$start end=$(printf '%#x' $((start + 4096))) result=0 pages=1" ] &&
+   [ "$got2" = "madvise advice=MADV_SOFT_OFFLINE result=0 pages=2" ]; then
+  pass "trace-madvise-injection"
+else
+  fail "trace-madvise-injection" "status $rc: $got / $got2"
+fi
+
 # --trace=poison, end to end: the injection, the machine check with its instruction, the
 # page's handling, the unmap of each mapper and each signal, in this order.
 paddr=$(env -i "$emu" "$prog" fork-touch early print | sed -n 's/^paddr //p')
