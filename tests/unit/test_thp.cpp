@@ -12,6 +12,7 @@
 #include "kernel/mm/address_space.h"
 #include "kernel/mm/huge_memory.h"
 #include "kernel/mm/khugepaged.h"
+#include "kernel/mm/ksm.h"
 #include "kernel/mm/memory_manager.h"
 #include "kernel/mm/uaccess.h"
 #include "mm_consistency.h"
@@ -439,6 +440,33 @@ TEST_CASE("a huge page mapped huge by one process and small by another", "[thp]"
     CHECK(intact(*child, kBase + 10 * kPageSize, 502, 13));
     m.check({parent.get(), child.get()});
   }
+}
+
+TEST_CASE("KSM merging a small-mapped subpage splits the huge page for every mapper",
+          "[thp][ksm]") {
+  Machine m;
+  auto parent = m.new_address_space();
+  map_at(*parent, kBase, kHuge);
+  fill(*parent, kBase, 512, 1);
+  poke(*parent, kBase + 21 * kPageSize + 7, 1 + 20);  // pages 20 and 21 now alike
+  const Pfn head = at(*parent, kBase).pte.pfn();
+  auto child = parent->fork().value();
+  poke(*child, kBase + 9 * kPageSize + 7, 99);  // the child's entry is split
+  REQUIRE(huge_at(*parent, kBase));
+  REQUIRE(child->madvise(kBase, kHuge, abi::kMADV_MERGEABLE).ok());
+  m.memory.ksm().scan(1000);
+  m.memory.ksm().scan(1000);
+  // try_to_merge_one_page split the compound page first: the parent's entry is small now.
+  CHECK_FALSE(m.memory.frame(head).test(mm::PG_head));
+  CHECK_FALSE(huge_at(*parent, kBase));
+  const Pfn k20 = at(*child, kBase + 20 * kPageSize).pte.pfn();
+  CHECK(k20 == at(*child, kBase + 21 * kPageSize).pte.pfn());
+  CHECK(m.memory.frame(k20).test(mm::PG_ksm));
+  CHECK(intact(*parent, kBase, 9, 1));
+  CHECK(peek(*parent, kBase + 21 * kPageSize + 7) == 21);
+  CHECK(peek(*child, kBase + 21 * kPageSize + 7) == 21);
+  CHECK(peek(*child, kBase + 9 * kPageSize + 7) == 99);
+  m.check({parent.get(), child.get()});
 }
 
 TEST_CASE("reclaim splits a huge page before it goes to swap", "[thp][swap]") {
