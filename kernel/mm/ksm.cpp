@@ -270,13 +270,19 @@ void Ksm::cmp_and_merge(Slot& slot, u64 va, Pfn page) {
   Item& item = slot.items[va];
   item.unstable = false;  // remove_rmap_item_from_tree: a new round's look decides again
   PageFrame& record = m_mm.frame(page);
-  // Already a KSM page: nothing to do (its stable node already counts this mapping).
-  if (record.test(PG_ksm)) return;
+  // Already a KSM page: this rmap_item joins its stable node if it is not there yet (a fork
+  // child's mapping is counted from ksmd's first look at it, stable_tree_append).
+  if (record.test(PG_ksm)) {
+    item.kpfn = page.value;
+    return;
+  }
+  item.kpfn = 0;  // whatever KSM page was here before has been copied away
   const u64 hash = page_hash(page);
   // The stable index first: a page equal to a KSM page merges at once.
   if (const auto kpage = stable_search(hash, page)) {
     if (write_protect(as, va, page) && same_contents(page, *kpage)) {
       replace(as, va, page, *kpage);
+      item.kpfn = kpage->value;
       if (m_mm.tracing(kTraceKsm))
         m_mm.emit("ksm-merge",
                   {TraceField::str("into", "stable"), TraceField::hex("addr", va),
@@ -314,8 +320,11 @@ void Ksm::cmp_and_merge(Slot& slot, u64 va, Pfn page) {
     if (!write_protect(*entry.as, entry.va, *tree_page) || !same_contents(page, *tree_page)) return;
     m_unstable.erase(it);
     if (Slot* tree_slot = slot_of(entry.as))
-      if (auto tree_item = tree_slot->items.find(entry.va); tree_item != tree_slot->items.end())
+      if (auto tree_item = tree_slot->items.find(entry.va); tree_item != tree_slot->items.end()) {
         tree_item->second.unstable = false;
+        tree_item->second.kpfn = page.value;
+      }
+    item.kpfn = page.value;
     record.set(PG_ksm);
     replace(*entry.as, entry.va, *tree_page, page);
     stable_insert(hash, page);
@@ -450,14 +459,33 @@ Result<void> Ksm::unmerge_range(AddressSpace& as, u64 start, u64 end) {
 
 // --- counters ---
 
+bool Ksm::counted(AddressSpace& as, u64 va, const Item& item) const {
+  if (!item.kpfn) return false;
+  const Pfn kpage(item.kpfn);
+  const Pte* leaf = as.m_page_table.leaf_entry(va, x86_64::Allocate::No);
+  return leaf && leaf->present() && leaf->pfn() == kpage && m_mm.frame(kpage).test(PG_ksm);
+}
+
 KsmCounters Ksm::counters() {
   prune_stable();
   KsmCounters c;
   c.full_scans = m_full_scans;
-  for (const auto& [pfn, hash] : m_stable_hash) {
-    const PageFrame& record = m_mm.frame(Pfn(pfn));
+  // 6.1 counts rmap_items in stable nodes: per KSM page, the first is pages_shared and the
+  // others pages_sharing. An entry ksmd has not looked at yet (a fork child's) is not
+  // counted; one that no longer maps its KSM page (copied on write, unmerged) is not either.
+  // (6.1 keeps counting the latter until ksmd comes back to the address.)
+  std::unordered_map<u64, u64> per_kpage;
+  u64 items = 0;
+  for (Slot& s : m_slots) {
+    items += s.items.size();
+    for (const auto& [va, item] : s.items) {
+      c.pages_unshared += item.unstable ? 1 : 0;
+      if (counted(*s.as, va, item)) ++per_kpage[item.kpfn];
+    }
+  }
+  for (const auto& [kpfn, n] : per_kpage) {
     ++c.pages_shared;
-    c.pages_sharing += record.mapcount > 0 ? record.mapcount - 1 : 0;
+    c.pages_sharing += n - 1;
   }
   // Chains: contents held by more than one KSM page (a node that reached max_page_sharing).
   for (auto it = m_stable.begin(); it != m_stable.end();) {
@@ -468,11 +496,6 @@ KsmCounters Ksm::counters() {
     }
     std::advance(it, static_cast<std::ptrdiff_t>(n));
   }
-  u64 items = 0;
-  for (const Slot& s : m_slots) {
-    items += s.items.size();
-    for (const auto& [va, item] : s.items) c.pages_unshared += item.unstable ? 1 : 0;
-  }
   const u64 accounted = c.pages_shared + c.pages_sharing + c.pages_unshared;
   // As 6.1: rmap_items in no tree, never below zero.
   c.pages_volatile = items > accounted ? items - accounted : 0;
@@ -480,15 +503,11 @@ KsmCounters Ksm::counters() {
 }
 
 u64 Ksm::merging_pages(AddressSpace& as) {
+  // mm->ksm_merging_pages: this process's rmap_items in stable nodes.
+  const Slot* slot = slot_of(&as);
+  if (!slot) return 0;
   u64 n = 0;
-  for (const auto& [start, vma] : as.vmas()) {
-    if (!vma_scannable(vma)) continue;
-    as.m_page_table.for_each_leaf(vma.start, vma.end, [&](u64, Pte& leaf) {
-      if (leaf.present() && !leaf.huge() && leaf.pfn() != m_mm.zero_page() &&
-          m_mm.frames().manages(leaf.pfn()) && m_mm.frame(leaf.pfn()).test(PG_ksm))
-        ++n;
-    });
-  }
+  for (const auto& [va, item] : slot->items) n += counted(as, va, item) ? 1 : 0;
   return n;
 }
 

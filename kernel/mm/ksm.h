@@ -16,10 +16,11 @@
 // Processes enter the scan list (mm_slots) when they first madvise MADV_MERGEABLE, a fork
 // child of one enters with it, and an address space leaves when it is destroyed.
 //
-// Counting: pages_shared is the number of KSM frames; pages_sharing is the number of further
-// entries that map them (each frame's map count minus one). Linux counts its rmap_items
-// instead, so a fork child's entries count from the fork here and only once ksmd has visited
-// them there; every other state reads the same.
+// Counting: as 6.1, by rmap_items in stable nodes: an item joins its KSM page's node when
+// ksmd merges it or first finds the page there (a fork child's entries count once ksmd has
+// visited them). pages_shared is the number of KSM pages with items, pages_sharing the
+// further items. An item whose entry no longer maps the page (copied on write, unmerged)
+// stops counting at once; 6.1 drops it when ksmd next visits the address.
 //
 // Swap: KSM frames stay on the LRU lists and reclaim may swap them like any anonymous page
 // mapped by several entries (every mapper gets the swap entry through the reverse map). They
@@ -117,6 +118,7 @@ class Ksm {
     bool seen = false;      // scanned before: checksum means something
     bool unstable = false;  // in the unstable tree (counts in pages_unshared until the
                             // scan comes back to it, as 6.1's rmap_items do)
+    u64 kpfn = 0;           // the KSM frame whose stable node holds this item (0: none)
   };
   struct Slot {
     AddressSpace* as;
@@ -132,6 +134,9 @@ class Ksm {
   // The anonymous frame mapped present at va, or nullopt (zero page, object pages, none).
   std::optional<Pfn> anon_page_at(AddressSpace& as, u64 va) const;
   Slot* slot_of(const AddressSpace* as);
+  // Whether the item counts in its KSM page's stable node: it names one, and the entry at
+  // va still maps it.
+  bool counted(AddressSpace& as, u64 va, const Item& item) const;
 
   // Looks at one page (cmp_and_merge_page).
   void cmp_and_merge(Slot& slot, u64 va, Pfn page);
