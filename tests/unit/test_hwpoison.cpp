@@ -477,6 +477,45 @@ TEST_CASE("memory_failure on a transparent huge page splits it and loses one 4 K
   test::check_consistent(m.memory, {as.get()});
 }
 
+TEST_CASE("memory_failure on a huge page one process maps huge and its child small",
+          "[hwpoison][thp]") {
+  Machine m(64 << 20);
+  mm::ThpSettings thp;
+  thp.enabled = mm::ThpEnabled::Always;
+  m.memory.set_thp_settings(&thp);
+  auto parent = m.new_address_space();
+  mm::MapRequest req;
+  req.addr = 0x4000'0000;  // 2 MiB aligned
+  req.length = kHugePageSize;
+  req.prot = abi::kPROT_READ | abi::kPROT_WRITE;
+  req.placement = mm::MapPlacement::Fixed;
+  const u64 at = parent->map(req).value();
+  REQUIRE(parent->handle_fault(at, kWrite).resolution == mm::FaultResolution::NewHugePage);
+  const Pfn head = parent->page_table().lookup(at).pte.pfn();
+  for (u64 i = 0; i < 8; ++i)
+    std::memset(parent->ram().frame(Pfn(head.value + i)), static_cast<int>(0x60 + i), kPageSize);
+  auto child = parent->fork().value();
+  // The child's write splits only its own entry and copies page 1.
+  REQUIRE(child->handle_fault(at + kPageSize, kWrite).resolution == mm::FaultResolution::CowCopy);
+  REQUIRE(parent->page_table().lookup(at).level == 2);
+  REQUIRE(child->page_table().lookup(at + 5 * kPageSize).pte.pfn() == Pfn(head.value + 5));
+  const Pfn victim(head.value + 5);
+  const mm::MemoryFailure r = mm::memory_failure(m.memory, victim, 0);
+  // The page is split for every mapper (the parent's huge entry too), then the one frame
+  // goes from both.
+  CHECK(r.kind == mm::PoisonedPage::Anon);
+  CHECK(r.outcome == mm::PoisonOutcome::Recovered);
+  CHECK(r.mappers.size() == 2);
+  CHECK(parent->page_table().lookup(at).level == 1);
+  CHECK_FALSE(m.memory.frame(head).test(mm::PG_head));
+  CHECK(is_hwpoison_entry(*parent, at + 5 * kPageSize, victim));
+  CHECK(is_hwpoison_entry(*child, at + 5 * kPageSize, victim));
+  CHECK(page_holds(*parent, at + 4 * kPageSize, 0x64));
+  CHECK(page_holds(*child, at + 6 * kPageSize, 0x66));
+  CHECK(page_holds(*parent, at + kPageSize, 0x61));
+  test::check_consistent(m.memory, {parent.get(), child.get()});
+}
+
 TEST_CASE("memory_failure leaves a KSM page mapped, as 6.1 does", "[hwpoison][ksm]") {
   Machine m;
   auto as = m.new_address_space();
