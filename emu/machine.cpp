@@ -533,16 +533,10 @@ void Machine::run(kernel::Kernel& kernel, trace::Tracer* tracer) {
       uc_reg_write(m_uc, UC_X86_REG_RIP, &m_deferred_rip);
     }
     if (kernel.exited()) break;
-    if (std::exchange(m_stop_requested, false)) {
-      // Stopped from a hook, at an instruction boundary. Unicorn's status says nothing then:
-      // its refused look-up of the `until` page at start leaves UC_ERR_EXCEPTION behind.
-      continue;
-    }
-    if (m_quantum && (m_quantum->ended() || m_quantum->woken())) {
-      // Stopped by the block hook at the quantum's end or for a due timer. Unicorn's status
-      // says nothing then either (the same refused look-up).
-      continue;
-    }
+    const bool stop_requested = std::exchange(m_stop_requested, false);
+    // What the guest did comes before why the CPU might also have stopped: an exception or
+    // a fault taken after a hook asked for a stop (a timer armed in a syscall), or while a
+    // quantum ended or a timer fell due, is still the guest's.
     if (m_pending.active) continue;  // resolved at the top of the loop
     if (m_hw_fault.active && m_hw_fault.machine_check) {
       m_hw_fault.active = false;
@@ -557,6 +551,16 @@ void Machine::run(kernel::Kernel& kernel, trace::Tracer* tracer) {
     }
     if (m_exception) {
       deliver_exception(m_exception_no);
+      continue;
+    }
+    if (stop_requested) {
+      // Stopped from a hook, at an instruction boundary. Unicorn's status says nothing then:
+      // its refused look-up of the `until` page at start leaves UC_ERR_EXCEPTION behind.
+      continue;
+    }
+    if (m_quantum && (m_quantum->ended() || m_quantum->woken())) {
+      // Stopped by the block hook at the quantum's end or for a due timer. Unicorn's status
+      // says nothing then either (the same refused look-up).
       continue;
     }
     if (err == UC_ERR_OK) {
