@@ -117,7 +117,7 @@ Result<i64> Kernel::clone(const CloneRequest& request) {
   if (flags & abi::kCLONE_SETTLS) reg(hal::Reg::FsBase) = request.tls;
   thread->signal_mask() = parent_thread.signal_mask();
   thread->mempolicy() = parent_thread.mempolicy();  // mpol_dup in copy_process
-  thread->mce_kill() = parent_thread.mce_kill();  // task flags are copied (copy_process)
+  thread->mce_kill() = parent_thread.mce_kill();    // task flags are copied (copy_process)
   // sched_fork: the scheduling attributes are inherited, unless SCHED_RESET_ON_FORK asks
   // for the defaults back (a real-time policy goes, a negative nice goes).
   thread->sched() = parent_thread.sched();

@@ -149,8 +149,9 @@ void AddressSpace::set_leaf(Pte* slot, u64 va, Pte leaf) {
   // The zero page is never counted or reverse-mapped (as in Linux).
   if (frame == m_zero_page) return;
   m_mm.rmap().add(frame, this, va);
-  // A page joins the LRU lists when first mapped (object pages when added to the object).
-  if (!m_mm.frame(frame).test(PG_lru)) m_mm.lru().add(frame);
+  // A page joins the LRU lists when first mapped (object pages when added to the object);
+  // a huge page is on them by its head.
+  if (!(m_mm.frame(frame).flags & (PG_lru | PG_tail))) m_mm.lru().add(frame);
 }
 
 bool AddressSpace::drop_leaf(Pte* slot, u64 va) {

@@ -235,6 +235,7 @@ class AddressSpace {
   // Huge mappings (PS entries of anonymous pages) and the deposited page tables that make
   // splitting them infallible (pgtable_trans_huge_deposit).
   u64 deposited_tables() const { return m_deposited; }
+  bool khugepaged_entered() const { return m_khugepaged_entered; }
 
   // What the address space holds, for the OOM killer and /proc (pages).
   struct Usage {
@@ -302,6 +303,11 @@ class AddressSpace {
   // (do_huge_pmd_anonymous_page); nullopt: fall back to a small page.
   std::optional<FaultResult> fault_huge_anonymous(const Vma& vma, u64 addr, u32 error_code,
                                                   x86_64::Pte* pde);
+  // A fault whose page-directory entry is empty in a shmem VMA: when the object's page is
+  // (or becomes) part of a huge page lying whole under an aligned 2 MiB of the VMA, one
+  // huge entry maps it (do_set_pmd); nullopt: a small entry instead.
+  std::optional<FaultResult> fault_huge_shmem(const Vma& vma, u64 addr, u32 error_code,
+                                              x86_64::Pte* pde);
   // A fault on a present huge entry (do_huge_pmd_wp_page); nullopt: the entry was split and
   // the fault goes on as a small-page one.
   std::optional<FaultResult> fault_huge_present(const Vma& vma, u64 addr, u32 error_code,
@@ -362,6 +368,9 @@ class AddressSpace {
   // through their records' `index` (pfn + 1; 0 ends the chain).
   u64 m_deposit_head = 0;
   u64 m_deposited = 0;
+  // On khugepaged's list (MADV_HUGEPAGE was used here or in a parent before fork): what
+  // lets khugepaged sleep in madvise mode while nobody asked for huge pages.
+  bool m_khugepaged_entered = false;
 };
 
 }  // namespace kernel::mm

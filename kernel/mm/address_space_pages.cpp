@@ -255,7 +255,8 @@ AddressSpace::Usage AddressSpace::usage() {
   for (const auto& [vma_start, vma] : m_vmas) {
     usage.total_vm += vma.size() >> kPageShift;
     m_page_table.for_each_huge(vma.start, vma.end, [&](u64, Pte& pde) {
-      if (!m_mm.is_huge_zero(pde.pfn())) usage.anon_rss += kHugePages;
+      if (m_mm.is_huge_zero(pde.pfn())) return;
+      (m_mm.frame(pde.pfn()).owner ? usage.shmem_rss : usage.anon_rss) += kHugePages;
     });
     for_each_leaf(vma.start, vma.end, [&](u64, Pte* slot) {
       if (slot->soft_type() == Pte::SoftType::Swap) {

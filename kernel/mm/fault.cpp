@@ -146,11 +146,15 @@ FaultResult AddressSpace::handle_fault(u64 addr, u32 error_code) {
   std::optional<FaultResult> huge;
   Pte* pde = m_page_table.entry(page, 2, x86_64::Allocate::Yes);
   if (!pde) return unresolved(FaultResolution::OutOfMemory);
-  if (vma->anonymous()) {
-    if (pde->present() && pde->huge())
-      huge = fault_huge_present(*vma, addr, error_code, pde);
-    else if (pde->none() && thp_vma_allowed(*vma, true, true, false))
-      huge = fault_huge_anonymous(*vma, addr, error_code, pde);
+  if (pde->present() && pde->huge()) {
+    huge = fault_huge_present(*vma, addr, error_code, pde);
+  } else if (pde->none()) {
+    if (vma->anonymous()) {
+      if (thp_vma_allowed(*vma, true, true, false))
+        huge = fault_huge_anonymous(*vma, addr, error_code, pde);
+    } else if (vma->object->kind() != ObjectKind::PageCache) {
+      huge = fault_huge_shmem(*vma, addr, error_code, pde);
+    }
   }
   Pte* slot = huge ? nullptr : m_page_table.leaf_under(pde, page, x86_64::Allocate::Yes);
   if (!huge && !slot) return unresolved(FaultResolution::OutOfMemory);
@@ -232,7 +236,7 @@ FaultResult AddressSpace::fault_object(const Vma& vma, u64 page, u32 error_code)
   }
   const bool had_page = object.find_page(index).has_value();
   const bool swapped = !had_page && object.page_swapped(index);
-  auto got = object.get_page(index);
+  auto got = object.get_page(index, vma.flags);
   if (!got.ok()) {
     result.resolution = got.error() == abi::Errno::kENOMEM ? FaultResolution::OutOfMemory
                                                            : FaultResolution::BusAdrErr;

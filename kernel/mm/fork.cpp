@@ -44,6 +44,7 @@ Result<std::unique_ptr<AddressSpace>> AddressSpace::fork() {
   child->m_def_flags = m_def_flags & kInheritedDefFlags;
   // ksm_fork: a child of a process on KSM's scan list joins it (its KSM pages stay shared).
   m_mm.ksm().fork(this, child.get());
+  child->m_khugepaged_entered = m_khugepaged_entered;  // khugepaged_fork
 
   Result<void> copied;
   for (const auto& [start, vma] : m_vmas) {

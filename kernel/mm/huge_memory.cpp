@@ -1,24 +1,29 @@
-// Transparent huge pages of private anonymous memory, after Linux 6.1's mm/huge_memory.c:
-// the huge fault (do_huge_pmd_anonymous_page, with the huge zero page for reads), the
-// write fault on a huge entry (do_huge_pmd_wp_page), splitting (split_huge_page and the
-// PMD splits that VMA splits, partial unmaps and protection changes need), fork's
-// copy_huge_pmd, and the page-table work of unmap and mprotect over huge entries.
+// Transparent huge pages, after Linux 6.1's mm/huge_memory.c: the anonymous huge fault
+// (do_huge_pmd_anonymous_page, with the huge zero page for reads), the huge entry of a
+// shmem page (do_set_pmd), the write fault on a huge entry (do_huge_pmd_wp_page),
+// splitting (split_huge_page and the PMD splits that VMA splits, partial unmaps and
+// protection changes need), fork's copy_huge_pmd, and the page-table work of unmap and
+// mprotect over huge entries.
 //
 // Accounting of a compound page (Linux keeps one count in the head; emu keeps one per
 // 4 KiB frame, so the small-page paths need no compound case):
-//   head record  PG_head | PG_anon, on the LRU; `index` = huge entries mapping the page
-//                (compound_mapcount), each with one reverse-map item on the head's chain
-//                (va = the 2 MiB aligned address)
-//   every frame  refcount = huge entries + its own small entries + transient pins;
-//                mapcount = the length of its reverse-map chain (the head's holds the
-//                huge entries' items besides its own small ones)
+//   head record  PG_head, on the LRU; PG_anon for anonymous memory, owner and index for a
+//                shmem page (as every frame of it); one reverse-map item per huge entry on
+//                its chain (va = the 2 MiB aligned address)
+//   first tail   its `prev` link (a tail is on no list) counts the huge entries
+//                (compound_mapcount)
+//   every frame  refcount = huge entries + its own small entries + the object's reference
+//                for shmem + transient pins; mapcount = the length of its reverse-map
+//                chain (the head's holds the huge entries' items besides its own)
 //   tail records PG_tail, off the LRU
 // One process splitting its huge entry (a COW write after fork, a partial munmap or
 // mprotect) turns only that entry into 512 small ones over the same frames: the page stays
 // compound while any huge entry maps it, and other processes keep their huge mappings, as
-// with 6.1's __split_huge_pmd. When the last huge entry goes the page becomes 512 ordinary
-// pages at once (6.1 queues a partly mapped page for the deferred-split shrinker and keeps
-// a wholly small-mapped one compound; emu splits it then, so no memory waits on pressure).
+// with 6.1's __split_huge_pmd. When the last huge entry of an anonymous page goes the page
+// becomes 512 ordinary pages at once (6.1 queues a partly mapped page for the
+// deferred-split shrinker and keeps a wholly small-mapped one compound; emu splits it then,
+// so no memory waits on pressure). A shmem page stays compound in its object until
+// split_huge_page, as in 6.1.
 #include "kernel/mm/huge_memory.h"
 
 #include <cstring>
@@ -26,6 +31,7 @@
 #include "kernel/mm/address_space.h"
 #include "kernel/mm/frame_allocator.h"
 #include "kernel/mm/memory_manager.h"
+#include "kernel/mm/memory_object.h"
 
 namespace kernel::mm {
 
@@ -63,9 +69,28 @@ Pfn compound_head(MemoryManager& mm, Pfn pfn) {
   return Pfn(pfn.value & ~(kHugePages - 1));
 }
 
+namespace {
+
+// The huge entries mapping a compound page (Linux keeps compound_mapcount in the first tail
+// page; emu keeps it in that record's LRU link, which a tail never uses).
+u32& pmd_maps(MemoryManager& mm, Pfn head) {
+  return mm.frame(nth(head, 1)).prev;
+}
+
+// One huge entry less: true when that was an anonymous page's last (it stops being
+// compound then); a shmem page with none left leaves ShmemPmdMapped.
+bool pmd_unmapped(MemoryManager& mm, Pfn head) {
+  if (--pmd_maps(mm, head) != 0) return false;
+  if (!mm.frame(head).owner) return true;
+  --mm.stats().nr_shmem_pmdmapped;
+  return false;
+}
+
+}  // namespace
+
 u64 compound_mapcount(MemoryManager& mm, Pfn head) {
   const PageFrame& h = mm.frame(head);
-  return h.test(PG_head) && !h.test(PG_reserved) ? h.index : 0;
+  return h.test(PG_head) && !h.test(PG_reserved) ? pmd_maps(mm, head) : 0;
 }
 
 u32 page_mapcount(MemoryManager& mm, Pfn pfn) {
@@ -75,30 +100,35 @@ u32 page_mapcount(MemoryManager& mm, Pfn pfn) {
   return f.mapcount + static_cast<u32>(compound_mapcount(mm, compound_head(mm, pfn)));
 }
 
-void make_compound(MemoryManager& mm, Pfn head) {
+void prep_compound(MemoryManager& mm, Pfn head) {
   for (u64 i = 1; i < kHugePages; ++i) {
     PageFrame& tail = mm.frame(nth(head, i));
     tail.set(PG_tail);
     tail.refcount = 1;
   }
-  PageFrame& h = mm.frame(head);
-  h.set(PG_head);
-  h.set(PG_anon);
-  h.index = 1;
+  mm.frame(head).set(PG_head);
+  pmd_maps(mm, head) = 0;
+}
+
+void make_compound(MemoryManager& mm, Pfn head) {
+  prep_compound(mm, head);
+  mm.frame(head).set(PG_anon);
+  pmd_maps(mm, head) = 1;
 }
 
 namespace {
 
-// The last huge entry has gone: the compound page becomes 512 ordinary anonymous pages.
-// When `drop_reference`, that entry's reference on every frame goes too, and frames no
-// one else holds are freed; the rest (mapped by small entries, or pinned) join the LRU.
-// A page nobody else holds any part of is simply freed whole, as 6.1 frees a compound
-// page; one that lives on in part counts as split (thp_split_page).
+// The compound page becomes 512 ordinary pages: an anonymous one when its last huge entry
+// has gone, a shmem one when split_huge_page asks. When `drop_reference`, that last
+// entry's reference on every frame goes too, and frames no one else holds are freed; the
+// rest (mapped by small entries, in the object's page list, or pinned) join the LRU. An
+// anonymous page nobody else holds any part of is simply freed whole, as 6.1 frees a
+// compound page; one that lives on counts as split (thp_split_page).
 void dissolve_compound(MemoryManager& mm, Pfn head, bool drop_reference) {
   PageFrame& h = mm.frame(head);
-  VERIFY(h.test(PG_head) && h.index == 0);
+  VERIFY(h.test(PG_head) && pmd_maps(mm, head) == 0);
   FrameAllocator& frames = mm.frames();
-  if (drop_reference) {
+  if (drop_reference && !h.owner) {
     bool sole = true;
     for (u64 i = 0; i < kHugePages && sole; ++i) sole = frames.refcount(nth(head, i)) == 1;
     if (sole) {
@@ -107,7 +137,9 @@ void dissolve_compound(MemoryManager& mm, Pfn head, bool drop_reference) {
       return;
     }
   }
+  // Each frame of a shmem page already names its object and index.
   const u32 shared_flags = h.flags & (PG_anon | PG_dirty | PG_swapbacked);
+  if (h.owner) --mm.stats().nr_shmem_thps;
   h.clear(PG_head);
   for (u64 i = 1; i < kHugePages; ++i) mm.frame(nth(head, i)).flags = shared_flags;
   for (u64 i = 0; i < kHugePages; ++i) {
@@ -122,7 +154,7 @@ void dissolve_compound(MemoryManager& mm, Pfn head, bool drop_reference) {
 
 bool AddressSpace::thp_vma_allowed(const Vma& vma, bool in_fault, bool enforce_sysfs,
                                    bool smaps) const {
-  (void)smaps;  // emu keeps no anon_vma: a VMA that never faulted is eligible everywhere
+  // emu keeps no anon_vma: an anonymous VMA that never faulted is eligible everywhere.
   const ThpSettings& thp = m_mm.thp();
   if (vma.flags & VM_NOHUGEPAGE) return false;
   // VM_NO_KHUGEPAGED: special mappings and hugetlb.
@@ -130,10 +162,18 @@ bool AddressSpace::thp_vma_allowed(const Vma& vma, bool in_fault, bool enforce_s
   // transhuge_vma_suitable() at the VMA's last 2 MiB: an aligned huge page must fit.
   if (!in_fault && ((vma.end - kHugePageSize) & ~kHugeMask) < vma.start) return false;
   if (!in_fault && vma.size() < kHugePageSize) return false;
+  if (!vma.anonymous()) {
+    // shmem_huge_enabled(), for smaps' THPeligible only: khugepaged and MADV_COLLAPSE
+    // collapse private anonymous memory alone (6.1's collapse_file is not built). The
+    // VMA must place object indices 2 MiB aligned where addresses are.
+    if (!smaps || vma.object->kind() == ObjectKind::PageCache) return false;
+    if (((vma.start >> kPageShift) - vma.page_index(vma.start)) & (kHugePages - 1)) return false;
+    const u64 first = (vma.page_index(vma.start) + kHugePages - 1) & ~(kHugePages - 1);
+    return vma.object->huge_allowed(first, vma.flags);
+  }
   if (enforce_sysfs && (thp.enabled == ThpEnabled::Never ||
                         (!(vma.flags & VM_HUGEPAGE) && thp.enabled != ThpEnabled::Always)))
     return false;
-  // Only private anonymous memory: file and shmem huge pages are not built.
   return vma.anonymous();
 }
 
@@ -161,16 +201,17 @@ Pte huge_leaf(Pte small) {
   return small.with(Pte::kPageSize);
 }
 
-// do_huge_pmd_anonymous_page's allocation: whether the fault may stall in direct reclaim
-// for an order-9 block (alloc_hugepage_direct_gfpmask). emu has no compaction, so reclaim
-// is the only stall there is:
+}  // namespace
+
+// A huge-page allocation's stall (alloc_hugepage_direct_gfpmask). emu has no compaction, so
+// reclaim is the only stall there is:
 //   always         reclaim, then fall back
 //   defer          never stall: fall back at once (Linux wakes kswapd/kcompactd; emu's
 //                  reclaim runs on its own when free memory is below the low watermark)
 //   defer+madvise  reclaim for VM_HUGEPAGE regions, fall back at once elsewhere
 //   madvise        the same as defer+madvise without the background wakeups
 //   never          fall back at once
-bool may_stall(const ThpSettings& thp, u64 vm_flags) {
+bool thp_may_stall(const ThpSettings& thp, u64 vm_flags) {
   switch (thp.defrag) {
     case ThpDefrag::Always:
       return true;
@@ -183,8 +224,6 @@ bool may_stall(const ThpSettings& thp, u64 vm_flags) {
   }
   return false;
 }
-
-}  // namespace
 
 std::optional<FaultResult> AddressSpace::fault_huge_anonymous(const Vma& vma, u64 addr,
                                                               u32 error_code, Pte* pde) {
@@ -203,8 +242,8 @@ std::optional<FaultResult> AddressSpace::fault_huge_anonymous(const Vma& vma, u6
     result.resolution = FaultResolution::HugeZeroPage;
     return result;
   }
-  auto block = may_stall(m_mm.thp(), vma.flags) ? m_frames.allocate(kHugeOrder)
-                                                : m_frames.allocate_no_reclaim(kHugeOrder);
+  auto block = thp_may_stall(m_mm.thp(), vma.flags) ? m_frames.allocate(kHugeOrder)
+                                                    : m_frames.allocate_no_reclaim(kHugeOrder);
   if (!block) {
     ++stats.thp_fault_fallback;
     return std::nullopt;
@@ -236,6 +275,50 @@ bool AddressSpace::exclusive_huge(Pfn head) const {
   return true;
 }
 
+std::optional<FaultResult> AddressSpace::fault_huge_shmem(const Vma& vma, u64 addr, u32 error_code,
+                                                          Pte* pde) {
+  const bool write = error_code & kFaultWrite;
+  // A private mapping's write copies one page (do_cow_fault).
+  if (!vma.shared() && write) return std::nullopt;
+  const u64 haddr = addr & ~kHugeMask;
+  // transhuge_vma_suitable(): the 2 MiB lies inside the VMA and starts at an object index
+  // that is itself 2 MiB aligned.
+  if (haddr < vma.start || haddr + kHugePageSize > vma.end) return std::nullopt;
+  if (vma.page_index(haddr) & (kHugePages - 1)) return std::nullopt;
+  MemoryObject& object = *vma.object;
+  const u64 index = vma.page_index(page_round_down(addr));
+  if (index >= page_round_up(object.size()) >> kPageShift) return std::nullopt;  // SIGBUS
+  if (!object.find_page(index) && !object.huge_allowed(index, vma.flags)) return std::nullopt;
+  const bool had_page = object.find_page(index).has_value();
+  auto got = object.get_page(index, vma.flags);
+  if (!got.ok()) return std::nullopt;  // the small path reports it
+  const Pfn head = compound_head(m_mm, got.value());
+  if (!m_mm.frame(head).test(PG_head) || m_mm.frame(head).index != vma.page_index(haddr))
+    return std::nullopt;
+  // Pinned while the deposit's allocation may reclaim (which then leaves it be); reclaim
+  // never fills an empty directory entry.
+  m_frames.get(head);
+  const bool deposited = deposit_table().ok();
+  m_frames.put(head);
+  if (!deposited) return std::nullopt;
+  VERIFY(pde->none() && m_mm.frame(head).test(PG_head));
+  // Shared mappings write the object's page itself; private ones map it read-only.
+  const bool writable = vma.shared() && (vma.flags & VM_WRITE) && may_map_writable(vma, write);
+  Pte leaf = huge_leaf(leaf_for(vma, head, writable));
+  if (writable && write) {
+    leaf = leaf.mkdirty();
+    m_mm.frame(head).set(PG_dirty);
+  }
+  for (u64 i = 0; i < kHugePages; ++i) m_frames.get(nth(head, i));
+  if (pmd_maps(m_mm, head)++ == 0) ++m_mm.stats().nr_shmem_pmdmapped;
+  m_mm.rmap().add(head, this, haddr);
+  *pde = leaf;
+  ++m_mm.stats().thp_file_mapped;
+  FaultResult result;
+  result.resolution = had_page ? FaultResolution::CacheHit : FaultResolution::ShmemPage;
+  return result;
+}
+
 std::optional<FaultResult> AddressSpace::fault_huge_present(const Vma& vma, u64 addr,
                                                             u32 error_code, Pte* pde) {
   FaultResult result;
@@ -249,7 +332,7 @@ std::optional<FaultResult> AddressSpace::fault_huge_present(const Vma& vma, u64 
   // zero page, and the write copies one page); a huge page only this entry holds is made
   // writable in place; a shared one (after fork) has this entry split, and the write
   // copies one page. The other mappers keep their huge entries.
-  if (!m_mm.is_huge_zero(head) && exclusive_huge(head)) {
+  if (!m_mm.is_huge_zero(head) && !m_mm.frame(head).owner && exclusive_huge(head)) {
     *pde = huge_leaf(leaf_for(vma, head, true)).mkdirty();
     result.resolution = FaultResolution::CowReuse;
     return result;
@@ -282,7 +365,9 @@ void AddressSpace::split_pmd_mapping(u64 haddr) {
   }
   m_page_table.install_table(pde, PhysAddr(table));
   ++m_mm.stats().thp_split_pmd;
-  if (!zero && --m_mm.frame(head).index == 0) dissolve_compound(m_mm, head, false);
+  // An anonymous page with no huge entry left stops being compound; a shmem page stays
+  // one in its object until split_huge_page.
+  if (!zero && pmd_unmapped(m_mm, head)) dissolve_compound(m_mm, head, false);
 }
 
 bool AddressSpace::maps_huge(u64 va, Pfn head) {
@@ -298,7 +383,7 @@ bool split_huge_page(MemoryManager& mm, Pfn head) {
   mm.rmap().for_each(head, [&](ReverseMap::Mapping m) {
     if (m.as->maps_huge(m.va, head)) m.as->split_pmd_mapping(m.va);
   });
-  VERIFY(!h.test(PG_head));
+  if (h.test(PG_head)) dissolve_compound(mm, head, false);  // a shmem page
   return true;
 }
 
@@ -321,11 +406,12 @@ bool AddressSpace::drop_huge(Pte* pde, u64 haddr) {
   const Pfn head = old.pfn();
   if (m_mm.is_huge_zero(head)) return true;
   m_mm.rmap().remove(head, this, haddr);
-  if (--m_mm.frame(head).index == 0) {
+  if (pmd_unmapped(m_mm, head)) {
     dissolve_compound(m_mm, head, true);
     return true;
   }
-  // Another process still maps the page huge, so no frame's count reaches zero here.
+  // Another process still maps the page huge, or its object holds it: no frame's count
+  // reaches zero here.
   for (u64 i = 0; i < kHugePages; ++i) VERIFY(!m_frames.put(nth(head, i)));
   return true;
 }
@@ -366,6 +452,9 @@ bool AddressSpace::protect_huge_in(u64 start, u64 end, u64 flags) {
 }
 
 Result<void> AddressSpace::copy_huge_pmd(AddressSpace& child, const Vma& vma, u64 haddr, Pte& pde) {
+  // A shmem page's huge entry in a private mapping is not copied: the child's fault maps
+  // it again ("Skip if can be re-fill on fault").
+  if (!vma.anonymous()) return {};
   // The child's deposit and directory slot first: allocating may reclaim, which may split
   // the parent's entry (then the small-page copy that follows takes its pages).
   TRY(child.deposit_table());
@@ -385,7 +474,7 @@ Result<void> AddressSpace::copy_huge_pmd(AddressSpace& child, const Vma& vma, u6
       copy = copy.without(Pte::kWritable);
     }
     for (u64 i = 0; i < kHugePages; ++i) m_frames.get(nth(head, i));
-    ++m_mm.frame(head).index;
+    ++pmd_maps(m_mm, head);
     m_mm.rmap().add(head, &child, haddr);
   }
   *slot = copy;

@@ -1,4 +1,4 @@
-// Transparent huge pages of private anonymous memory (Linux 6.1's mm/huge_memory.c): the
+// Transparent huge pages (Linux 6.1's mm/huge_memory.c), anonymous and shmem: the
 // entry points other parts of the kernel call. The fault, split and collapse work itself
 // lives in AddressSpace (huge_memory.cpp, khugepaged.cpp).
 #pragma once
@@ -8,6 +8,7 @@
 namespace kernel::mm {
 
 class MemoryManager;
+struct ThpSettings;
 
 inline constexpr unsigned kHugeOrder = 9;
 inline constexpr u64 kHugePages = u64{1} << kHugeOrder;  // HPAGE_PMD_NR
@@ -23,6 +24,14 @@ bool split_huge_page(MemoryManager& mm, Pfn head);
 // The head of the compound page that holds pfn (pfn itself when it heads one or is a
 // small page).
 Pfn compound_head(MemoryManager& mm, Pfn pfn);
+
+// Whether a huge-page allocation for a VMA with `vm_flags` may stall in direct reclaim
+// (the `defrag` setting; alloc_hugepage_direct_gfpmask).
+bool thp_may_stall(const ThpSettings& thp, u64 vm_flags);
+
+// Marks the order-9 block at `head` a compound page: PG_head and PG_tail, every tail with
+// one reference (its holder's: the huge entry or the object), no huge entry yet.
+void prep_compound(MemoryManager& mm, Pfn head);
 
 // Marks the order-9 block at `head` a compound anonymous page held by the one huge entry
 // about to map it: every frame gets that entry's reference (the allocation gave the head

@@ -4,6 +4,7 @@
 // step that Kernel::tick runs (khugepaged_do_scan, paced by the sysfs knobs).
 #include "kernel/mm/khugepaged.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "kernel/mm/address_space.h"
@@ -178,7 +179,15 @@ Result<void> AddressSpace::collapse_range(u64 start, u64 end) {
 }
 
 u64 khugepaged_next_scan_ns(const MemoryManager& mm) {
-  if (mm.thp().enabled == ThpEnabled::Never) return 0;
+  // khugepaged_has_work(): in madvise mode only processes that used MADV_HUGEPAGE are on
+  // its list; in always mode every process with anonymous memory is.
+  const ThpEnabled enabled = mm.thp().enabled;
+  if (enabled == ThpEnabled::Never) return 0;
+  const std::vector<AddressSpace*>& spaces = mm.address_spaces();
+  if (enabled == ThpEnabled::Madvise &&
+      std::none_of(spaces.begin(), spaces.end(),
+                   [](const AddressSpace* as) { return as->khugepaged_entered(); }))
+    return 0;
   const u64 next = mm.khugepaged_state().next_scan_ns;
   return next ? next : 1;
 }

@@ -12,7 +12,8 @@ class MemoryManager;
 void khugepaged_step(MemoryManager& mm, u64 now_ns);
 
 // When the next step is due (monotonic ns), so that a machine whose threads all sleep still
-// wakes for it, as khugepaged's own thread does; 0 while THP is disabled.
+// wakes for it, as khugepaged's own thread does; 0 while it has no work (THP disabled, or
+// madvise mode with no process that used MADV_HUGEPAGE).
 u64 khugepaged_next_scan_ns(const MemoryManager& mm);
 
 }  // namespace kernel::mm

@@ -69,6 +69,7 @@ struct AdviceOps {
         TRY(as.m_mm.ksm().unmerge_range(as, start, end));
         return update_flags(as, start, end, 0, VM_MERGEABLE);
       case abi::kMADV_HUGEPAGE:
+        as.m_khugepaged_entered = true;  // khugepaged_enter_vma: khugepaged has work
         return update_flags(as, start, end, VM_HUGEPAGE, VM_NOHUGEPAGE);
       case abi::kMADV_NOHUGEPAGE:
         return update_flags(as, start, end, VM_NOHUGEPAGE, VM_HUGEPAGE);

@@ -65,6 +65,12 @@ struct VmStats {
   u64 thp_scan_exceed_swap_pte = 0;
   u64 thp_scan_exceed_share_pte = 0;
   u64 thp_swpout_fallback = 0;
+  u64 thp_file_alloc = 0;     // shmem huge pages allocated
+  u64 thp_file_fallback = 0;  // shmem huge pages wanted, small ones given
+  u64 thp_file_mapped = 0;    // huge entries made for shmem huge pages
+  // Page-state counts (gauges, in huge pages): NR_SHMEM_THPS and NR_SHMEM_PMDMAPPED.
+  u64 nr_shmem_thps = 0;
+  u64 nr_shmem_pmdmapped = 0;
 };
 
 class MemoryManager final : private FrameClient {

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "kernel/mm/address_space.h"
+#include "kernel/mm/huge_memory.h"
 #include "kernel/mm/memory_manager.h"
 
 namespace kernel::mm {
@@ -125,13 +126,90 @@ Result<Pfn> MemoryObject::swap_in(u64 index, Pte entry) {
   return *frame;
 }
 
-Result<Pfn> MemoryObject::get_page(u64 index) {
+Result<Pfn> MemoryObject::get_page(u64 index, std::optional<u64> vm_flags) {
   if (m_pages && index < (kMaxObjectSize >> kPageShift)) {
     const Pte* slot = m_pages->leaf_entry(va_of(index), x86_64::Allocate::No);
     if (slot && slot->present()) return slot->pfn();
     if (slot && slot->soft_type() == Pte::SoftType::Swap) return swap_in(index, *slot);
   }
+  if (huge_allowed(index, vm_flags)) {
+    const u64 hindex = index & ~(kHugePages - 1);
+    if (auto head = add_huge_page(hindex, vm_flags)) return Pfn(head->value + (index - hindex));
+  }
   return add_page(index);
+}
+
+bool MemoryObject::huge_allowed(u64 index, std::optional<u64> vm_flags) const {
+  if (m_kind == ObjectKind::PageCache) return false;  // no file huge pages
+  if (vm_flags && (*vm_flags & VM_NOHUGEPAGE)) return false;
+  const ShmemHuge global = m_mm.thp().shmem_enabled;
+  if (global == ShmemHuge::Force) return true;
+  if (global == ShmemHuge::Deny) return false;
+  // memfd and shared anonymous memory live on the kernel's internal shm mount, whose
+  // setting is shmem_enabled; emu's tmpfs mounts are huge=never (there is no mount(2) to
+  // give them huge=).
+  const ShmemHuge mode = m_kind == ObjectKind::Tmpfs ? ShmemHuge::Never : global;
+  switch (mode) {
+    case ShmemHuge::Always:
+      return true;
+    case ShmemHuge::WithinSize: {
+      // The whole huge page lies inside the file's size.
+      const u64 hend = (index + kHugePages) & ~(kHugePages - 1);
+      if ((page_round_up(m_size) >> kPageShift) >= hend) return true;
+      [[fallthrough]];
+    }
+    case ShmemHuge::Advise:
+      return vm_flags && (*vm_flags & VM_HUGEPAGE);
+    default:
+      return false;
+  }
+}
+
+std::optional<Pfn> MemoryObject::add_huge_page(u64 hindex, std::optional<u64> vm_flags) {
+  if (hindex + kHugePages > (kMaxObjectSize >> kPageShift)) return std::nullopt;
+  VmStats& stats = m_mm.stats();
+  // shmem_alloc_and_acct_folio: the budget is charged for all 512 pages, and any page
+  // already in the range (or in swap) means a small page instead.
+  if (m_budget && m_budget->used + kHugePages > m_budget->limit) {
+    ++stats.thp_file_fallback;
+    return std::nullopt;
+  }
+  if (const auto used = next_page(hindex); used && *used < hindex + kHugePages) {
+    ++stats.thp_file_fallback;
+    return std::nullopt;
+  }
+  FrameAllocator& frames = m_mm.frames();
+  if (!m_pages) {
+    if (frames.free_frames() == 0) return std::nullopt;
+    m_pages = std::make_unique<x86_64::PageTable>(m_mm.ram(), frames);
+  }
+  // The 512 aligned indices share one leaf table.
+  Pte* slots = m_pages->leaf_entry(va_of(hindex), x86_64::Allocate::Yes);
+  if (!slots) return std::nullopt;
+  auto block = thp_may_stall(m_mm.thp(), vm_flags.value_or(0))
+                   ? frames.allocate(kHugeOrder)
+                   : frames.allocate_no_reclaim(kHugeOrder);
+  if (!block) {
+    ++stats.thp_file_fallback;
+    return std::nullopt;
+  }
+  // Reclaim while allocating never fills a hole of this object nor frees its tables.
+  prep_compound(m_mm, *block);
+  for (u64 i = 0; i < kHugePages; ++i) {
+    const Pfn pfn(block->value + i);
+    std::memset(m_mm.frame_bytes(pfn), 0, kPageSize);
+    VERIFY(slots[i].none());
+    slots[i] = Pte::leaf(PhysAddr(pfn), 0);
+    PageFrame& record = m_mm.frame(pfn);
+    record.owner = this;
+    record.index = hindex + i;
+  }
+  m_mm.lru().add(*block);
+  m_resident += kHugePages;
+  if (m_budget) m_budget->used += kHugePages;
+  ++stats.thp_file_alloc;
+  ++stats.nr_shmem_thps;
+  return block;
 }
 
 Result<void> MemoryObject::sync(u64 first, u64 last) {
@@ -288,6 +366,11 @@ void MemoryObject::drop_pages(u64 first, u64 last) {
   if (!m_pages || first > last) return;
   const u64 end = va_of(last) + kPageSize;
   m_pages->for_each_leaf(va_of(first), end, [&](u64, Pte& slot) {
+    // A huge page loses its huge entries and becomes small pages first: the ones outside
+    // the range stay (truncate_inode_partial_folio splits too).
+    if (slot.present() &&
+        (m_mm.frame(slot.pfn()).test(PG_head) || m_mm.frame(slot.pfn()).test(PG_tail)))
+      (void)split_huge_page(m_mm, compound_head(m_mm, slot.pfn()));
     const Pte old = slot;
     slot = Pte();
     if (old.present()) {

@@ -74,7 +74,13 @@ class MemoryObject : public std::enable_shared_from_this<MemoryObject> {
   // or swapped in) when `create`; nullopt when absent and !create, or no frame can be had.
   // The frame stays owned by the object: a mapper takes its own reference.
   std::optional<Pfn> find_page(u64 index) const;
-  Result<Pfn> get_page(u64 index);
+  // A shmem object (not a page cache) brings an absent page in as part of a 2 MiB huge
+  // page when shmem_is_huge() allows it and the whole aligned range is a hole. `vm_flags`
+  // are the faulting VMA's (VM_HUGEPAGE for "advise", VM_NOHUGEPAGE refuses); nullopt for
+  // read(), write() and fallocate(), which have no VMA.
+  Result<Pfn> get_page(u64 index, std::optional<u64> vm_flags = std::nullopt);
+  // shmem_is_huge(): whether page `index` would come in as part of a huge page.
+  bool huge_allowed(u64 index, std::optional<u64> vm_flags) const;
   // Drops page `index` if it is a clean page-cache page nobody maps (reclaim, PAGEOUT):
   // its file still holds the data. Returns whether it was dropped.
   bool evict_clean(u64 index);
@@ -122,6 +128,9 @@ class MemoryObject : public std::enable_shared_from_this<MemoryObject> {
   // Drops pages [first, last] from the list (unmapping them first).
   void drop_pages(u64 first, u64 last);
   Result<Pfn> add_page(u64 index);
+  // The huge page for the aligned range at `hindex`, or nullopt when it cannot be had (the
+  // caller falls back to a small page).
+  std::optional<Pfn> add_huge_page(u64 hindex, std::optional<u64> vm_flags);
   Result<Pfn> swap_in(u64 index, x86_64::Pte entry);
   // The resident frame of page `index`, swapping it in when it is in swap; nullopt for a hole.
   Result<std::optional<Pfn>> page_with_data(u64 index);

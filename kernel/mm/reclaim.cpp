@@ -152,6 +152,9 @@ Reclaimer::Verdict Reclaimer::check_references(Pfn pfn) {
 }
 
 bool Reclaimer::page_out(Pfn pfn) {
+  // A page of a huge page is split first (madvise_cold_or_pageout_pte_range).
+  if (m_mm.frame(pfn).test(PG_head) || m_mm.frame(pfn).test(PG_tail))
+    (void)split_huge_page(m_mm, compound_head(m_mm, pfn));
   if (pinned(pfn) || !m_mm.frame(pfn).test(PG_lru)) return false;
   bool exec = false;
   (void)harvest_referenced(pfn, exec);

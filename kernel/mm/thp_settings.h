@@ -16,8 +16,8 @@ struct ThpSettings {
   ThpEnabled enabled = ThpEnabled::Madvise;
   ThpDefrag defrag = ThpDefrag::Madvise;
   bool use_zero_page = true;
-  // shmem_enabled: kept and shown, but shmem/tmpfs huge pages are not built, so every value
-  // behaves as "never" (the khugepaged selftest saves and restores it around its tests).
+  // shmem_enabled: the huge-page policy of memfd and shared anonymous memory (the internal
+  // shm mount); force and deny also override the tmpfs mounts' huge=never.
   ShmemHuge shmem_enabled = ShmemHuge::Never;
   // khugepaged (mm/khugepaged.c defaults; HPAGE_PMD_NR = 512).
   u32 scan_sleep_millisecs = 10000;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "kernel/mm/address_space.h"
+#include "kernel/mm/huge_memory.h"
 #include "kernel/mm/memory_manager.h"
 #include "kernel/mm/memory_object.h"
 #include "kernel/mm/swap.h"
@@ -75,13 +76,15 @@ inline void check_consistent(mm::MemoryManager& memory,
     REQUIRE(as->deposited_tables() == huge_entries);
   }
   for (const auto& [pfn, count] : per_frame) REQUIRE(memory.rmap().mapcount(Pfn(pfn)) == count);
-  for (const auto& [head, count] : huge_maps) REQUIRE(memory.frame(Pfn(head)).index == count);
+  for (const auto& [head, count] : huge_maps)
+    REQUIRE(mm::compound_mapcount(memory, Pfn(head)) == count);
   for (const auto& [pfn, count] : held) {
     INFO("pfn " << pfn);
     const mm::PageFrame& record = memory.frame(Pfn(pfn));
-    if (record.test(mm::PG_head) || record.test(mm::PG_tail)) {
-      // A page stays compound only while a huge entry maps it (small entries may map
-      // its frames too, after one process split its own entry).
+    if (!record.owner && (record.test(mm::PG_head) || record.test(mm::PG_tail))) {
+      // An anonymous page stays compound only while a huge entry maps it (small entries
+      // may map its frames too, after one process split its own entry); a shmem one
+      // stays compound in its object.
       REQUIRE(huge_maps.count(pfn & ~u64{511}) == 1);
     }
     if (!record.test(mm::PG_tail)) REQUIRE(record.test(mm::PG_lru));

@@ -8,10 +8,10 @@
 #include <vector>
 
 #include "fake_machine.h"
-#include "mm_consistency.h"
 #include "kernel/mm/address_space.h"
 #include "kernel/mm/memory_manager.h"
 #include "kernel/mm/memory_object.h"
+#include "mm_consistency.h"
 
 using namespace kernel;
 using x86_64::Pte;

@@ -220,6 +220,8 @@ MemoryTotals memory_totals(Kernel& kernel) {
     t.anon_huge += c.anon_huge_pages;
   }
   mm::MemoryManager& memory = kernel.memory();
+  t.shmem_huge = memory.stats().nr_shmem_thps << 9;
+  t.shmem_pmd_mapped = memory.stats().nr_shmem_pmdmapped << 9;
   const mm::LruLists& lru = memory.lru();
   t.active_anon = lru.size(mm::LruList::ActiveAnon);
   t.inactive_anon = lru.size(mm::LruList::InactiveAnon);

@@ -129,6 +129,8 @@ struct MemoryTotals {
   u64 mlocked = 0;
   u64 dirty = 0;
   u64 anon_huge = 0;
+  u64 shmem_huge = 0;        // pages of shmem huge pages (NR_SHMEM_THPS)
+  u64 shmem_pmd_mapped = 0;  // pages of those mapped by huge entries (NR_SHMEM_PMDMAPPED)
   u64 hardware_corrupted = 0;
 };
 

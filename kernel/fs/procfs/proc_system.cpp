@@ -90,8 +90,8 @@ std::string render_meminfo(const MeminfoInputs& in) {
   kb("Percpu:         ", 0);
   m.dec("HardwareCorrupted: ", t.hardware_corrupted << (kPageShift - 10), 5).puts(" kB\n");
   kb("AnonHugePages:  ", t.anon_huge);
-  kb("ShmemHugePages: ", 0);
-  kb("ShmemPmdMapped: ", 0);
+  kb("ShmemHugePages: ", t.shmem_huge);
+  kb("ShmemPmdMapped: ", t.shmem_pmd_mapped);
   kb("FileHugePages:  ", 0);
   kb("FilePmdMapped:  ", 0);
   // hugetlb_report_meminfo(): no hugetlbfs pool.

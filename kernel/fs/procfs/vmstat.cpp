@@ -1,6 +1,6 @@
 // /proc/vmstat: the page-state counters and event counters of Linux 6.1's mm/vmstat.c
 // (vmstat_text), in its order, for the ones emu keeps. Counters of subsystems emu does not
-// have (NUMA, compaction, writeback, file huge pages) are left out rather than shown as 0.
+// have (NUMA, compaction, writeback) are left out rather than shown as 0.
 #include <string>
 
 #include "kernel/fs/procfs/mm_view.h"
@@ -37,6 +37,10 @@ std::string render_vmstat(Kernel& kernel) {
   line("nr_file_pages", t.cached);
   line("nr_dirty", t.dirty);
   line("nr_shmem", t.shmem);
+  line("nr_shmem_hugepages", t.shmem_huge >> 9);
+  line("nr_shmem_pmdmapped", t.shmem_pmd_mapped >> 9);
+  line("nr_file_hugepages", 0);  // no page-cache huge pages (READ_ONLY_THP_FOR_FS)
+  line("nr_file_pmdmapped", 0);
   // Counted in huge pages (NR_ANON_THPS is kept in pages and shown divided by 512).
   line("nr_anon_transparent_hugepages", t.anon_huge >> 9);
   line("nr_page_table_pages", t.page_tables);
@@ -55,15 +59,15 @@ std::string render_vmstat(Kernel& kernel) {
   line("thp_fault_fallback_charge", 0);  // no memory cgroups
   line("thp_collapse_alloc", s.thp_collapse_alloc);
   line("thp_collapse_alloc_failed", s.thp_collapse_alloc_failed);
-  // File and shmem huge pages are not built: nothing is ever allocated or mapped for them.
-  line("thp_file_alloc", 0);
-  line("thp_file_fallback", 0);
-  line("thp_file_fallback_charge", 0);
-  line("thp_file_mapped", 0);
+  // 6.1 counts shmem huge pages under thp_file_*.
+  line("thp_file_alloc", s.thp_file_alloc);
+  line("thp_file_fallback", s.thp_file_fallback);
+  line("thp_file_fallback_charge", 0);  // no memory cgroups
+  line("thp_file_mapped", s.thp_file_mapped);
   line("thp_split_page", s.thp_split_page);
   line("thp_split_page_failed", s.thp_split_page_failed);
-  // emu splits a huge page whole when any mapper needs it split, so nothing is queued for
-  // a deferred split.
+  // An anonymous huge page becomes small pages as soon as no huge entry maps it, so nothing
+  // waits in a deferred-split queue.
   line("thp_deferred_split_page", 0);
   line("thp_split_pmd", s.thp_split_pmd);
   line("thp_scan_exceed_none_pte", s.thp_scan_exceed_none_pte);

@@ -274,8 +274,7 @@ std::vector<SettingFile> build() {
   out.push_back(khugepaged_setting("pages_to_scan", &Tunables::Thp::pages_to_scan, 1, UINT_MAX));
   out.push_back(khugepaged_setting("scan_sleep_millisecs", &Tunables::Thp::scan_sleep_millisecs, 0,
                                    UINT_MAX, true));
-  // Kept for readers and writers such as the khugepaged selftest; shmem and tmpfs get no
-  // huge pages whatever it says (see ThpSettings::shmem_enabled).
+  // memfd and shared anonymous memory follow it (MemoryObject::huge_allowed).
   out.push_back(choice("kernel/mm/transparent_hugepage/shmem_enabled",
                        {"always", "within_size", "advise", "never", "deny", "force"},
                        &Tunables::Thp::shmem_enabled));
