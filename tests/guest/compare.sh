@@ -159,8 +159,9 @@ for libc in musl glibc glibc-pie; do
     name=$(basename "$prog")
     if [ ! -f "$prog" ] || [ ! -x "$prog" ]; then continue; fi
     # Emu-only guests (their own suites): pressure squeezes RAM, ksm_merge rewrites KSM's
-    # machine-wide settings, poison* need memory-failure support the host does not offer.
-    case $name in bench_* | crash | syscall_fuzz | mm_fuzz | pressure | ksm_merge | poison* | *.tmp.*) continue ;; esac
+    # machine-wide settings, poison* need memory-failure support the host does not offer,
+    # kpageflags needs root and debugfs and would split the host's huge pages.
+    case $name in bench_* | crash | syscall_fuzz | mm_fuzz | pressure | ksm_merge | poison* | kpageflags | *.tmp.*) continue ;; esac
     guest_args "$name"
     if [ "$name" = segv ]; then
       check "$libc/$name" segv "$prog" ${args[@]+"${args[@]}"}
