@@ -156,6 +156,20 @@ inline constexpr int kRLIMIT_SIGPENDING = 11, kRLIMIT_MSGQUEUE = 12, kRLIMIT_NIC
 inline constexpr int kRLIMIT_RTPRIO = 14, kRLIMIT_RTTIME = 15;
 inline constexpr u64 kRLIM_INFINITY = ~u64{0};
 
+// /proc/kpageflags bit numbers (include/uapi/linux/kernel-page-flags.h; from 32 on the
+// kernel-internal ones of include/linux/kernel-page-flags.h that 6.1 exports too)
+inline constexpr int kKPF_LOCKED = 0, kKPF_ERROR = 1, kKPF_REFERENCED = 2, kKPF_UPTODATE = 3;
+inline constexpr int kKPF_DIRTY = 4, kKPF_LRU = 5, kKPF_ACTIVE = 6, kKPF_SLAB = 7;
+inline constexpr int kKPF_WRITEBACK = 8, kKPF_RECLAIM = 9, kKPF_BUDDY = 10, kKPF_MMAP = 11;
+inline constexpr int kKPF_ANON = 12, kKPF_SWAPCACHE = 13, kKPF_SWAPBACKED = 14;
+inline constexpr int kKPF_COMPOUND_HEAD = 15, kKPF_COMPOUND_TAIL = 16, kKPF_HUGE = 17;
+inline constexpr int kKPF_UNEVICTABLE = 18, kKPF_HWPOISON = 19, kKPF_NOPAGE = 20, kKPF_KSM = 21;
+inline constexpr int kKPF_THP = 22, kKPF_OFFLINE = 23, kKPF_ZERO_PAGE = 24, kKPF_IDLE = 25;
+inline constexpr int kKPF_PGTABLE = 26, kKPF_RESERVED = 32, kKPF_MLOCKED = 33;
+inline constexpr int kKPF_MAPPEDTODISK = 34, kKPF_PRIVATE = 35, kKPF_PRIVATE_2 = 36;
+inline constexpr int kKPF_OWNER_PRIVATE = 37, kKPF_ARCH = 38, kKPF_UNCACHED = 39;
+inline constexpr int kKPF_SOFTDIRTY = 40, kKPF_ARCH_2 = 41;
+
 // Structure layouts, exactly as the x86-64 guest sees them.
 struct Timespec {
   i64 tv_sec;

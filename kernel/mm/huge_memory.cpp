@@ -356,7 +356,9 @@ void AddressSpace::split_pmd_mapping(u64 haddr) {
     const Pte leaf = Pte::leaf(PhysAddr(m_zero_page), bits & ~(Pte::kWritable | Pte::kDirty));
     for (u64 i = 0; i < kHugePages; ++i) entries[i] = leaf;
   } else {
-    // The huge entry's reference on each frame becomes its small entry's.
+    // The huge entry's reference on each frame becomes its small entry's; a dirty entry
+    // leaves the page dirty (__split_huge_pmd_locked's SetPageDirty).
+    if (old.dirty()) m_mm.frame(head).set(PG_dirty);
     m_mm.rmap().remove(head, this, haddr);
     for (u64 i = 0; i < kHugePages; ++i) {
       entries[i] = Pte::leaf(PhysAddr(nth(head, i)), bits);

@@ -160,8 +160,8 @@ for libc in musl glibc glibc-pie; do
     if [ ! -f "$prog" ] || [ ! -x "$prog" ]; then continue; fi
     # Emu-only guests (their own suites): pressure squeezes RAM, ksm_merge and thp_shmem
     # rewrite machine-wide settings, poison* need memory-failure support the host does not
-    # offer.
-    case $name in bench_* | crash | syscall_fuzz | mm_fuzz | pressure | ksm_merge | thp_shmem | poison* | *.tmp.*) continue ;; esac
+    # offer, kpageflags needs root and debugfs and would split the host's huge pages.
+    case $name in bench_* | crash | syscall_fuzz | mm_fuzz | pressure | ksm_merge | thp_shmem | poison* | kpageflags | *.tmp.*) continue ;; esac
     guest_args "$name"
     if [ "$name" = segv ]; then
       check "$libc/$name" segv "$prog" ${args[@]+"${args[@]}"}

@@ -48,10 +48,11 @@ class GeneratedFile final : public File {
   u64 m_position = 0;
 };
 
-// /proc/PID/pagemap: 8 bytes per page of the address space, produced for the range read.
+// /proc/PID/pagemap (8 bytes per page of the address space) and /proc/kpageflags,
+// kpagecount (8 bytes per physical frame): entries produced for the range read.
 class PagemapFile final : public File {
  public:
-  // Fills out with the entries of pages [first, first + out.size()); returns how many.
+  // Fills out with entries [first, first + out.size()); returns how many.
   using Source = std::function<Result<u64>(u64 first, std::span<u64> out)>;
 
   PagemapFile(abi::Stat stat, std::string path, Source source)
@@ -59,6 +60,10 @@ class PagemapFile final : public File {
 
   Result<u64> read(std::span<u8> buf) override;
   Result<u64> pread(std::span<u8> buf, u64 offset) override;
+  // No write operation: EINVAL, as vfs_write says without FMODE_CAN_WRITE (root may open
+  // the file for writing).
+  Result<u64> write(std::span<const u8>) override { return abi::Errno::kEINVAL; }
+  Result<u64> pwrite(std::span<const u8>, u64) override { return abi::Errno::kEINVAL; }
   // mem_lseek: SEEK_SET and SEEK_CUR, any position.
   Result<u64> seek(i64 offset, int whence) override;
   Result<void> stat(abi::Stat& out) override {

@@ -5,12 +5,14 @@
 #include "kernel/fs/fd_table.h"
 #include "kernel/fs/procfs/array.h"
 #include "kernel/fs/procfs/generated_file.h"
+#include "kernel/fs/procfs/kpage.h"
 #include "kernel/fs/procfs/mm_view.h"
 #include "kernel/fs/procfs/mounts.h"
 #include "kernel/fs/procfs/proc_pid.h"
 #include "kernel/fs/procfs/proc_system.h"
 #include "kernel/fs/procfs/setting_file.h"
 #include "kernel/fs/procfs/task_mmu.h"
+#include "kernel/fs/sysfs/debugfs.h"
 #include "kernel/kernel.h"
 #include "kernel/proc/process.h"
 
@@ -40,6 +42,7 @@ enum Kind : u16 {
   kFd,  // arg: the descriptor
   kFdinfoDir,
   kFdinfo,  // arg: the descriptor
+  kKpage,   // arg: index into kKpageFiles
 };
 
 enum PidLink : i64 { kExe, kCwd, kRoot_ };
@@ -58,6 +61,16 @@ const GlobalFile kGlobalFiles[] = {
     {"stat", [](Kernel& k) { return render_proc_stat(system_facts(k)); }},
     {"uptime", [](Kernel& k) { return render_uptime(system_facts(k)); }},
     {"vmstat", [](Kernel& k) { return render_vmstat(k); }},
+};
+
+// /proc/kpagecount and /proc/kpageflags: 8 bytes per physical frame, root's alone (0400).
+struct KpageFile {
+  const char* name;
+  u64 (*read)(mm::MemoryManager&, u64 first, std::span<u64> out);
+};
+const KpageFile kKpageFiles[] = {
+    {"kpagecount", read_kpagecount},
+    {"kpageflags", read_kpageflags},
 };
 
 enum class PidFileKind : u8 { Text, Pagemap };
@@ -253,6 +266,9 @@ Result<PseudoNode> ProcFs::lookup(const PseudoNode& dir, const std::string& name
       for (size_t i = 0; i < std::size(kGlobalFiles); ++i) {
         if (name == kGlobalFiles[i].name) return node(kGlobal, 0, static_cast<i64>(i));
       }
+      for (size_t i = 0; i < std::size(kKpageFiles); ++i) {
+        if (name == kKpageFiles[i].name) return node(kKpage, 0, static_cast<i64>(i));
+      }
       const i64 pid = parse_number(name);
       if (pid > 0 && pid <= INT32_MAX && m_kernel.find_process(static_cast<int>(pid)))
         return node(kPidDir, static_cast<int>(pid));
@@ -308,6 +324,9 @@ abi::Stat ProcFs::stat(const PseudoNode& n) {
     case kGlobal:
       mode = abi::kS_IFREG | 0444;
       break;
+    case kKpage:
+      mode = abi::kS_IFREG | 0400;
+      break;
     case kSysctlFile:
       mode = abi::kS_IFREG | sysctl_files()[static_cast<size_t>(n.arg)].mode;
       break;
@@ -351,6 +370,8 @@ Result<std::vector<DirEntry>> ProcFs::list(const PseudoNode& dir, const Caller& 
     case kRoot:
       for (size_t i = 0; i < std::size(kGlobalFiles); ++i)
         add(node(kGlobal, 0, static_cast<i64>(i)), kGlobalFiles[i].name);
+      for (size_t i = 0; i < std::size(kKpageFiles); ++i)
+        add(node(kKpage, 0, static_cast<i64>(i)), kKpageFiles[i].name);
       add(node(kMountsLink), "mounts");
       add(node(kSysctlDir), "sys");
       if (caller.pid > 0) add(node(kSelf), "self");
@@ -441,6 +462,14 @@ Result<std::shared_ptr<File>> ProcFs::open_file(const PseudoNode& n, u64 flags,
     case kSysctlFile: {
       return setting_file(kernel, sysctl_files()[static_cast<size_t>(n.arg)], st, path, flags);
     }
+    case kKpage: {
+      // Read in whole entries at any offset (mem_lseek), as pagemap is.
+      const auto read = kKpageFiles[n.arg].read;
+      return std::shared_ptr<File>(std::make_shared<PagemapFile>(
+          st, path, [&kernel, read](u64 first, std::span<u64> out) -> Result<u64> {
+            return read(kernel.memory(), first, out);
+          }));
+    }
     case kPidFile: {
       const PidFile& entry = kPidFiles[n.arg];
       const int pid = n.pid;
@@ -510,7 +539,8 @@ Result<PseudoNode> SysFs::lookup(const PseudoNode& dir, const std::string& name,
 
 abi::Stat SysFs::stat(const PseudoNode& n) {
   if (n.kind == kSysctlDir)
-    return make_stat(kSysDev, n.path.empty() ? 1 : ino_of(n), abi::kS_IFDIR | 0755, 0, 0);
+    return make_stat(kSysDev, n.path.empty() ? 1 : ino_of(n),
+                     abi::kS_IFDIR | (n.path == kDebugfsDir ? 0700 : 0755), 0, 0);
   return make_stat(kSysDev, ino_of(n),
                    abi::kS_IFREG | sysfs_files()[static_cast<size_t>(n.arg)].mode, 0, 0);
 }
@@ -538,7 +568,9 @@ Result<std::string> SysFs::link_target(const PseudoNode&, const Caller&) {
 Result<std::shared_ptr<File>> SysFs::open_file(const PseudoNode& n, u64 flags,
                                                const std::string& path, const Caller&) {
   if (n.kind != kSysctlFile) return abi::Errno::kEINVAL;
-  return setting_file(m_kernel, sysfs_files()[static_cast<size_t>(n.arg)], stat(n), path, flags);
+  const SettingFile& setting = sysfs_files()[static_cast<size_t>(n.arg)];
+  if (setting.debugfs_write) return open_debugfs_file(m_kernel, setting, stat(n), path);
+  return setting_file(m_kernel, setting, stat(n), path, flags);
 }
 
 }  // namespace kernel::fs::procfs

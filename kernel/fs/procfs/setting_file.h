@@ -21,6 +21,9 @@ struct SettingFile {
   u32 mode = 0444;
   std::function<std::string(Kernel&)> read;
   std::function<Result<void>(Kernel&, std::string_view)> write;  // null: read-only
+  // A debugfs file's write operation (fs/sysfs/debugfs.h): how many of the bytes it took,
+  // which may be fewer than it was given.
+  std::function<Result<u64>(Kernel&, std::string_view)> debugfs_write;
 };
 
 // proc_dointvec_minmax's parsing: optional leading whitespace, an optional '-', decimal

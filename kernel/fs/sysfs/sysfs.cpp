@@ -6,6 +6,7 @@
 #include <functional>
 
 #include "kernel/fs/procfs/setting_file.h"
+#include "kernel/fs/sysfs/debugfs.h"
 #include "kernel/kernel.h"
 #include "kernel/mm/memory_manager.h"
 #include "kernel/proc/credentials.h"
@@ -231,6 +232,7 @@ std::vector<SettingFile> build() {
   out.push_back(offline_page("hard_offline_page", true));
   out.push_back(offline_page("soft_offline_page", false));
   add_ksm_files(out);
+  add_debugfs_files(out);
   out.push_back(choice("kernel/mm/transparent_hugepage/defrag",
                        {"always", "defer", "defer+madvise", "madvise", "never"},
                        &Tunables::Thp::defrag));
