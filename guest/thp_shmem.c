@@ -21,30 +21,28 @@ static int set_shmem_enabled(const char *mode)
     return n == (ssize_t)strlen(mode) ? 0 : -1;
 }
 
-static long meminfo_kb(const char *field)
+/* The number after `field` and `sep` on its line of a /proc file; -1 if absent. */
+static long proc_field(const char *path, const char *field, char sep)
 {
-    FILE *f = fopen("/proc/meminfo", "r");
+    FILE *f = fopen(path, "r");
     if (!f) return -1;
     char line[256];
     long value = -1;
     size_t n = strlen(field);
     while (fgets(line, sizeof line, f))
-        if (strncmp(line, field, n) == 0 && line[n] == ':') value = atol(line + n + 1);
+        if (strncmp(line, field, n) == 0 && line[n] == sep) value = atol(line + n + 1);
     fclose(f);
     return value;
 }
 
+static long meminfo_kb(const char *field)
+{
+    return proc_field("/proc/meminfo", field, ':');
+}
+
 static long vmstat(const char *field)
 {
-    FILE *f = fopen("/proc/vmstat", "r");
-    if (!f) return -1;
-    char line[256];
-    long value = -1;
-    size_t n = strlen(field);
-    while (fgets(line, sizeof line, f))
-        if (strncmp(line, field, n) == 0 && line[n] == ' ') value = atol(line + n + 1);
-    fclose(f);
-    return value;
+    return proc_field("/proc/vmstat", field, ' ');
 }
 
 static void show(const char *what, const char *lo, const char *hi)

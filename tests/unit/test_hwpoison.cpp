@@ -442,6 +442,27 @@ TEST_CASE("a machine check on a mapped page kills the accessor with BUS_MCEERR_A
   CHECK(k.kernel.exit_state().fault_addr == va);
 }
 
+namespace {
+
+// A 2 MiB-aligned private anonymous mapping at `at`, faulted in as one huge page (THP
+// always), its first `pages` frames filled with fill_base + i. Returns the head frame.
+Pfn huge_page_at(mm::AddressSpace& as, u64 at, u64 pages, int fill_base) {
+  mm::MapRequest req;
+  req.addr = at;
+  req.length = kHugePageSize;
+  req.prot = abi::kPROT_READ | abi::kPROT_WRITE;
+  req.placement = mm::MapPlacement::Fixed;
+  REQUIRE(as.map(req).value() == at);
+  REQUIRE(as.handle_fault(at, kWrite).resolution == mm::FaultResolution::NewHugePage);
+  REQUIRE(as.page_table().lookup(at).level == 2);
+  const Pfn head = as.page_table().lookup(at).pte.pfn();
+  for (u64 i = 0; i < pages; ++i)
+    std::memset(as.ram().frame(Pfn(head.value + i)), fill_base + static_cast<int>(i), kPageSize);
+  return head;
+}
+
+}  // namespace
+
 TEST_CASE("memory_failure on a transparent huge page splits it and loses one 4 KiB page",
           "[hwpoison][thp]") {
   Machine m(64 << 20);
@@ -449,17 +470,8 @@ TEST_CASE("memory_failure on a transparent huge page splits it and loses one 4 K
   thp.enabled = mm::ThpEnabled::Always;
   m.memory.set_thp_settings(&thp);
   auto as = m.new_address_space();
-  mm::MapRequest req;
-  req.addr = 0x4000'0000;  // 2 MiB aligned
-  req.length = kHugePageSize;
-  req.prot = abi::kPROT_READ | abi::kPROT_WRITE;
-  req.placement = mm::MapPlacement::Fixed;
-  const u64 at = as->map(req).value();
-  REQUIRE(as->handle_fault(at, kWrite).resolution == mm::FaultResolution::NewHugePage);
-  REQUIRE(as->page_table().lookup(at).level == 2);
-  const Pfn head = as->page_table().lookup(at).pte.pfn();
-  for (u64 i = 0; i < 4; ++i)
-    std::memset(as->ram().frame(Pfn(head.value + i)), static_cast<int>(0x40 + i), kPageSize);
+  const u64 at = 0x4000'0000;  // 2 MiB aligned
+  const Pfn head = huge_page_at(*as, at, 4, 0x40);
   const Pfn victim(head.value + 2);  // a tail frame
   const mm::MemoryFailure r = mm::memory_failure(m.memory, victim, mm::kMfActionRequired);
   // Split first (try_to_split_thp_page), then handled as the anonymous page it has become.
@@ -484,16 +496,8 @@ TEST_CASE("memory_failure on a huge page one process maps huge and its child sma
   thp.enabled = mm::ThpEnabled::Always;
   m.memory.set_thp_settings(&thp);
   auto parent = m.new_address_space();
-  mm::MapRequest req;
-  req.addr = 0x4000'0000;  // 2 MiB aligned
-  req.length = kHugePageSize;
-  req.prot = abi::kPROT_READ | abi::kPROT_WRITE;
-  req.placement = mm::MapPlacement::Fixed;
-  const u64 at = parent->map(req).value();
-  REQUIRE(parent->handle_fault(at, kWrite).resolution == mm::FaultResolution::NewHugePage);
-  const Pfn head = parent->page_table().lookup(at).pte.pfn();
-  for (u64 i = 0; i < 8; ++i)
-    std::memset(parent->ram().frame(Pfn(head.value + i)), static_cast<int>(0x60 + i), kPageSize);
+  const u64 at = 0x4000'0000;  // 2 MiB aligned
+  const Pfn head = huge_page_at(*parent, at, 8, 0x60);
   auto child = parent->fork().value();
   // The child's write splits only its own entry and copies page 1.
   REQUIRE(child->handle_fault(at + kPageSize, kWrite).resolution == mm::FaultResolution::CowCopy);
