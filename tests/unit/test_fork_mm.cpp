@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "fake_machine.h"
+#include "guest_access.h"
 #include "kernel/mm/address_space.h"
 #include "kernel/mm/memory_manager.h"
 #include "kernel/mm/memory_object.h"
@@ -22,6 +23,9 @@ using namespace kernel;
 using x86_64::Pte;
 
 namespace {
+
+using test::peek;
+using test::poke;
 
 constexpr u32 kRead = mm::kFaultUser;
 constexpr u32 kWrite = mm::kFaultUser | mm::kFaultWrite;
@@ -43,16 +47,6 @@ u64 map_anon(mm::AddressSpace& as, u64 pages, u64 prot = kRw) {
   req.length = pages * kPageSize;
   req.prot = prot;
   return as.map(req).value();
-}
-
-// A guest store / load of one byte: faults as the guest's access would.
-void poke(mm::AddressSpace& as, u64 va, u8 value) {
-  REQUIRE(mm::write_user(as, va, value).ok());
-}
-u8 peek(mm::AddressSpace& as, u64 va) {
-  auto value = mm::read_user<u8>(as, va);
-  REQUIRE(value.ok());
-  return value.value();
 }
 
 Pte pte_at(mm::AddressSpace& as, u64 va) {

@@ -8,6 +8,7 @@
 
 #include "booted_kernel.h"
 #include "fake_machine.h"
+#include "guest_access.h"
 #include "kernel/fs/procfs/kpage.h"
 #include "kernel/mm/address_space.h"
 #include "kernel/mm/huge_memory.h"
@@ -25,6 +26,11 @@ using fs::procfs::kpage_mapcount;
 using fs::procfs::stable_page_flags;
 
 namespace {
+
+using test::huge_at;
+using test::peek;
+using test::pfn_at;
+using test::poke;
 
 constexpr u32 kRead = mm::kFaultUser;
 constexpr u64 kRw = kPROT_READ | kPROT_WRITE;
@@ -75,21 +81,6 @@ void map_at(mm::AddressSpace& as, u64 addr, u64 length, bool hugepage) {
   if (hugepage) REQUIRE(as.madvise(addr, length, kMADV_HUGEPAGE).ok());
 }
 
-void poke(mm::AddressSpace& as, u64 va, u8 value) {
-  REQUIRE(mm::write_user(as, va, value).ok());
-}
-u8 peek(mm::AddressSpace& as, u64 va) {
-  auto value = mm::read_user<u8>(as, va);
-  REQUIRE(value.ok());
-  return value.value();
-}
-Pfn pfn_at(mm::AddressSpace& as, u64 va) {
-  return as.page_table().lookup(va).pte.pfn();
-}
-bool huge_at(mm::AddressSpace& as, u64 va) {
-  const auto l = as.page_table().lookup(va);
-  return l.level == 2 && l.pte.present() && l.pte.huge();
-}
 Pfn nth(Pfn head, u64 i) {
   return Pfn(head.value + i);
 }

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "fake_machine.h"
+#include "guest_access.h"
 #include "kernel/mm/address_space.h"
 #include "kernel/mm/huge_memory.h"
 #include "kernel/mm/hwpoison.h"
@@ -19,6 +20,10 @@
 using namespace kernel;
 
 namespace {
+
+using test::peek;
+using test::pfn_at;
+using test::poke;
 
 constexpr u32 kRead = mm::kFaultUser;
 constexpr u32 kWrite = mm::kFaultUser | mm::kFaultWrite;
@@ -65,17 +70,6 @@ void map_object(mm::AddressSpace& as, const std::shared_ptr<mm::MemoryObject>& o
 
 int level_at(mm::AddressSpace& as, u64 va) {
   return as.page_table().lookup(va).level;
-}
-Pfn pfn_at(mm::AddressSpace& as, u64 va) {
-  return as.page_table().lookup(va).pte.pfn();
-}
-void poke(mm::AddressSpace& as, u64 va, u8 value) {
-  REQUIRE(mm::write_user(as, va, value).ok());
-}
-u8 peek(mm::AddressSpace& as, u64 va) {
-  auto value = mm::read_user<u8>(as, va);
-  REQUIRE(value.ok());
-  return value.value();
 }
 u8 object_byte(mm::MemoryObject& object, u64 offset) {
   u8 byte = 0;

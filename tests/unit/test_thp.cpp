@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "fake_machine.h"
+#include "guest_access.h"
 #include "kernel/mm/address_space.h"
 #include "kernel/mm/huge_memory.h"
 #include "kernel/mm/khugepaged.h"
@@ -21,6 +22,10 @@ using namespace kernel;
 using x86_64::Pte;
 
 namespace {
+
+using test::huge_at;
+using test::peek;
+using test::poke;
 
 constexpr u32 kRead = mm::kFaultUser;
 constexpr u32 kWrite = mm::kFaultUser | mm::kFaultWrite;
@@ -56,21 +61,8 @@ void map_at(mm::AddressSpace& as, u64 addr, u64 length, bool hugepage = true) {
   if (hugepage) REQUIRE(as.madvise(addr, length, abi::kMADV_HUGEPAGE).ok());
 }
 
-void poke(mm::AddressSpace& as, u64 va, u8 value) {
-  REQUIRE(mm::write_user(as, va, value).ok());
-}
-u8 peek(mm::AddressSpace& as, u64 va) {
-  auto value = mm::read_user<u8>(as, va);
-  REQUIRE(value.ok());
-  return value.value();
-}
-
 x86_64::PageTable::Lookup at(mm::AddressSpace& as, u64 va) {
   return as.page_table().lookup(va);
-}
-bool huge_at(mm::AddressSpace& as, u64 va) {
-  const auto l = at(as, va);
-  return l.level == 2 && l.pte.present() && l.pte.huge();
 }
 
 // Writes a distinct byte into every page of [va, va + pages) through the guest's view.
