@@ -5,8 +5,12 @@
  * only ever reach the arena or ranges where nothing of the program lives, so the program
  * survives to print one line per seed. The test is that the emulator survives without a
  * sanitizer report; the native run is not compared (kernels differ in what they accept).
- * It writes with write(2) only: the heap is fuzzed through brk, so there is no malloc. */
+ * It writes with write(2) only: the heap is fuzzed through brk, so there is no malloc.
+ * An argument is written to /sys/kernel/mm/transparent_hugepage/shmem_enabled first (under
+ * emu only: a host's setting is not a test's to change), so that shared anonymous
+ * mappings come in as shmem huge pages too. */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -84,7 +88,16 @@ static void say_num(const char* label, unsigned long n) {
   say(buf + i);
 }
 
-int main(void) {
+int main(int argc, char** argv) {
+  if (argc > 1) {
+    const long fd =
+        syscall(SYS_open, "/sys/kernel/mm/transparent_hugepage/shmem_enabled", O_WRONLY);
+    if (fd < 0 || syscall(SYS_write, fd, argv[1], strlen(argv[1])) != (long)strlen(argv[1])) {
+      say("cannot set shmem_enabled\n");
+      return 1;
+    }
+    syscall(SYS_close, fd);
+  }
   static const uint64_t seeds[] = {1, 2, 3, 42, 1234, 99991, 0xdeadbeef, 0x5eed5eed};
   const long brk0 = syscall(SYS_brk, 0);
   for (unsigned s = 0; s < sizeof seeds / sizeof seeds[0]; s++) {

@@ -183,12 +183,18 @@ rc=$?
 
 # Random arguments and pointers of every kind to the memory calls, for fixed seeds, in
 # both libcs: the emulator survives (no crash, no sanitizer report) and so does the guest.
+# Again with huge pages wherever they may come: THP always for anonymous memory and
+# shmem_enabled always for shared anonymous mappings.
 for libc in musl glibc; do
-  out=$(timeout 300 "$emu" "$guests/$libc/mm_fuzz" 2>/dev/null)
-  rc=$?
-  out=$(printf '%s\n' "$out" | tail -n 1)
-  [ "$rc" -eq 0 ] && [ "$out" = survived ] && pass "mm-fuzz/$libc" ||
-    fail "mm-fuzz/$libc" "status $rc, out '$out'"
+  for variant in mm-fuzz mm-fuzz-huge; do
+    cmd=("$emu" "$guests/$libc/mm_fuzz")
+    [ "$variant" = mm-fuzz-huge ] && cmd=("$emu" --thp always "$guests/$libc/mm_fuzz" always)
+    out=$(timeout 300 "${cmd[@]}" 2>/dev/null)
+    rc=$?
+    out=$(printf '%s\n' "$out" | tail -n 1)
+    [ "$rc" -eq 0 ] && [ "$out" = survived ] && pass "$variant/$libc" ||
+      fail "$variant/$libc" "status $rc, out '$out'"
+  done
 done
 
 # Fatal signals: the same exit status as the native run (the shell's 128+signal) and one
