@@ -288,8 +288,10 @@ std::optional<FaultResult> AddressSpace::fault_huge_shmem(const Vma& vma, u64 ad
   MemoryObject& object = *vma.object;
   const u64 index = vma.page_index(page_round_down(addr));
   if (index >= page_round_up(object.size()) >> kPageShift) return std::nullopt;  // SIGBUS
-  if (!object.find_page(index) && !object.huge_allowed(index, vma.flags)) return std::nullopt;
+  // A page already there is mapped huge if it is part of a huge page; a hole is worth
+  // bringing in here only when it would come in huge.
   const bool had_page = object.find_page(index).has_value();
+  if (!had_page && !object.huge_allowed(index, vma.flags)) return std::nullopt;
   auto got = object.get_page(index, vma.flags);
   if (!got.ok()) return std::nullopt;  // the small path reports it
   const Pfn head = compound_head(m_mm, got.value());
